@@ -1,0 +1,495 @@
+//! Stage 3, features: token ids of a paragraph (and its neighbours) → a sparse TF-IDF row.
+//!
+//! Input: [`ParaTokens`]. Output: [`SparseRow`] (sorted feature indices and values).
+//! [`FeaturizerParams`] → [`FeaturizerValidParams`] (`check`) → [`Featurizer`] (`fit`); the
+//! vocabulary and IDF are fixed at fit time, so scoring in chunks never changes a feature.
+//!
+//! Features of a paragraph:
+//! - token unigrams and bigrams, weighted `(1 + ln tf) · idf`, L2-normalised to 1;
+//! - optionally, the unigrams of the previous and next paragraphs (a separate block,
+//!   L2-normalised to `context_weight`), since a paragraph is read in its context;
+//! - a few layout indicators (position in the article, length bucket), weight `layout_weight`:
+//!   bylines, headlines and boilerplate are short and sit at the ends.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+const BIGRAM: u64 = 1 << 63;
+const CONTEXT: u64 = 1 << 62;
+const LAYOUT: u64 = 1 << 61;
+
+/// A paragraph's tokens with what the featurizer needs of its surroundings.
+#[derive(Debug, Clone, Copy)]
+pub struct ParaTokens<'a> {
+    /// The paragraph's token ids.
+    pub ids: &'a [u32],
+    /// The previous paragraph's ids (empty for the first).
+    pub prev: &'a [u32],
+    /// The next paragraph's ids (empty for the last).
+    pub next: &'a [u32],
+    /// 0-based paragraph index.
+    pub index: usize,
+    /// Number of paragraphs in the document.
+    pub count: usize,
+}
+
+/// A sparse feature vector: strictly increasing indices with their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseRow {
+    /// Feature indices, increasing.
+    pub idx: Vec<u32>,
+    /// Values, same length as `idx`.
+    pub val: Vec<f32>,
+}
+
+/// Featurizer hyper-parameters.
+///
+/// | Name | Default | Purpose | Range |
+/// |------|---------|---------|-------|
+/// | `bigrams` | true | add token bigrams to unigrams | bool |
+/// | `min_df` | 2 | keep features seen in at least this many training paragraphs | ≥ 1 |
+/// | `max_features` | 20 000 | keep at most this many features, most frequent first | ≥ 1 |
+/// | `context_weight` | 0.3 | L2 norm of the neighbours' unigram block (0 turns it off) | 0 ..= 1 |
+/// | `layout_weight` | 0.3 | value of the position and length indicators (0 turns them off) | 0 ..= 1 |
+///
+/// # Errors
+/// [`FeaturizerParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeaturizerParams {
+    /// Use token bigrams.
+    pub bigrams: bool,
+    /// Minimum document frequency.
+    pub min_df: u32,
+    /// Maximum vocabulary size.
+    pub max_features: usize,
+    /// Weight of the neighbour block.
+    pub context_weight: f32,
+    /// Weight of layout indicators.
+    pub layout_weight: f32,
+}
+
+impl Default for FeaturizerParams {
+    fn default() -> Self {
+        FeaturizerParams {
+            bigrams: true,
+            min_df: 2,
+            max_features: 20_000,
+            context_weight: 0.3,
+            layout_weight: 0.3,
+        }
+    }
+}
+
+/// Featurizer parameters that passed [`FeaturizerParams::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeaturizerValidParams(FeaturizerParams);
+
+impl FeaturizerParams {
+    /// Set `bigrams`.
+    pub fn bigrams(mut self, v: bool) -> Self {
+        self.bigrams = v;
+        self
+    }
+    /// Set `min_df`.
+    pub fn min_df(mut self, v: u32) -> Self {
+        self.min_df = v;
+        self
+    }
+    /// Set `max_features`.
+    pub fn max_features(mut self, v: usize) -> Self {
+        self.max_features = v;
+        self
+    }
+    /// Set `context_weight`.
+    pub fn context_weight(mut self, v: f32) -> Self {
+        self.context_weight = v;
+        self
+    }
+    /// Set `layout_weight`.
+    pub fn layout_weight(mut self, v: f32) -> Self {
+        self.layout_weight = v;
+        self
+    }
+
+    /// Validate the parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] with the offending value.
+    pub fn check(self) -> Result<FeaturizerValidParams> {
+        let bad = |name, value: String, reason| {
+            Err(Error::InvalidParam {
+                name,
+                value,
+                reason,
+            })
+        };
+        if self.min_df < 1 {
+            return bad("min_df", self.min_df.to_string(), "must be at least 1");
+        }
+        if self.max_features < 1 {
+            return bad(
+                "max_features",
+                self.max_features.to_string(),
+                "must be at least 1",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.context_weight) {
+            return bad(
+                "context_weight",
+                self.context_weight.to_string(),
+                "must be in 0..=1",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.layout_weight) {
+            return bad(
+                "layout_weight",
+                self.layout_weight.to_string(),
+                "must be in 0..=1",
+            );
+        }
+        Ok(FeaturizerValidParams(self))
+    }
+}
+
+impl FeaturizerValidParams {
+    /// The validated parameters.
+    pub fn params(&self) -> &FeaturizerParams {
+        &self.0
+    }
+
+    /// Fix the vocabulary and IDF on training paragraphs.
+    pub fn fit(&self, paras: &[ParaTokens<'_>]) -> Featurizer {
+        let p = &self.0;
+        let mut df: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut keys = Vec::new();
+        for para in paras {
+            keys.clear();
+            raw_keys(p, para, &mut keys);
+            keys.sort_unstable();
+            keys.dedup();
+            for k in &keys {
+                *df.entry(*k).or_default() += 1;
+            }
+        }
+        let mut kept: Vec<(u64, u32)> = df.into_iter().filter(|(_, d)| *d >= p.min_df).collect();
+        // most frequent first, ties by key: deterministic
+        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        kept.truncate(p.max_features);
+        kept.sort_unstable_by_key(|k| k.0);
+        let n = paras.len() as f32;
+        let keys: Vec<u64> = kept.iter().map(|k| k.0).collect();
+        let idf: Vec<f32> = kept
+            .iter()
+            .map(|&(_, d)| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+            .collect();
+        Featurizer::from_parts(p.clone(), keys, idf)
+    }
+}
+
+/// Layout indicator codes.
+fn layout_codes(index: usize, count: usize, len: usize) -> [u64; 2] {
+    let pos = if index == 0 {
+        0
+    } else if index + 1 == count {
+        1
+    } else if index < 3 {
+        2
+    } else {
+        3
+    };
+    let len = match len {
+        0..=5 => 10,
+        6..=15 => 11,
+        16..=40 => 12,
+        _ => 13,
+    };
+    [pos, len]
+}
+
+/// Every candidate key of a paragraph, with repetitions (for counting).
+fn raw_keys(p: &FeaturizerParams, para: &ParaTokens<'_>, out: &mut Vec<u64>) {
+    out.extend(para.ids.iter().map(|&i| i as u64));
+    if p.bigrams {
+        out.extend(para.ids.windows(2).map(|w| bigram(w[0], w[1])));
+    }
+    if p.context_weight > 0.0 {
+        out.extend(
+            para.prev
+                .iter()
+                .chain(para.next.iter())
+                .map(|&i| CONTEXT | i as u64),
+        );
+    }
+    if p.layout_weight > 0.0 {
+        out.extend(
+            layout_codes(para.index, para.count, para.ids.len())
+                .iter()
+                .map(|c| LAYOUT | c),
+        );
+    }
+}
+
+fn bigram(a: u32, b: u32) -> u64 {
+    BIGRAM | ((a as u64) << 31) | (b as u64 & 0x7FFF_FFFF)
+}
+
+/// What a feature key stands for, for explanations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureKind {
+    /// One token of the paragraph.
+    Unigram(u32),
+    /// Two adjacent tokens of the paragraph.
+    Bigram(u32, u32),
+    /// A token of a neighbouring paragraph.
+    Context(u32),
+    /// A position or length indicator.
+    Layout(u64),
+}
+
+/// A fitted featurizer: a fixed vocabulary of feature keys with their IDF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Featurizer {
+    params: FeaturizerParams,
+    /// Feature keys, increasing; the position is the feature index.
+    keys: Vec<u64>,
+    /// IDF per feature.
+    idf: Vec<f32>,
+    #[serde(skip)]
+    index: FxHashMap<u64, u32>,
+}
+
+impl Featurizer {
+    fn from_parts(params: FeaturizerParams, keys: Vec<u64>, idf: Vec<f32>) -> Self {
+        let mut f = Featurizer {
+            params,
+            keys,
+            idf,
+            index: FxHashMap::default(),
+        };
+        f.rebuild_index();
+        f
+    }
+
+    /// Rebuild the key → index map (after deserialisation).
+    ///
+    /// # Errors
+    /// [`Error::Other`] when the stored keys and IDF disagree in length or order.
+    pub fn validate_and_index(&mut self) -> Result<()> {
+        if self.keys.len() != self.idf.len() {
+            return Err(Error::Other(format!(
+                "featurizer has {} keys but {} idf values",
+                self.keys.len(),
+                self.idf.len()
+            )));
+        }
+        if self.keys.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::Other("featurizer keys are not increasing".into()));
+        }
+        self.rebuild_index();
+        Ok(())
+    }
+
+    fn rebuild_index(&mut self) {
+        self.index = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The parameters it was fitted with.
+    pub fn params(&self) -> &FeaturizerParams {
+        &self.params
+    }
+
+    /// What feature `i` stands for.
+    pub fn kind(&self, i: u32) -> FeatureKind {
+        let k = self.keys[i as usize];
+        if k & BIGRAM != 0 {
+            FeatureKind::Bigram(((k & !BIGRAM) >> 31) as u32, (k & 0x7FFF_FFFF) as u32)
+        } else if k & CONTEXT != 0 {
+            FeatureKind::Context((k & !CONTEXT) as u32)
+        } else if k & LAYOUT != 0 {
+            FeatureKind::Layout(k & !LAYOUT)
+        } else {
+            FeatureKind::Unigram(k as u32)
+        }
+    }
+
+    /// Sparse features of one paragraph.
+    pub fn transform(&self, para: &ParaTokens<'_>) -> SparseRow {
+        let p = &self.params;
+        let mut row = SparseRow::default();
+        let mut counts: Vec<(u32, f32)> = Vec::with_capacity(para.ids.len() * 2);
+        let mut push = |key: u64| {
+            if let Some(&i) = self.index.get(&key) {
+                counts.push((i, 1.0));
+            }
+        };
+        for &id in para.ids {
+            push(id as u64);
+        }
+        if p.bigrams {
+            for w in para.ids.windows(2) {
+                push(bigram(w[0], w[1]));
+            }
+        }
+        self.tfidf_block(&mut counts, 1.0, &mut row);
+        if p.context_weight > 0.0 {
+            let mut ctx: Vec<(u32, f32)> = para
+                .prev
+                .iter()
+                .chain(para.next.iter())
+                .filter_map(|&id| self.index.get(&(CONTEXT | id as u64)))
+                .map(|&i| (i, 1.0))
+                .collect();
+            self.tfidf_block(&mut ctx, p.context_weight, &mut row);
+        }
+        if p.layout_weight > 0.0 {
+            for c in layout_codes(para.index, para.count, para.ids.len()) {
+                if let Some(&i) = self.index.get(&(LAYOUT | c)) {
+                    row.idx.push(i);
+                    row.val.push(p.layout_weight);
+                }
+            }
+        }
+        sort_row(&mut row);
+        row
+    }
+
+    /// Merge counts, apply `(1 + ln tf)·idf`, scale the block to L2 norm `norm`, append.
+    fn tfidf_block(&self, counts: &mut [(u32, f32)], norm: f32, row: &mut SparseRow) {
+        if counts.is_empty() {
+            return;
+        }
+        counts.sort_unstable_by_key(|c| c.0);
+        let start = row.idx.len();
+        let mut i = 0;
+        while i < counts.len() {
+            let f = counts[i].0;
+            let mut tf = 0.0;
+            while i < counts.len() && counts[i].0 == f {
+                tf += counts[i].1;
+                i += 1;
+            }
+            row.idx.push(f);
+            row.val.push((1.0 + tf.ln()) * self.idf[f as usize]);
+        }
+        let ss: f32 = row.val[start..].iter().map(|v| v * v).sum();
+        if ss > 0.0 {
+            let scale = norm / ss.sqrt();
+            for v in &mut row.val[start..] {
+                *v *= scale;
+            }
+        }
+    }
+}
+
+fn sort_row(row: &mut SparseRow) {
+    if row.idx.windows(2).all(|w| w[0] < w[1]) {
+        return;
+    }
+    let mut pairs: Vec<(u32, f32)> = row
+        .idx
+        .iter()
+        .copied()
+        .zip(row.val.iter().copied())
+        .collect();
+    pairs.sort_unstable_by_key(|p| p.0);
+    row.idx = pairs.iter().map(|p| p.0).collect();
+    row.val = pairs.iter().map(|p| p.1).collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn para(ids: &[u32]) -> ParaTokens<'_> {
+        ParaTokens {
+            ids,
+            prev: &[],
+            next: &[],
+            index: 1,
+            count: 3,
+        }
+    }
+
+    #[test]
+    fn vocabulary_respects_min_df_and_rows_are_unit_norm() {
+        let a = [1u32, 2, 3];
+        let b = [1u32, 2, 4];
+        let params = FeaturizerParams::default()
+            .context_weight(0.0)
+            .layout_weight(0.0)
+            .check()
+            .unwrap();
+        let f = params.fit(&[para(&a), para(&b)]);
+        // 1, 2 and the bigram (1,2) occur twice; 3, 4 and other bigrams once
+        assert_eq!(f.n_features(), 3);
+        let row = f.transform(&para(&[1, 2, 2, 9]));
+        assert!(row.idx.windows(2).all(|w| w[0] < w[1]));
+        let norm: f32 = row.val.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert_relative_eq!(norm, 1.0, epsilon = 1e-6);
+        // unknown token 9 contributes nothing; 2 occurs twice: weight 1 + ln 2 relative to 1
+        let i1 = row
+            .idx
+            .iter()
+            .position(|&i| f.kind(i) == FeatureKind::Unigram(1))
+            .unwrap();
+        let i2 = row
+            .idx
+            .iter()
+            .position(|&i| f.kind(i) == FeatureKind::Unigram(2))
+            .unwrap();
+        assert_relative_eq!(row.val[i2] / row.val[i1], 1.0 + 2f32.ln(), epsilon = 1e-5);
+    }
+
+    #[test]
+    fn context_and_layout_blocks() {
+        let a = [1u32, 2];
+        let ctx = [3u32];
+        let p = ParaTokens {
+            ids: &a,
+            prev: &ctx,
+            next: &[],
+            index: 0,
+            count: 2,
+        };
+        let f = FeaturizerParams::default()
+            .min_df(1)
+            .check()
+            .unwrap()
+            .fit(&[p]);
+        let row = f.transform(&p);
+        let kinds: Vec<_> = row.idx.iter().map(|&i| f.kind(i)).collect();
+        assert!(kinds.contains(&FeatureKind::Context(3)));
+        assert!(kinds.contains(&FeatureKind::Bigram(1, 2)));
+        assert!(kinds.iter().any(|k| matches!(k, FeatureKind::Layout(_))));
+    }
+
+    #[test]
+    fn check_rejects_bad_values() {
+        let e = FeaturizerParams::default()
+            .context_weight(2.0)
+            .check()
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::InvalidParam {
+                name: "context_weight",
+                ..
+            }
+        ));
+        let e = FeaturizerParams::default().min_df(0).check().unwrap_err();
+        assert!(matches!(e, Error::InvalidParam { name: "min_df", .. }));
+    }
+}

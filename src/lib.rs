@@ -1,0 +1,35 @@
+//! framelens: media-framing analysis of migration coverage.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`corpus`]: files (JSONL, CSV, folders of text, stdin) → [`corpus::Article`]s.
+//! 2. [`tokenize`]: paragraph text → token ids, with a Hugging Face `tokenizers` pipeline.
+//! 3. [`features`]: token ids → sparse TF-IDF rows (uni- and bigrams, context, layout).
+//! 4. [`model`]: a linfa multinomial logistic regression → paragraph label probabilities,
+//!    aggregated to document frame shares, framed fraction, dominant and present frames.
+//! 5. [`report`]: per-document reports, batch summary, run record.
+//!
+//! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training.
+//!
+//! ```
+//! # fn main() -> framelens::Result<()> {
+//! use framelens::corpus::Label;
+//! let label: Label = "enforcement".parse().map_err(framelens::Error::Other)?;
+//! assert!(label.is_frame());
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+pub mod classify;
+pub mod corpus;
+pub mod error;
+pub mod features;
+pub mod labels;
+pub mod model;
+pub mod report;
+pub mod tokenize;
+
+pub use corpus::{Article, DocId, Label};
+pub use error::{Error, InputError, Result};
+pub use model::{FramingModel, TrainParams};

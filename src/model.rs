@@ -1,0 +1,863 @@
+//! Stage 4, the model: labeled paragraphs → a fitted [`FramingModel`]; paragraphs → scores.
+//!
+//! Input: a [`LabeledSet`] for [`TrainValidParams::fit`]; paragraph texts for
+//! [`FramingModel::score_document`]. Output: [`FramingModel`] (saved as a model folder) and
+//! [`DocScores`] (per-paragraph probabilities and the document aggregates).
+//!
+//! The classifier is linfa's multinomial logistic regression, trained on the densified sample.
+//! At inference nothing is densified: each paragraph's sparse TF-IDF row is dotted with the
+//! fitted weights directly (`params()`/`intercept()`), which reproduces linfa's probabilities.
+
+use std::path::{Path, PathBuf};
+
+use linfa::prelude::*;
+use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::corpus::Label;
+use crate::error::{Error, Result};
+use crate::features::{Featurizer, FeaturizerParams, ParaTokens, SparseRow};
+use crate::labels::LabeledSet;
+use crate::tokenize::{DocTokenizer, TokenizerParams};
+
+/// Version of the model folder format; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Document-level decision thresholds, stored in the model.
+///
+/// | Name | Default | Purpose | Range |
+/// |------|---------|---------|-------|
+/// | `framed_min` | 0.25 | below this framed fraction the dominant frame is `none` | 0 ..= 1 |
+/// | `present_share` | 0.2 each | a frame is present when its share reaches this … | 0 ..= 1 |
+/// | `present_mass` | 0.1 | … and it covers at least this fraction of all text | 0 ..= 1 |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Minimum framed fraction for a dominant frame.
+    pub framed_min: f64,
+    /// Minimum share per frame (humanitarian, economic, security, enforcement).
+    pub present_share: [f64; 4],
+    /// Minimum `share × framed_fraction` for a present frame.
+    pub present_mass: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            framed_min: 0.25,
+            present_share: [0.2; 4],
+            present_mass: 0.1,
+        }
+    }
+}
+
+/// Training hyper-parameters.
+///
+/// | Name | Default | Purpose | Range |
+/// |------|---------|---------|-------|
+/// | `tokenizer` | see [`TokenizerParams`] | word vocabulary | |
+/// | `features` | see [`FeaturizerParams`] | n-grams, context, layout | |
+/// | `alpha` | 1.0 | L2 penalty of the logistic regression | > 0 |
+/// | `max_iterations` | 60 | L-BFGS iterations | 1 ..= 10 000 |
+/// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
+/// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
+/// | `thresholds` | see [`Thresholds`] | document decisions | |
+///
+/// # Errors
+/// [`TrainParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainParams {
+    /// Tokenizer training.
+    pub tokenizer: TokenizerParams,
+    /// Featurizer.
+    pub features: FeaturizerParams,
+    /// L2 penalty.
+    pub alpha: f32,
+    /// Solver iterations.
+    pub max_iterations: u64,
+    /// Logit adjustment strength.
+    pub prior_correction: f32,
+    /// Seed, recorded in the manifest.
+    pub seed: u64,
+    /// Document thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            tokenizer: TokenizerParams::default(),
+            features: FeaturizerParams::default(),
+            alpha: 1.0,
+            max_iterations: 60,
+            prior_correction: 0.5,
+            seed: 42,
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+/// Training parameters that passed [`TrainParams::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainValidParams(TrainParams);
+
+impl TrainParams {
+    /// Set `alpha`.
+    pub fn alpha(mut self, v: f32) -> Self {
+        self.alpha = v;
+        self
+    }
+    /// Set `max_iterations`.
+    pub fn max_iterations(mut self, v: u64) -> Self {
+        self.max_iterations = v;
+        self
+    }
+    /// Set `prior_correction`.
+    pub fn prior_correction(mut self, v: f32) -> Self {
+        self.prior_correction = v;
+        self
+    }
+    /// Set `seed`.
+    pub fn seed(mut self, v: u64) -> Self {
+        self.seed = v;
+        self
+    }
+    /// Set the featurizer parameters.
+    pub fn features(mut self, v: FeaturizerParams) -> Self {
+        self.features = v;
+        self
+    }
+    /// Set the tokenizer parameters.
+    pub fn tokenizer(mut self, v: TokenizerParams) -> Self {
+        self.tokenizer = v;
+        self
+    }
+
+    /// Validate every parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] naming the first bad value.
+    pub fn check(self) -> Result<TrainValidParams> {
+        let bad = |name, value: String, reason| Error::InvalidParam {
+            name,
+            value,
+            reason,
+        };
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(bad(
+                "alpha",
+                self.alpha.to_string(),
+                "must be a positive number",
+            ));
+        }
+        if !(1..=10_000).contains(&self.max_iterations) {
+            return Err(bad(
+                "max_iterations",
+                self.max_iterations.to_string(),
+                "must be in 1..=10000",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.prior_correction) {
+            return Err(bad(
+                "prior_correction",
+                self.prior_correction.to_string(),
+                "must be in 0..=1",
+            ));
+        }
+        let t = &self.thresholds;
+        let unit = |x: f64| (0.0..=1.0).contains(&x);
+        if !unit(t.framed_min) || !unit(t.present_mass) || !t.present_share.iter().all(|&x| unit(x))
+        {
+            return Err(bad(
+                "thresholds",
+                format!("{t:?}"),
+                "every threshold must be in 0..=1",
+            ));
+        }
+        self.features.clone().check()?;
+        Ok(TrainValidParams(self))
+    }
+}
+
+/// Token ids of every paragraph of a document, with helpers to build [`ParaTokens`].
+pub struct DocTokens {
+    /// Per paragraph ids.
+    pub paras: Vec<Vec<u32>>,
+}
+
+impl DocTokens {
+    /// The featurizer input of paragraph `i`.
+    pub fn para(&self, i: usize) -> ParaTokens<'_> {
+        let empty: &[u32] = &[];
+        ParaTokens {
+            ids: &self.paras[i],
+            prev: if i > 0 { &self.paras[i - 1] } else { empty },
+            next: self.paras.get(i + 1).map_or(empty, |v| v.as_slice()),
+            index: i,
+            count: self.paras.len(),
+        }
+    }
+}
+
+impl TrainValidParams {
+    /// The validated parameters.
+    pub fn params(&self) -> &TrainParams {
+        &self.0
+    }
+
+    /// Fit tokenizer, featurizer and classifier on the labeled paragraphs.
+    ///
+    /// # Errors
+    /// [`Error::Fit`] when a label has no examples or linfa fails; tokenizer errors.
+    pub fn fit(&self, data: &LabeledSet) -> Result<FramingModel> {
+        let p = &self.0;
+        let counts = data.counts();
+        for l in Label::ALL {
+            if counts[l.index()] == 0 {
+                return Err(Error::Fit(format!(
+                    "label {l} has no examples in the training data (counts: {})",
+                    format_counts(&counts)
+                )));
+            }
+        }
+        let tokenizer = p.tokenizer.fit(data.docs.iter().flat_map(|d| {
+            d.paragraphs
+                .iter()
+                .filter(|x| x.label.is_some())
+                .map(|x| x.text.as_str())
+        }))?;
+        let doc_tokens: Vec<DocTokens> = data
+            .docs
+            .iter()
+            .map(|d| {
+                Ok(DocTokens {
+                    paras: d
+                        .paragraphs
+                        .iter()
+                        .map(|x| tokenizer.ids(&x.text))
+                        .collect::<Result<_>>()?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut inputs = Vec::new();
+        let mut targets = Vec::new();
+        for (d, toks) in data.docs.iter().zip(&doc_tokens) {
+            for (i, para) in d.paragraphs.iter().enumerate() {
+                if let Some(l) = para.label {
+                    let mut pt = toks.para(i);
+                    pt.index = para.index;
+                    pt.count = d.n_paragraphs.max(para.index + 1);
+                    inputs.push(pt);
+                    targets.push(l.index());
+                }
+            }
+        }
+        let featurizer = p.features.clone().check()?.fit(&inputs);
+        let nf = featurizer.n_features();
+        let mut x = Array2::<f32>::zeros((inputs.len(), nf));
+        for (r, pt) in inputs.iter().enumerate() {
+            let row = featurizer.transform(pt);
+            for (&i, &v) in row.idx.iter().zip(&row.val) {
+                x[[r, i as usize]] = v;
+            }
+        }
+        let y = Array1::from(targets);
+        let dataset = Dataset::new(x, y);
+        let fitted: MultiFittedLogisticRegression<f32, usize> = MultiLogisticRegression::default()
+            .alpha(p.alpha)
+            .max_iterations(p.max_iterations)
+            .fit(&dataset)
+            .map_err(|e| Error::Fit(e.to_string()))?;
+        let n = counts.iter().sum::<usize>() as f32;
+        let mut adjust = [0f32; Label::COUNT];
+        for (a, &c) in adjust.iter_mut().zip(&counts) {
+            *a = -p.prior_correction * (c as f32 / n).ln();
+        }
+        let mean = adjust.iter().sum::<f32>() / Label::COUNT as f32;
+        for a in &mut adjust {
+            *a -= mean;
+        }
+        let tokenizer_json = tokenizer.to_json()?;
+        let file = ModelFile {
+            format_version: FORMAT_VERSION,
+            labels: Label::ALL.to_vec(),
+            tokenizer_sha256: sha256_hex(tokenizer_json.as_bytes()),
+            train_params: p.clone(),
+            training_counts: Label::ALL
+                .iter()
+                .map(|l| (l.to_string(), counts[l.index()]))
+                .collect(),
+            training_documents: data.docs.len(),
+            thresholds: p.thresholds.clone(),
+            intercept_adjust: adjust,
+            featurizer,
+            classifier: fitted,
+        };
+        FramingModel::from_parts(file, tokenizer, PathBuf::from("<memory>"))
+    }
+}
+
+fn format_counts(c: &[usize; Label::COUNT]) -> String {
+    Label::ALL
+        .iter()
+        .map(|l| format!("{l} {}", c[l.index()]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The serialised content of `model.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// [`FORMAT_VERSION`] at training time.
+    pub format_version: u32,
+    /// Label order of the score columns.
+    pub labels: Vec<Label>,
+    /// SHA-256 of the `tokenizer.json` this model was trained with.
+    pub tokenizer_sha256: String,
+    /// The parameters used.
+    pub train_params: TrainParams,
+    /// Labeled paragraphs per label.
+    pub training_counts: Vec<(String, usize)>,
+    /// Labeled documents.
+    pub training_documents: usize,
+    /// Document thresholds.
+    pub thresholds: Thresholds,
+    /// Added to the logits (prior correction).
+    pub intercept_adjust: [f32; Label::COUNT],
+    /// Vocabulary and IDF.
+    pub featurizer: Featurizer,
+    /// The fitted linfa classifier.
+    pub classifier: MultiFittedLogisticRegression<f32, usize>,
+}
+
+/// `manifest.json`: format version, checksums and the model hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Model folder format.
+    pub format_version: u32,
+    /// framelens version that wrote it.
+    pub framelens_version: String,
+    /// Content hash of the model (SHA-256 over model.json and tokenizer.json checksums).
+    pub model_hash: String,
+    /// SHA-256 of `model.json`.
+    pub model_sha256: String,
+    /// SHA-256 of `tokenizer.json`.
+    pub tokenizer_sha256: String,
+    /// The seed recorded at training.
+    pub seed: u64,
+}
+
+/// The per-paragraph and per-document output of the model for one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocScores {
+    /// Label probabilities per paragraph, [`Label::ALL`] order.
+    pub paragraphs: Vec<[f32; Label::COUNT]>,
+    /// Length weight (token count, at least 1) per paragraph.
+    pub weights: Vec<f32>,
+    /// Sparse features per paragraph (kept for explanations).
+    pub rows: Vec<SparseRow>,
+    /// The document aggregates.
+    pub aggregate: Aggregate,
+}
+
+/// Document-level aggregates of paragraph probabilities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// Share of each frame in the framed text (sums to 1 when framed mass > 0).
+    pub shares: [f64; 4],
+    /// 1 − length-weighted mean probability of `none`.
+    pub framed_fraction: f64,
+    /// The dominant frame, or `none`.
+    pub dominant: Label,
+    /// Frames present, in label order.
+    pub present: Vec<Label>,
+}
+
+/// Aggregate paragraph probabilities into document shares and decisions.
+///
+/// `probs[i]` are paragraph `i`'s label probabilities and `weights[i]` its length.
+pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds) -> Aggregate {
+    let total: f64 = weights.iter().map(|&w| w as f64).sum();
+    let mut mass = [0f64; 4];
+    let mut none = 0f64;
+    for (p, &w) in probs.iter().zip(weights) {
+        for (m, &x) in mass.iter_mut().zip(&p[..4]) {
+            *m += w as f64 * x as f64;
+        }
+        none += w as f64 * p[4] as f64;
+    }
+    let framed_mass: f64 = mass.iter().sum();
+    let framed_fraction = if total > 0.0 {
+        (1.0 - none / total).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let shares = if framed_mass > 0.0 {
+        mass.map(|m| m / framed_mass)
+    } else {
+        [0.0; 4]
+    };
+    let mut best = 0;
+    for i in 1..4 {
+        if shares[i] > shares[best] {
+            best = i;
+        }
+    }
+    let dominant = if framed_mass > 0.0 && framed_fraction >= t.framed_min {
+        Label::FRAMES[best]
+    } else {
+        Label::None
+    };
+    let present = Label::FRAMES
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| {
+            framed_mass > 0.0
+                && shares[i] >= t.present_share[i]
+                && shares[i] * framed_fraction >= t.present_mass
+        })
+        .map(|(_, &l)| l)
+        .collect();
+    Aggregate {
+        shares,
+        framed_fraction,
+        dominant,
+        present,
+    }
+}
+
+/// A fitted framing model: tokenizer, featurizer, classifier and thresholds.
+#[derive(Debug, Clone)]
+pub struct FramingModel {
+    file: ModelFile,
+    tokenizer: DocTokenizer,
+    /// Row-major `[n_features][5]` weights for sparse scoring.
+    weights: Vec<[f32; Label::COUNT]>,
+    /// Intercept plus prior correction.
+    bias: [f32; Label::COUNT],
+    path: PathBuf,
+}
+
+impl FramingModel {
+    fn from_parts(mut file: ModelFile, tokenizer: DocTokenizer, path: PathBuf) -> Result<Self> {
+        let merr = |m: String| Error::Model {
+            path: path.clone(),
+            message: m,
+        };
+        if file.classifier.classes() != [0, 1, 2, 3, 4] {
+            return Err(merr(format!(
+                "classifier classes {:?}, expected 0..5",
+                file.classifier.classes()
+            )));
+        }
+        if file.labels != Label::ALL {
+            return Err(merr(
+                "label order differs from this framelens version".into(),
+            ));
+        }
+        file.featurizer
+            .validate_and_index()
+            .map_err(|e| merr(e.to_string()))?;
+        let params = file.classifier.params();
+        let nf = file.featurizer.n_features();
+        if params.dim() != (nf, Label::COUNT) {
+            return Err(merr(format!(
+                "weights are {:?}, expected ({nf}, 5)",
+                params.dim()
+            )));
+        }
+        let weights = params
+            .rows()
+            .into_iter()
+            .map(|r| [r[0], r[1], r[2], r[3], r[4]])
+            .collect();
+        let b = file.classifier.intercept();
+        let mut bias = [0f32; Label::COUNT];
+        for (i, x) in bias.iter_mut().enumerate() {
+            *x = b[i] + file.intercept_adjust[i];
+        }
+        Ok(FramingModel {
+            file,
+            tokenizer,
+            weights,
+            bias,
+            path,
+        })
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &DocTokenizer {
+        &self.tokenizer
+    }
+
+    /// The featurizer.
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.file.featurizer
+    }
+
+    /// Document thresholds.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.file.thresholds
+    }
+
+    /// Replace the document thresholds.
+    pub fn set_thresholds(&mut self, t: Thresholds) {
+        self.file.thresholds = t;
+    }
+
+    /// The parameters the model was trained with.
+    pub fn train_params(&self) -> &TrainParams {
+        &self.file.train_params
+    }
+
+    /// The stored model file content.
+    pub fn file(&self) -> &ModelFile {
+        &self.file
+    }
+
+    /// Where the model was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Weight of feature `f` for each label.
+    pub fn weight(&self, f: u32) -> &[f32; Label::COUNT] {
+        &self.weights[f as usize]
+    }
+
+    /// Label probabilities of one sparse row.
+    pub fn predict_row(&self, row: &SparseRow) -> [f32; Label::COUNT] {
+        let mut z = self.bias;
+        for (&i, &v) in row.idx.iter().zip(&row.val) {
+            let w = &self.weights[i as usize];
+            for c in 0..Label::COUNT {
+                z[c] += v * w[c];
+            }
+        }
+        softmax(z)
+    }
+
+    /// Score every paragraph of a document and aggregate.
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] if tokenization fails.
+    pub fn score_document(&self, paragraphs: &[&str]) -> Result<DocScores> {
+        let toks = DocTokens {
+            paras: paragraphs
+                .iter()
+                .map(|p| self.tokenizer.ids(p))
+                .collect::<Result<_>>()?,
+        };
+        let mut probs = Vec::with_capacity(paragraphs.len());
+        let mut rows = Vec::with_capacity(paragraphs.len());
+        let mut weights = Vec::with_capacity(paragraphs.len());
+        for i in 0..paragraphs.len() {
+            let row = self.file.featurizer.transform(&toks.para(i));
+            probs.push(self.predict_row(&row));
+            rows.push(row);
+            weights.push(toks.paras[i].len().max(1) as f32);
+        }
+        let aggregate = aggregate(&probs, &weights, &self.file.thresholds);
+        Ok(DocScores {
+            paragraphs: probs,
+            weights,
+            rows,
+            aggregate,
+        })
+    }
+
+    /// Save as a model folder: `model.json`, `tokenizer.json`, `manifest.json`.
+    ///
+    /// Files are written atomically; the same model always gives the same bytes.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the folder cannot be written.
+    pub fn save(&self, dir: &Path) -> Result<Manifest> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let tok = self.tokenizer.to_json()?;
+        let model = serde_json::to_string(&self.file).map_err(|e| Error::Json {
+            path: dir.join("model.json"),
+            source: e,
+        })?;
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            framelens_version: env!("CARGO_PKG_VERSION").to_string(),
+            model_hash: model_hash(&sha256_hex(model.as_bytes()), &sha256_hex(tok.as_bytes())),
+            model_sha256: sha256_hex(model.as_bytes()),
+            tokenizer_sha256: sha256_hex(tok.as_bytes()),
+            seed: self.file.train_params.seed,
+        };
+        crate::report::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
+        crate::report::write_atomic(&dir.join("model.json"), model.as_bytes())?;
+        let m = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+        crate::report::write_atomic(&dir.join("manifest.json"), format!("{m}\n").as_bytes())?;
+        Ok(manifest)
+    }
+
+    /// Load a model folder, verifying format version and checksums before use.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the folder or file when anything is missing, truncated,
+    /// corrupted, of another format version, or when the tokenizer does not match the model.
+    pub fn load(dir: &Path) -> Result<(FramingModel, Manifest)> {
+        let merr = |p: &Path, m: String| Error::Model {
+            path: p.to_path_buf(),
+            message: m,
+        };
+        if !dir.is_dir() {
+            return Err(merr(dir, "no such model folder".into()));
+        }
+        let read = |name: &str| -> Result<String> {
+            let p = dir.join(name);
+            std::fs::read_to_string(&p).map_err(|e| merr(&p, format!("cannot read: {e}")))
+        };
+        let mpath = dir.join("manifest.json");
+        let manifest: Manifest = serde_json::from_str(&read("manifest.json")?)
+            .map_err(|e| merr(&mpath, format!("invalid manifest: {e}")))?;
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(merr(&mpath, format!(
+                "model format version {} is not supported by this framelens (expects {FORMAT_VERSION}); retrain the model",
+                manifest.format_version
+            )));
+        }
+        let model = read("model.json")?;
+        let tok = read("tokenizer.json")?;
+        let (ms, ts) = (sha256_hex(model.as_bytes()), sha256_hex(tok.as_bytes()));
+        if ms != manifest.model_sha256 {
+            return Err(merr(
+                &dir.join("model.json"),
+                "checksum mismatch: the file is truncated or corrupted".into(),
+            ));
+        }
+        if ts != manifest.tokenizer_sha256 {
+            return Err(merr(
+                &dir.join("tokenizer.json"),
+                "checksum mismatch: the file is truncated, corrupted or replaced".into(),
+            ));
+        }
+        let file: ModelFile = serde_json::from_str(&model)
+            .map_err(|e| merr(&dir.join("model.json"), format!("invalid model: {e}")))?;
+        if file.format_version != FORMAT_VERSION {
+            return Err(merr(
+                &dir.join("model.json"),
+                format!("format version {} not supported", file.format_version),
+            ));
+        }
+        if file.tokenizer_sha256 != ts {
+            return Err(merr(
+                &dir.join("tokenizer.json"),
+                "this tokenizer is not the one the model was trained with".into(),
+            ));
+        }
+        let tokenizer = DocTokenizer::from_json(&tok, &dir.join("tokenizer.json"))?;
+        let m = FramingModel::from_parts(file, tokenizer, dir.to_path_buf())?;
+        Ok((m, manifest))
+    }
+}
+
+/// The model hash from the two file checksums.
+pub fn model_hash(model_sha: &str, tokenizer_sha: &str) -> String {
+    sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n").as_bytes())
+}
+
+fn softmax(z: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
+    let m = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let mut e = z.map(|x| (x - m).exp());
+    let s: f32 = e.iter().sum();
+    for x in &mut e {
+        *x /= s;
+    }
+    e
+}
+
+/// The model card (`MODEL.md`): data, command, parameters, seed. Deterministic.
+pub fn model_card(model: &FramingModel, manifest: &Manifest, labels: &[PathBuf]) -> String {
+    let f = model.file();
+    let p = &f.train_params;
+    let mut s = String::from("# framelens model card\n\n");
+    s.push_str(&format!(
+        "- model hash: `{}`\n- format version: {}\n- framelens version: {}\n- seed: {}\n\n",
+        manifest.model_hash, manifest.format_version, manifest.framelens_version, manifest.seed
+    ));
+    s.push_str("## Training data\n\n");
+    for l in labels {
+        s.push_str(&format!("- `{}`\n", l.display()));
+    }
+    s.push_str(&format!(
+        "\n{} documents; labeled paragraphs per label:\n\n| label | paragraphs |\n|---|---:|\n",
+        f.training_documents
+    ));
+    for (l, c) in &f.training_counts {
+        s.push_str(&format!("| {l} | {c} |\n"));
+    }
+    s.push_str("\n## Reproduce\n\n```\nframelens train");
+    for l in labels {
+        s.push_str(&format!(" --labels {}", l.display()));
+    }
+    s.push_str(&format!(" --seed {} --out <folder>\n```\n\n", p.seed));
+    s.push_str("## Parameters\n\n```json\n");
+    s.push_str(&serde_json::to_string_pretty(p).expect("params serialise"));
+    s.push_str("\n```\n\n");
+    s.push_str(&format!(
+        "Vocabulary: {} words (tokenizer), {} features. Classifier: linfa-logistic multinomial logistic regression over {:?}.\n",
+        model.tokenizer().vocab_size(),
+        model.featurizer().n_features(),
+        Label::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>()
+    ));
+    s
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::labels::{LabeledDoc, LabeledPara};
+    use approx::assert_relative_eq;
+
+    pub(crate) fn tiny_set() -> LabeledSet {
+        let texts: [(&str, Label); 10] = [
+            ("Families fled persecution and feared for their lives in the jungle.", Label::Humanitarian),
+            ("Children died of hunger on the dangerous journey, aid groups said.", Label::Humanitarian),
+            ("Unemployment and unpaid wages pushed workers to leave; smuggling fees cost thousands.", Label::Economic),
+            ("Migrant labour fills jobs and pays taxes, a fiscal study found.", Label::Economic),
+            ("Officials warned of espionage and a national security threat from spies.", Label::Security),
+            ("Cartels and terrorists threaten communities, the sheriff said.", Label::Security),
+            ("Border Patrol agents apprehended 300 migrants and processed them for removal.", Label::Enforcement),
+            ("Deportation flights resumed and detention centers filled, ICE said.", Label::Enforcement),
+            ("By Jane Doe, staff writer", Label::None),
+            ("The Senate vote is scheduled for Tuesday; polls show a tight race.", Label::None),
+        ];
+        let docs = texts
+            .chunks(2)
+            .enumerate()
+            .map(|(d, pair)| LabeledDoc {
+                id: format!("d{d}"),
+                paragraphs: pair
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (t, l))| LabeledPara {
+                        index: i,
+                        text: t.to_string(),
+                        label: Some(*l),
+                    })
+                    .collect(),
+                n_paragraphs: 2,
+                ..Default::default()
+            })
+            .collect();
+        LabeledSet { docs }
+    }
+
+    pub(crate) fn tiny_model() -> FramingModel {
+        let params = TrainParams::default()
+            .tokenizer(TokenizerParams {
+                vocab_size: 1000,
+                min_frequency: 1,
+            })
+            .features(FeaturizerParams::default().min_df(1))
+            .alpha(0.1)
+            .max_iterations(50);
+        params.check().unwrap().fit(&tiny_set()).unwrap()
+    }
+
+    #[test]
+    fn sparse_scoring_matches_linfa() {
+        let m = tiny_model();
+        let texts = [
+            "Agents apprehended families fleeing persecution.",
+            "Spies and cartels.",
+        ];
+        let s = m.score_document(&texts).unwrap();
+        let nf = m.featurizer().n_features();
+        let mut x = Array2::<f32>::zeros((2, nf));
+        for (r, row) in s.rows.iter().enumerate() {
+            for (&i, &v) in row.idx.iter().zip(&row.val) {
+                x[[r, i as usize]] = v;
+            }
+        }
+        // linfa's probabilities, then the same prior correction
+        let lp = m.file.classifier.predict_probabilities(&x);
+        for r in 0..2 {
+            let z: Vec<f32> = (0..5)
+                .map(|c| lp[[r, c]].ln() + m.file.intercept_adjust[c])
+                .collect();
+            let p = softmax([z[0], z[1], z[2], z[3], z[4]]);
+            for (a, b) in p.iter().zip(&s.paragraphs[r]) {
+                assert_relative_eq!(a, b, epsilon = 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn learns_the_tiny_sample() {
+        let m = tiny_model();
+        let s = m
+            .score_document(&["Border Patrol agents apprehended migrants for removal."])
+            .unwrap();
+        let best = (0..5)
+            .max_by(|&a, &b| s.paragraphs[0][a].total_cmp(&s.paragraphs[0][b]))
+            .unwrap();
+        assert_eq!(Label::from_index(best), Label::Enforcement);
+    }
+
+    #[test]
+    fn missing_label_is_an_error() {
+        let mut set = tiny_set();
+        set.docs.retain(|d| d.id != "d4");
+        let e = TrainParams::default()
+            .check()
+            .unwrap()
+            .fit(&set)
+            .unwrap_err();
+        assert!(e.to_string().contains("none has no examples"), "{e}");
+    }
+
+    #[test]
+    fn aggregate_shares_and_decisions() {
+        let t = Thresholds::default();
+        let probs = [
+            [0.8, 0.0, 0.0, 0.0, 0.2],
+            [0.0, 0.0, 0.0, 0.0, 1.0],
+            [0.0, 0.5, 0.0, 0.0, 0.5],
+        ];
+        let a = aggregate(&probs, &[1.0, 1.0, 2.0], &t);
+        // framed mass: hum 0.8, eco 1.0 → shares 0.444.., 0.555..
+        assert_relative_eq!(a.shares[0], 0.8 / 1.8, epsilon = 1e-6);
+        assert_relative_eq!(a.shares.iter().sum::<f64>(), 1.0, epsilon = 1e-9);
+        assert_relative_eq!(a.framed_fraction, 1.8 / 4.0, epsilon = 1e-6);
+        assert_eq!(a.dominant, Label::Economic);
+        assert_eq!(a.present, vec![Label::Humanitarian, Label::Economic]);
+        let none = aggregate(&[[0.0, 0.0, 0.0, 0.05, 0.95]], &[1.0], &t);
+        assert_eq!(none.dominant, Label::None);
+        assert!(none.present.is_empty());
+        let empty = aggregate(&[], &[], &t);
+        assert_eq!(empty.shares, [0.0; 4]);
+    }
+
+    #[test]
+    fn save_load_round_trip_and_checksums() {
+        let m = tiny_model();
+        let dir = tempfile::tempdir().unwrap();
+        let man = m.save(dir.path()).unwrap();
+        let (back, man2) = FramingModel::load(dir.path()).unwrap();
+        assert_eq!(man, man2);
+        let t = ["Deportation flights resumed."];
+        assert_eq!(
+            m.score_document(&t).unwrap().paragraphs,
+            back.score_document(&t).unwrap().paragraphs
+        );
+        let dir2 = tempfile::tempdir().unwrap();
+        assert_eq!(m.save(dir2.path()).unwrap(), man);
+        // corrupt model.json
+        let p = dir.path().join("model.json");
+        let s = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, &s[..s.len() / 2]).unwrap();
+        let e = FramingModel::load(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("checksum"), "{e}");
+    }
+}

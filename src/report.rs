@@ -1,0 +1,726 @@
+//! Stage 5, reports: scored documents → files a person or a program reads.
+//!
+//! Input: [`DocReport`]s (built by [`build_report`] from an article and its [`DocScores`]),
+//! in any order and in chunks. Output, in the `--out` folder: `documents.jsonl` (sorted by id),
+//! `docs/<id>.md`, `summary.csv`, `summary.md` and `run.json`. Memory stays bounded: each chunk
+//! is sorted and spilled to a run file, and the runs are merged at the end.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::ops::AddAssign;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::corpus::{Article, Label};
+use crate::error::{Error, InputError, Result};
+use crate::features::FeatureKind;
+use crate::model::{DocScores, FramingModel};
+
+/// Evidence passages kept per present frame.
+pub const EVIDENCE_PER_FRAME: usize = 3;
+/// Terms listed per present frame.
+pub const TERMS_PER_FRAME: usize = 6;
+
+/// Write a file atomically: temporary file in the same folder, fsync, rename.
+///
+/// # Errors
+/// [`Error::Io`] naming the file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, true, |w| w.write_all(bytes))
+}
+
+/// Atomically write a file through a closure; `sync` adds an fsync before the rename.
+///
+/// # Errors
+/// [`Error::Io`] naming the file.
+pub fn write_atomic_with(
+    path: &Path,
+    sync: bool,
+    f: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    let res = (|| {
+        let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        f(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        if sync {
+            file.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.map_err(|e| Error::io(path, e))
+}
+
+/// Probabilities of the five labels, serialised as a map in label order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LabelScores {
+    /// P(humanitarian).
+    pub humanitarian: f64,
+    /// P(economic).
+    pub economic: f64,
+    /// P(security).
+    pub security: f64,
+    /// P(enforcement).
+    pub enforcement: f64,
+    /// P(none).
+    pub none: f64,
+}
+
+/// Shares of the four frames, serialised as a map.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Shares {
+    /// Humanitarian share.
+    pub humanitarian: f64,
+    /// Economic share.
+    pub economic: f64,
+    /// Security share.
+    pub security: f64,
+    /// Enforcement share.
+    pub enforcement: f64,
+}
+
+impl Shares {
+    /// As an array in frame order.
+    pub fn to_array(&self) -> [f64; 4] {
+        [
+            self.humanitarian,
+            self.economic,
+            self.security,
+            self.enforcement,
+        ]
+    }
+    /// From an array in frame order.
+    pub fn from_array(a: [f64; 4]) -> Self {
+        Shares {
+            humanitarian: a[0],
+            economic: a[1],
+            security: a[2],
+            enforcement: a[3],
+        }
+    }
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// One paragraph's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParagraphReport {
+    /// 0-based paragraph index.
+    pub index: usize,
+    /// Most probable label.
+    pub label: Label,
+    /// Label probabilities.
+    pub scores: LabelScores,
+}
+
+/// A passage quoted as evidence for a frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Paragraph index.
+    pub index: usize,
+    /// Probability of the frame for this paragraph.
+    pub score: f64,
+    /// The paragraph text.
+    pub text: String,
+}
+
+/// The report for one document: one line of `documents.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocReport {
+    /// Document id.
+    pub id: String,
+    /// Headline.
+    pub title: Option<String>,
+    /// Date as given in the input.
+    pub date: Option<String>,
+    /// Outlet.
+    pub source: Option<String>,
+    /// Address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Other input fields, carried through.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub meta: Map<String, Value>,
+    /// Share of each frame in the framed text.
+    pub shares: Shares,
+    /// Fraction of the text that is framed at all.
+    pub framed_fraction: f64,
+    /// Dominant frame, or `none`.
+    pub dominant: Label,
+    /// Frames clearly present.
+    pub present: Vec<Label>,
+    /// Per-paragraph labels and scores.
+    pub paragraphs: Vec<ParagraphReport>,
+    /// The strongest passages per present frame.
+    pub evidence: BTreeMap<Label, Vec<Evidence>>,
+    /// The terms that pushed each present frame most.
+    pub terms: BTreeMap<Label, Vec<String>>,
+}
+
+/// Build a document report from an article, its paragraphs and their scores.
+pub fn build_report(
+    model: &FramingModel,
+    article: &Article,
+    paras: &[&str],
+    s: &DocScores,
+) -> DocReport {
+    let a = &s.aggregate;
+    let paragraphs: Vec<ParagraphReport> = s
+        .paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let best = (0..Label::COUNT).fold(0, |b, c| if p[c] > p[b] { c } else { b });
+            let r = |c: usize| round(p[c] as f64, 4);
+            ParagraphReport {
+                index: i,
+                label: Label::from_index(best),
+                scores: LabelScores {
+                    humanitarian: r(0),
+                    economic: r(1),
+                    security: r(2),
+                    enforcement: r(3),
+                    none: r(4),
+                },
+            }
+        })
+        .collect();
+    let mut frames = a.present.clone();
+    if a.dominant.is_frame() && !frames.contains(&a.dominant) {
+        frames.push(a.dominant);
+        frames.sort();
+    }
+    let mut evidence = BTreeMap::new();
+    let mut terms = BTreeMap::new();
+    for &f in &frames {
+        let c = f.index();
+        let mut cand: Vec<(usize, f32)> = s
+            .paragraphs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p[c] >= 0.3)
+            .map(|(i, p)| (i, p[c]))
+            .collect();
+        cand.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        cand.truncate(EVIDENCE_PER_FRAME);
+        evidence.insert(
+            f,
+            cand.into_iter()
+                .map(|(i, sc)| Evidence {
+                    index: i,
+                    score: round(sc as f64, 4),
+                    text: paras[i].to_string(),
+                })
+                .collect(),
+        );
+        terms.insert(f, top_terms(model, s, c));
+    }
+    DocReport {
+        id: article.id.clone(),
+        title: article.title.clone(),
+        date: article.date.clone(),
+        source: article.source.clone(),
+        url: article.url.clone(),
+        meta: article.extra.clone(),
+        shares: Shares::from_array(a.shares.map(|x| round(x, 6))),
+        framed_fraction: round(a.framed_fraction, 6),
+        dominant: a.dominant,
+        present: a.present.clone(),
+        paragraphs,
+        evidence,
+        terms,
+    }
+}
+
+/// Terms whose weight for label `c` (relative to the mean over labels) times their value in
+/// the document pushed hardest towards `c`.
+fn top_terms(model: &FramingModel, s: &DocScores, c: usize) -> Vec<String> {
+    let mut contrib: BTreeMap<u32, f32> = BTreeMap::new();
+    for row in &s.rows {
+        for (&i, &v) in row.idx.iter().zip(&row.val) {
+            if matches!(
+                model.featurizer().kind(i),
+                FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
+            ) {
+                let w = model.weight(i);
+                let mean = w.iter().sum::<f32>() / Label::COUNT as f32;
+                *contrib.entry(i).or_default() += v * (w[c] - mean);
+            }
+        }
+    }
+    let mut v: Vec<(u32, f32)> = contrib.into_iter().filter(|(_, x)| *x > 0.0).collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let tk = model.tokenizer();
+    let word = |id: u32| tk.id_to_token(id).unwrap_or_else(|| "?".into());
+    v.into_iter()
+        .filter_map(|(i, _)| {
+            let t = match model.featurizer().kind(i) {
+                FeatureKind::Unigram(a) => word(a),
+                FeatureKind::Bigram(a, b) => format!("{} {}", word(a), word(b)),
+                _ => return None,
+            };
+            (t.chars().any(char::is_alphanumeric) && !t.contains(crate::tokenize::UNK)).then_some(t)
+        })
+        .take(TERMS_PER_FRAME)
+        .collect()
+}
+
+/// A file-system-safe name for a document id (`docs/<name>.md`). Ids that had to be changed
+/// get a short hash suffix so two ids never share a file.
+pub fn safe_name(id: &str) -> String {
+    let clean: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    let clean = clean.trim_start_matches('.').to_string();
+    if clean == id && !clean.is_empty() {
+        clean
+    } else {
+        format!("{clean}-{}", &crate::model::sha256_hex(id.as_bytes())[..8])
+    }
+}
+
+/// Render the human-readable report of one document.
+pub fn render_markdown(r: &DocReport) -> String {
+    let mut s = String::new();
+    let title = r
+        .title
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(&r.id);
+    s.push_str(&format!("# {}\n\n", title.trim()));
+    s.push_str(&format!("- id: `{}`\n", r.id));
+    if let Some(src) = &r.source {
+        s.push_str(&format!("- source: {src}\n"));
+    }
+    if let Some(d) = &r.date {
+        s.push_str(&format!("- date: {d}\n"));
+    }
+    s.push_str(&format!("- dominant frame: **{}**\n", r.dominant));
+    let present: Vec<&str> = r.present.iter().map(|l| l.as_str()).collect();
+    s.push_str(&format!(
+        "- frames present: {}\n",
+        if present.is_empty() {
+            "none".to_string()
+        } else {
+            present.join(", ")
+        }
+    ));
+    s.push_str(&format!(
+        "- framed fraction of the text: {:.0}%\n\n",
+        r.framed_fraction * 100.0
+    ));
+    s.push_str("| frame | share |\n|---|---:|\n");
+    for (l, v) in Label::FRAMES.iter().zip(r.shares.to_array()) {
+        s.push_str(&format!("| {l} | {:.1}% |\n", v * 100.0));
+    }
+    for (f, ev) in &r.evidence {
+        s.push_str(&format!("\n## {f}\n\n"));
+        if let Some(t) = r.terms.get(f).filter(|t| !t.is_empty()) {
+            s.push_str(&format!(
+                "Terms that pushed this frame: {}\n\n",
+                t.iter()
+                    .map(|x| format!("*{x}*"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for e in ev {
+            s.push_str(&format!(
+                "> {}\n>\n> — paragraph {}, score {:.2}\n\n",
+                e.text.replace('\n', " "),
+                e.index,
+                e.score
+            ));
+        }
+    }
+    s
+}
+
+/// Counts and sums over a batch; adds up across chunks and shards.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Records read (good and bad).
+    pub read: u64,
+    /// Documents classified.
+    pub classified: u64,
+    /// Records that failed.
+    pub failed: u64,
+    /// Paragraphs classified.
+    pub paragraphs: u64,
+    /// Bytes of text classified.
+    pub bytes: u64,
+    /// Documents per dominant label, [`Label::ALL`] order.
+    pub dominant: [u64; Label::COUNT],
+    /// Sum of shares per frame.
+    pub share_sum: [f64; 4],
+    /// Documents per present frame.
+    pub present: [u64; 4],
+    /// Sum of framed fractions.
+    pub framed_sum: f64,
+    /// The failures, in input order.
+    pub failures: Vec<InputError>,
+    /// Non-fatal notes (duplicate ids renamed, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Summary {
+    /// Count one classified document.
+    pub fn add_report(&mut self, r: &DocReport, bytes: usize) {
+        self.read += 1;
+        self.classified += 1;
+        self.paragraphs += r.paragraphs.len() as u64;
+        self.bytes += bytes as u64;
+        self.dominant[r.dominant.index()] += 1;
+        for (s, v) in self.share_sum.iter_mut().zip(r.shares.to_array()) {
+            *s += v;
+        }
+        for l in &r.present {
+            self.present[l.index()] += 1;
+        }
+        self.framed_sum += r.framed_fraction;
+    }
+
+    /// Count one failed record.
+    pub fn add_failure(&mut self, e: InputError) {
+        self.read += 1;
+        self.failed += 1;
+        self.failures.push(e);
+    }
+}
+
+impl AddAssign for Summary {
+    fn add_assign(&mut self, o: Summary) {
+        self.read += o.read;
+        self.classified += o.classified;
+        self.failed += o.failed;
+        self.paragraphs += o.paragraphs;
+        self.bytes += o.bytes;
+        for i in 0..Label::COUNT {
+            self.dominant[i] += o.dominant[i];
+        }
+        for i in 0..4 {
+            self.share_sum[i] += o.share_sum[i];
+            self.present[i] += o.present[i];
+        }
+        self.framed_sum += o.framed_sum;
+        self.failures.extend(o.failures);
+        self.warnings.extend(o.warnings);
+    }
+}
+
+/// Render `summary.md`.
+pub fn render_summary(s: &Summary) -> String {
+    let mut o = String::from("# framelens batch summary\n\n");
+    o.push_str(&format!(
+        "{} records read, {} documents classified ({} paragraphs), {} failed.\n\n",
+        s.read, s.classified, s.paragraphs, s.failed
+    ));
+    let n = s.classified.max(1) as f64;
+    o.push_str("## Dominant frame\n\n| frame | documents | % |\n|---|---:|---:|\n");
+    for l in Label::ALL {
+        let c = s.dominant[l.index()];
+        o.push_str(&format!("| {l} | {c} | {:.1} |\n", 100.0 * c as f64 / n));
+    }
+    o.push_str(
+        "\n## Mean shares\n\n| frame | mean share | documents where present |\n|---|---:|---:|\n",
+    );
+    for l in Label::FRAMES {
+        let i = l.index();
+        o.push_str(&format!(
+            "| {l} | {:.3} | {} |\n",
+            s.share_sum[i] / n,
+            s.present[i]
+        ));
+    }
+    o.push_str(&format!(
+        "\nMean framed fraction: {:.3}\n",
+        s.framed_sum / n
+    ));
+    o.push_str("\n## Failed documents\n\n");
+    if s.failures.is_empty() {
+        o.push_str("None.\n");
+    } else {
+        o.push_str("| file | line | id | reason |\n|---|---:|---|---|\n");
+        for e in &s.failures {
+            o.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                md_cell(&e.file),
+                e.line.map(|l| l.to_string()).unwrap_or_default(),
+                md_cell(e.id.as_deref().unwrap_or("")),
+                md_cell(&e.reason)
+            ));
+        }
+    }
+    if !s.warnings.is_empty() {
+        o.push_str("\n## Warnings\n\n");
+        for w in &s.warnings {
+            o.push_str(&format!("- {}\n", w.replace('\n', " ")));
+        }
+    }
+    o
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Header of `summary.csv`.
+pub const SUMMARY_HEADER: [&str; 8] = [
+    "id",
+    "date",
+    "source",
+    "humanitarian",
+    "economic",
+    "security",
+    "enforcement",
+    "dominant",
+];
+
+fn summary_row(r: &DocReport) -> Vec<String> {
+    let sh = r.shares.to_array();
+    vec![
+        r.id.clone(),
+        r.date.clone().unwrap_or_default(),
+        r.source.clone().unwrap_or_default(),
+        sh[0].to_string(),
+        sh[1].to_string(),
+        sh[2].to_string(),
+        sh[3].to_string(),
+        r.dominant.to_string(),
+    ]
+}
+
+/// Writes the per-document outputs of a batch in bounded memory.
+///
+/// Each chunk of reports is sorted by id and spilled to a run file under the output folder;
+/// [`ReportWriter::finish`] merges the runs into `documents.jsonl` and `summary.csv`.
+#[derive(Debug)]
+pub struct ReportWriter {
+    out: PathBuf,
+    tmp: PathBuf,
+    runs: Vec<PathBuf>,
+    write_docs: bool,
+}
+
+impl ReportWriter {
+    /// Prepare the output folder (created if needed).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the folder cannot be created or written.
+    pub fn new(out: &Path, write_docs: bool) -> Result<Self> {
+        std::fs::create_dir_all(out.join("docs")).map_err(|e| Error::io(out, e))?;
+        let tmp = out.join(format!(".framelens-runs-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(ReportWriter {
+            out: out.to_path_buf(),
+            tmp,
+            runs: Vec::new(),
+            write_docs,
+        })
+    }
+
+    /// Write the per-document Markdown files of a chunk and spill its sorted lines.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn add_chunk(&mut self, reports: &[DocReport]) -> Result<()> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        if self.write_docs {
+            for r in reports {
+                let p = self
+                    .out
+                    .join("docs")
+                    .join(format!("{}.md", safe_name(&r.id)));
+                write_atomic_with(&p, false, |w| w.write_all(render_markdown(r).as_bytes()))?;
+            }
+        }
+        let mut lines: Vec<(&str, String)> = reports
+            .iter()
+            .map(|r| {
+                let id = serde_json::to_string(&r.id).expect("string serialises");
+                let row = serde_json::to_string(&summary_row(r)).expect("row serialises");
+                let doc = serde_json::to_string(r).expect("report serialises");
+                (r.id.as_str(), format!("{id}\t{row}\t{doc}\n"))
+            })
+            .collect();
+        lines.sort_by(|a, b| a.0.cmp(b.0));
+        let p = self.tmp.join(format!("run-{:06}.tsv", self.runs.len()));
+        write_atomic_with(&p, false, |w| {
+            lines.iter().try_for_each(|l| w.write_all(l.1.as_bytes()))
+        })?;
+        self.runs.push(p);
+        Ok(())
+    }
+
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, write `summary.md`, and remove
+    /// the temporary runs.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn finish(self, summary: &Summary) -> Result<()> {
+        let docs_path = self.out.join("documents.jsonl");
+        let csv_path = self.out.join("summary.csv");
+        let mut readers = Vec::new();
+        for p in &self.runs {
+            readers.push(BufReader::new(File::open(p).map_err(|e| Error::io(p, e))?).lines());
+        }
+        let mut heads: Vec<Option<(String, String, String)>> = Vec::new();
+        let next = |r: &mut std::io::Lines<BufReader<File>>,
+                    p: &Path|
+         -> Result<Option<(String, String, String)>> {
+            match r.next() {
+                None => Ok(None),
+                Some(l) => {
+                    let l = l.map_err(|e| Error::io(p, e))?;
+                    let mut it = l.splitn(3, '\t');
+                    let id: String =
+                        serde_json::from_str(it.next().unwrap_or("")).map_err(|e| Error::Json {
+                            path: p.into(),
+                            source: e,
+                        })?;
+                    let row = it.next().unwrap_or("[]").to_string();
+                    let doc = it.next().unwrap_or("").to_string();
+                    Ok(Some((id, row, doc)))
+                }
+            }
+        };
+        for (r, p) in readers.iter_mut().zip(&self.runs) {
+            heads.push(next(r, p)?);
+        }
+        let mut csv_rows: Vec<String> = Vec::new();
+        write_atomic_with(&docs_path, true, |w| {
+            loop {
+                let best = heads
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| h.as_ref().map(|h| (i, &h.0)))
+                    .min_by(|a, b| a.1.cmp(b.1))
+                    .map(|x| x.0);
+                let Some(i) = best else { break };
+                let (_, row, doc) = heads[i].take().expect("head present");
+                w.write_all(doc.as_bytes())?;
+                w.write_all(b"\n")?;
+                csv_rows.push(row);
+                heads[i] = next(&mut readers[i], &self.runs[i]).map_err(std::io::Error::other)?;
+            }
+            Ok(())
+        })?;
+        write_atomic_with(&csv_path, true, |w| {
+            let mut cw = csv::Writer::from_writer(w);
+            cw.write_record(SUMMARY_HEADER)?;
+            for row in &csv_rows {
+                let fields: Vec<String> =
+                    serde_json::from_str(row).map_err(std::io::Error::other)?;
+                cw.write_record(&fields)?;
+            }
+            cw.flush()
+        })?;
+        write_atomic(
+            &self.out.join("summary.md"),
+            render_summary(summary).as_bytes(),
+        )?;
+        let _ = std::fs::remove_dir_all(&self.tmp);
+        Ok(())
+    }
+}
+
+/// `run.json`: what was run, on what, when, with which outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// framelens version.
+    pub framelens_version: String,
+    /// Model folder.
+    pub model: String,
+    /// Model content hash.
+    pub model_hash: String,
+    /// Inputs with their SHA-256 (`null` for stdin).
+    pub inputs: Vec<InputInfo>,
+    /// Start time (RFC 3339, UTC).
+    pub started: String,
+    /// End time (RFC 3339, UTC).
+    pub finished: String,
+    /// Records read.
+    pub read: u64,
+    /// Documents classified.
+    pub classified: u64,
+    /// Records that failed.
+    pub failed: u64,
+    /// Worker threads.
+    pub jobs: usize,
+}
+
+/// An input file and its checksum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    /// The path as given.
+    pub path: String,
+    /// SHA-256 of the file (of the sorted file list and contents for a folder).
+    pub sha256: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_names_are_unique_and_clean() {
+        assert_eq!(safe_name("abc-1.txt"), "abc-1.txt");
+        let a = safe_name("dir/a b.txt");
+        assert!(a.starts_with("dir_a_b.txt-"));
+        assert_ne!(safe_name("a/b"), safe_name("a_b"));
+        assert!(!safe_name("../x").contains('/'));
+    }
+
+    #[test]
+    fn summaries_add_up() {
+        let mut a = Summary {
+            read: 2,
+            classified: 1,
+            failed: 1,
+            dominant: [1, 0, 0, 0, 0],
+            ..Default::default()
+        };
+        let b = Summary {
+            read: 3,
+            classified: 3,
+            dominant: [0, 1, 1, 1, 0],
+            ..Default::default()
+        };
+        a += b;
+        assert_eq!(a.read, 5);
+        assert_eq!(a.classified, 4);
+        assert_eq!(a.dominant, [1, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_files() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.txt");
+        write_atomic(&p, b"hello").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "hello");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}

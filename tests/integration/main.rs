@@ -1,0 +1,4 @@
+//! The integration suite: one test binary (see `Cargo.toml`), one module per area.
+
+mod classify;
+mod util;

@@ -1,0 +1,54 @@
+//! Shared helpers for the integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped default model.
+pub fn default_model() -> PathBuf {
+    root().join("models").join("default")
+}
+
+/// `../shared` beside the repository, or `None` (with a printed reason) when it is absent.
+pub fn shared() -> Option<PathBuf> {
+    let p = root().join("..").join("shared");
+    if p.join("data").is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared/data is not present beside the repository");
+        None
+    }
+}
+
+/// Run the framelens binary with arguments.
+pub fn framelens<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_framelens"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("framelens runs")
+}
+
+/// Stderr of an output as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Read `documents.jsonl` of a report folder as JSON values.
+pub fn documents(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("documents.jsonl"))
+        .expect("documents.jsonl exists")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
