@@ -9,7 +9,8 @@
 //!    aggregated to document frame shares, framed fraction, dominant and present frames.
 //! 5. [`report`]: per-document reports, batch summary, run record.
 //!
-//! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training.
+//! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training;
+//! [`eval`] measures a model against them (metrics, cross-validation; charts via [`svg`]).
 //!
 //! ```
 //! # fn main() -> framelens::Result<()> {
@@ -24,10 +25,12 @@
 pub mod classify;
 pub mod corpus;
 pub mod error;
+pub mod eval;
 pub mod features;
 pub mod labels;
 pub mod model;
 pub mod report;
+pub mod svg;
 pub mod tokenize;
 
 pub use corpus::{Article, DocId, Label};

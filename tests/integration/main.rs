@@ -1,4 +1,5 @@
 //! The integration suite: one test binary (see `Cargo.toml`), one module per area.
 
 mod classify;
+mod eval;
 mod util;
