@@ -1,21 +1,26 @@
-//! The batch job: inputs → classified reports, streaming in bounded chunks.
+//! The batch job: inputs → classified reports, streaming in bounded chunks, resumable.
 //!
 //! Input: a validated [`ClassifyConfig`] and a loaded [`FramingModel`]. Output: the report
-//! folder (see [`crate::report`]) and a [`Summary`]. Records are read in order, classified in
-//! parallel chunk by chunk on a rayon pool of `jobs` threads, and written; the output does not
-//! depend on `jobs`. A bad record is logged, counted and listed; it never stops the batch.
+//! folder (see [`crate::report`]) and a [`Summary`]. Records are read in order, prepared and
+//! classified in parallel chunk by chunk on a rayon pool of `jobs` threads, and written; the
+//! output does not depend on `jobs` or `chunk_size`. A bad record is logged, counted and
+//! listed in `errors.jsonl`; it never stops the batch. After each chunk a checkpoint is
+//! recorded ([`crate::checkpoint`]), so `resume` continues an interrupted run.
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::corpus::{read_inputs, Article, ArticleResult};
-use crate::error::{Error, InputError, Result};
+use crate::checkpoint::{Checkpoint, ChunkEntry, Journal, JournalHeader, JOURNAL_VERSION};
+use crate::corpus::{read_inputs_with, Article, ArticleResult, Limits};
+use crate::error::{Error, InputError, InputProblem, Result};
 use crate::model::{sha256_hex, FramingModel, Manifest};
 use crate::report::{
     build_report, write_atomic, DocReport, InputInfo, ReportWriter, RunInfo, Summary,
+    CHECKPOINT_DIR,
 };
 
 /// Everything `classify` needs, validated once.
@@ -27,16 +32,21 @@ pub struct ClassifyConfig {
     pub out: PathBuf,
     /// Worker threads (≥ 1).
     pub jobs: usize,
-    /// Documents per chunk (bounds memory).
+    /// Documents per chunk (bounds memory; one checkpoint per chunk).
     pub chunk_size: usize,
     /// Show a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
     /// Write `docs/<id>.md`.
     pub write_docs: bool,
+    /// Continue an interrupted run in `out` instead of starting over.
+    pub resume: bool,
+    /// Size limits for records and paragraphs.
+    pub limits: Limits,
 }
 
 impl ClassifyConfig {
-    /// A configuration with defaults: all cores, chunks of 2,000, progress on, docs on.
+    /// A configuration with defaults: all cores, chunks of 2,000, progress on, docs on, no
+    /// resume, default [`Limits`].
     pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
         ClassifyConfig {
             inputs,
@@ -45,13 +55,15 @@ impl ClassifyConfig {
             chunk_size: 2000,
             progress: true,
             write_docs: true,
+            resume: false,
+            limits: Limits::default(),
         }
     }
 
     /// Check the configuration.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for zero jobs or chunk size or no inputs.
+    /// [`Error::InvalidParam`] for zero jobs, chunk size or limits, or no inputs.
     pub fn check(self) -> Result<Self> {
         if self.jobs == 0 {
             return Err(Error::InvalidParam {
@@ -74,7 +86,18 @@ impl ClassifyConfig {
                 reason: "give at least one input",
             });
         }
+        self.limits.check()?;
         Ok(self)
+    }
+
+    /// The settings that change the output, recorded in the checkpoint journal: a run can only
+    /// be resumed with the same ones. (`jobs` and `chunk_size` do not change the output.)
+    pub fn output_settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "write_docs": self.write_docs,
+            "max_doc_bytes": self.limits.max_doc_bytes,
+            "max_paragraph_bytes": self.limits.max_paragraph_bytes,
+        })
     }
 }
 
@@ -88,21 +111,76 @@ pub fn classify_article(
 ) -> std::result::Result<DocReport, InputError> {
     article.validate()?;
     let paras = article.paragraphs();
-    let scores = model.score_document(&paras).map_err(|e| InputError {
-        file: article.origin.file.clone(),
-        line: article.origin.line,
-        id: Some(article.id.clone()),
-        reason: format!("cannot tokenize: {e}"),
+    let scores = model.score_document(&paras).map_err(|e| {
+        InputError::new(
+            InputProblem::Tokenizer,
+            article.origin.file.clone(),
+            article.origin.line,
+            Some(article.id.clone()),
+            format!("cannot tokenize: {e}"),
+        )
     })?;
     Ok(build_report(model, article, &paras, &scores))
 }
 
-/// Hash an input for `run.json`.
+/// The outcome for one record: its report (with the text's size) or its error, and any
+/// warnings.
+type Outcome = (
+    std::result::Result<(DocReport, usize), InputError>,
+    Vec<InputError>,
+);
+
+/// Prepare ([`Article::prepare`]) and classify one record, never panicking: a panic inside the
+/// pipeline becomes an [`InputProblem::Internal`] error for this document only.
+fn process(model: &FramingModel, limits: &Limits, item: ArticleResult) -> Outcome {
+    let mut article = match item {
+        Ok(a) => a,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let warnings = std::mem::take(&mut article.warnings);
+    let (file, line, id) = (
+        article.origin.file.clone(),
+        article.origin.line,
+        article.id.clone(),
+    );
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        let mut a = article.prepare(limits)?;
+        let w = std::mem::take(&mut a.warnings);
+        let bytes = a.text.len();
+        classify_article(model, &a).map(|r| (r, bytes, w))
+    }));
+    match run {
+        Ok(Ok((r, bytes, w))) => {
+            let mut warnings = warnings;
+            warnings.extend(w);
+            (Ok((r, bytes)), warnings)
+        }
+        Ok(Err(e)) => (Err(e), warnings),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let e = InputError::new(
+                InputProblem::Internal,
+                file,
+                line,
+                Some(id),
+                format!("framelens failed on this document ({msg}); please report this bug"),
+            );
+            (Err(e), warnings)
+        }
+    }
+}
+
+/// Hash an input for `run.json` and the checkpoint journal.
 fn input_info(path: &Path) -> InputInfo {
     let sha = if path.as_os_str() == "-" {
         None
     } else if path.is_dir() {
         let mut files: Vec<_> = walkdir::WalkDir::new(path)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_map(|e| e.ok())
@@ -112,9 +190,7 @@ fn input_info(path: &Path) -> InputInfo {
         files.sort();
         let mut acc = String::new();
         for f in files {
-            let h = std::fs::read(&f)
-                .map(|b| sha256_hex(&b))
-                .unwrap_or_else(|_| "unreadable".into());
+            let h = hash_file(&f).unwrap_or_else(|| "unreadable".into());
             acc.push_str(&format!(
                 "{}\t{h}\n",
                 f.strip_prefix(path).unwrap_or(&f).display()
@@ -176,19 +252,121 @@ impl IdDeduper {
             n += 1;
         }
     }
+
+    /// Give an article a unique id; a renamed article gets an [`InputProblem::DuplicateId`]
+    /// warning.
+    pub fn apply(&mut self, a: &mut Article) {
+        let (id, warn) = self.unique(&a.id);
+        if let Some(w) = warn {
+            a.warnings.push(InputError::new(
+                InputProblem::DuplicateId,
+                a.origin.file.clone(),
+                a.origin.line,
+                Some(id.clone()),
+                format!("{w}; both documents are kept"),
+            ));
+        }
+        a.id = id;
+    }
 }
 
-/// Run the batch: read, classify, write every output. Returns the summary.
+/// Decide whether the checkpoint in `dir` can be continued; returns the journal to continue
+/// from, or `None` to start over (with the reason logged).
+fn resumable(dir: &Path, header: &JournalHeader, resume: bool) -> Option<Journal> {
+    if !resume {
+        if dir.exists() {
+            log::warn!(
+                "{}: discarding the checkpoint of an interrupted run (pass --resume to continue it instead)",
+                dir.display()
+            );
+        }
+        return None;
+    }
+    match Checkpoint::load(dir) {
+        Ok(Some(j)) => match j.header.mismatch(header) {
+            None => Some(j),
+            Some(why) => {
+                log::warn!(
+                    "cannot resume the run in {}: {why}; starting over",
+                    dir.display()
+                );
+                None
+            }
+        },
+        Ok(None) => {
+            log::info!(
+                "no interrupted run to resume in {}; starting a new one",
+                dir.parent().unwrap_or(dir).display()
+            );
+            None
+        }
+        Err(e) => {
+            log::warn!("cannot read the checkpoint ({e}); starting over");
+            None
+        }
+    }
+}
+
+fn location(e: &InputError) -> String {
+    format!(
+        "{}{}",
+        e.file,
+        e.line.map(|l| format!(":{l}")).unwrap_or_default()
+    )
+}
+
+/// Run the batch: read, classify, write every output. Returns the summary of the whole batch
+/// (including the part done before an interruption, when resuming).
 ///
 /// # Errors
-/// Fatal errors only: the output folder cannot be written, an input path cannot be opened.
+/// Fatal errors only: the output folder cannot be written, an input path does not exist.
 pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> Result<Summary> {
     let started = now_rfc3339();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
         .build()
         .map_err(|e| Error::Other(format!("cannot start {} threads: {e}", cfg.jobs)))?;
-    let mut writer = ReportWriter::new(&cfg.out, cfg.write_docs)?;
+    // open the inputs first: a path that does not exist is fatal before anything is written
+    let mut input = read_inputs_with(&cfg.inputs, &cfg.limits)?;
+    let header = JournalHeader {
+        journal_version: JOURNAL_VERSION,
+        framelens_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_hash: manifest.model_hash.clone(),
+        settings: cfg.output_settings(),
+        inputs: cfg.inputs.iter().map(|p| input_info(p)).collect(),
+    };
+    let ck_dir = cfg.out.join(CHECKPOINT_DIR);
+    let journal = resumable(&ck_dir, &header, cfg.resume);
+    let (mut writer, mut checkpoint, mut summary, mut chunks, mut records) = match journal {
+        Some(j) => {
+            let runs = j.runs(&ck_dir);
+            let writer = ReportWriter::resume(&cfg.out, cfg.write_docs, runs)?;
+            // stale temporary files of the interrupted run's per-document reports
+            crate::report::remove_stale_temps(&cfg.out.join("docs"));
+            let ck = Checkpoint::create(&ck_dir, &header, &j.chunks)?;
+            log::info!(
+                "resuming: {} records in {} chunks already done with model {}",
+                j.records(),
+                j.chunks.len(),
+                &manifest.model_hash[..12.min(manifest.model_hash.len())]
+            );
+            (writer, ck, j.summary(), j.chunks.len() as u64, j.records())
+        }
+        None => {
+            let writer = ReportWriter::new(&cfg.out, cfg.write_docs)?;
+            let ck = Checkpoint::create(writer.checkpoint_dir(), &header, &[])?;
+            (writer, ck, Summary::default(), 0, 0)
+        }
+    };
+    let mut dedup = IdDeduper::default();
+    // skip the records already done, rebuilding the duplicate-id table as they pass
+    for _ in 0..records {
+        match input.next() {
+            Some(Ok(mut a)) => dedup.apply(&mut a),
+            Some(Err(_)) => {}
+            None => break,
+        }
+    }
     let total_bytes: u64 = cfg
         .inputs
         .iter()
@@ -207,59 +385,55 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut summary = Summary::default();
-    let mut dedup = IdDeduper::default();
-    let mut input = read_inputs(&cfg.inputs)?;
     loop {
-        let chunk: Vec<ArticleResult> = input.by_ref().take(cfg.chunk_size).collect();
+        let mut chunk: Vec<ArticleResult> = input.by_ref().take(cfg.chunk_size).collect();
         if chunk.is_empty() {
             break;
         }
-        let mut articles = Vec::with_capacity(chunk.len());
-        for item in chunk {
-            match item {
-                Ok(mut a) => {
-                    let (id, warn) = dedup.unique(&a.id);
-                    if let Some(w) = warn {
-                        log::warn!(
-                            "{}{}: {w}",
-                            a.origin.file,
-                            a.origin.line.map(|l| format!(":{l}")).unwrap_or_default()
-                        );
-                        summary.warnings.push(w);
-                    }
-                    a.id = id;
-                    articles.push(Ok(a));
-                }
-                Err(e) => articles.push(Err(e)),
-            }
+        for a in chunk.iter_mut().flatten() {
+            dedup.apply(a);
         }
-        let results: Vec<std::result::Result<(DocReport, usize), InputError>> =
-            pool.install(|| {
-                articles
-                    .par_iter()
-                    .map(|a| match a {
-                        Ok(a) => classify_article(model, a).map(|r| (r, a.text.len())),
-                        Err(e) => Err(e.clone()),
-                    })
-                    .collect()
-            });
-        let mut reports = Vec::with_capacity(results.len());
+        let n_records = chunk.len() as u64;
+        let limits = cfg.limits;
+        let outcomes: Vec<Outcome> = pool.install(|| {
+            chunk
+                .into_par_iter()
+                .map(|item| process(model, &limits, item))
+                .collect()
+        });
+        let mut part = Summary::default();
+        let mut reports = Vec::with_capacity(outcomes.len());
         let mut bytes = 0u64;
-        for r in results {
-            match r {
+        for (res, warnings) in outcomes {
+            for w in warnings {
+                log::warn!("{}: {}", location(&w), w.reason);
+                part.add_warning(w);
+            }
+            match res {
                 Ok((rep, n)) => {
-                    summary.add_report(&rep, n);
+                    part.add_report(&rep, n);
                     bytes += n as u64;
                     reports.push(rep);
                 }
                 Err(e) => {
                     log::error!("{e}");
-                    summary.add_failure(e);
+                    part.add_failure(e);
                 }
             }
         }
-        writer.add_chunk(&reports)?;
+        let run = writer.add_chunk(&reports)?;
+        records += n_records;
+        checkpoint.append(&ChunkEntry {
+            chunk: chunks,
+            records,
+            run: run
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned()),
+            summary: part.clone(),
+        })?;
+        chunks += 1;
+        summary += part;
         bar.inc(bytes);
         bar.set_message(format!(
             "{} docs, {} failed",
@@ -267,12 +441,12 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         ));
     }
     bar.finish_and_clear();
-    writer.finish(&summary)?;
+    writer.write_outputs(&summary)?;
     let info = RunInfo {
         framelens_version: env!("CARGO_PKG_VERSION").to_string(),
         model: model.path().display().to_string(),
         model_hash: manifest.model_hash.clone(),
-        inputs: cfg.inputs.iter().map(|p| input_info(p)).collect(),
+        inputs: header.inputs,
         started,
         finished: now_rfc3339(),
         read: summary.read,
@@ -282,6 +456,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
     };
     let json = serde_json::to_string_pretty(&info).expect("run info serialises");
     write_atomic(&cfg.out.join("run.json"), format!("{json}\n").as_bytes())?;
+    writer.remove_checkpoint()?;
     Ok(summary)
 }
 
@@ -297,5 +472,40 @@ mod tests {
         assert_eq!(id, "a#2");
         assert!(w.is_some());
         assert_eq!(d.unique("a").0, "a#3");
+        let mut a = Article {
+            id: "a".into(),
+            ..Default::default()
+        };
+        d.apply(&mut a);
+        assert_eq!(a.id, "a#4");
+        assert_eq!(a.warnings[0].kind, InputProblem::DuplicateId);
+        assert_eq!(a.warnings[0].id.as_deref(), Some("a#4"));
+    }
+
+    #[test]
+    fn a_panic_fails_one_document_only() {
+        let m = crate::model::tests::tiny_model();
+        let a = Article {
+            id: "p".into(),
+            text: "Agents detained migrants.".into(),
+            ..Default::default()
+        };
+        let (ok, w) = process(&m, &Limits::default(), Ok(a.clone()));
+        assert!(ok.is_ok() && w.is_empty());
+        // a limit of zero bytes cannot be met: an ordinary error, not a panic
+        let zero = Limits {
+            max_doc_bytes: 0,
+            ..Limits::default()
+        };
+        let (e, _) = process(&m, &zero, Ok(a));
+        assert_eq!(e.unwrap_err().kind, InputProblem::TooLarge);
+    }
+
+    #[test]
+    fn output_settings_name_what_changes_the_output() {
+        let c = ClassifyConfig::new(vec!["x".into()], "o".into());
+        let s = c.output_settings();
+        assert_eq!(s["write_docs"], true);
+        assert!(s.get("jobs").is_none());
     }
 }

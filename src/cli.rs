@@ -89,6 +89,16 @@ struct ClassifyArgs {
     /// Do not write the per-document Markdown reports (docs/).
     #[arg(long)]
     no_docs: bool,
+    /// Continue an interrupted run in --out: chunks already done with the same model, inputs
+    /// and settings are kept, the rest is classified (starts over when nothing matches).
+    #[arg(long)]
+    resume: bool,
+    /// Reject a record (JSONL line, CSV row, text file) larger than this many bytes.
+    #[arg(long, default_value_t = framelens::corpus::Limits::default().max_doc_bytes)]
+    max_doc_bytes: usize,
+    /// Reject a document with a paragraph (line) longer than this many bytes.
+    #[arg(long, default_value_t = framelens::corpus::Limits::default().max_paragraph_bytes)]
+    max_paragraph_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -140,15 +150,21 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
     cfg.chunk_size = a.chunk_size;
     cfg.progress = !quiet;
     cfg.write_docs = !a.no_docs;
+    cfg.resume = a.resume;
+    cfg.limits = framelens::corpus::Limits {
+        max_doc_bytes: a.max_doc_bytes,
+        max_paragraph_bytes: a.max_paragraph_bytes,
+    };
     let cfg = cfg.check()?;
     let t0 = std::time::Instant::now();
     let summary = classify::run(&model, &manifest, &cfg)
         .with_context(|| format!("classification into {} failed", cfg.out.display()))?;
     let secs = t0.elapsed().as_secs_f64();
     log::info!(
-        "{} documents classified, {} failed, in {:.2} s ({:.1} MB/s); reports in {}",
+        "{} documents classified, {} failed, {} warnings, in {:.2} s ({:.1} MB/s); reports in {}",
         summary.classified,
         summary.failed,
+        summary.warnings.len(),
         secs,
         summary.bytes as f64 / 1e6 / secs.max(1e-9),
         cfg.out.display()
@@ -200,7 +216,16 @@ fn run_train(a: TrainArgs) -> Result<ExitCode> {
             .join(", ")
     );
     let t0 = std::time::Instant::now();
-    let model = params.check()?.fit(&data)?;
+    let model = params.check()?.fit(&data).with_context(|| {
+        format!(
+            "cannot train on {}",
+            a.labels
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
     let manifest = model
         .save(&a.out)
         .with_context(|| format!("cannot write the model to {}", a.out.display()))?;

@@ -88,12 +88,19 @@ impl Error {
     }
 }
 
-/// A single input record that could not be turned into an article.
+/// A single input record that could not be turned into an article (or, as a warning, one
+/// that was repaired).
 ///
-/// These never stop a batch: they are collected, reported and counted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+/// These never stop a batch: they are collected, reported in `errors.jsonl` and `summary.md`,
+/// and counted.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 #[error("{file}{}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default(), id.as_ref().map(|i| format!(" (document {i})")).unwrap_or_default())]
 pub struct InputError {
+    /// What kind of problem this is (a stable code for programs).
+    #[serde(default)]
+    pub kind: InputProblem,
     /// The input file (`-` for stdin).
     pub file: String,
     /// 1-based line or CSV record, where the input has lines.
@@ -103,3 +110,120 @@ pub struct InputError {
     /// Why the record was rejected.
     pub reason: String,
 }
+
+/// The kind of an [`InputError`]: a stable `snake_case` code written to `errors.jsonl`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InputProblem {
+    /// Anything not covered below.
+    #[default]
+    Other,
+    /// A file or folder entry could not be opened or read.
+    Unreadable,
+    /// A file that holds binary data (NUL bytes, a compressed archive …).
+    BinaryFile,
+    /// A folder link that points back to one of its ancestors (not followed).
+    DirectoryLoop,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// A JSONL line that is not valid JSON.
+    MalformedJson,
+    /// A JSON value that is not an object.
+    NotAnObject,
+    /// A required field (`text`) is missing or null.
+    MissingField,
+    /// A field holds the wrong JSON type.
+    WrongType,
+    /// No id was given: one was derived from the text's SHA-256 (a warning).
+    DerivedId,
+    /// The id was already used: the document was renamed with a `#N` suffix (a warning).
+    DuplicateId,
+    /// A CSV file without a usable header.
+    CsvHeader,
+    /// A CSV row whose number of fields differs from the header.
+    CsvColumns,
+    /// A CSV row that could not be parsed.
+    CsvRecord,
+    /// The text is empty or whitespace-only.
+    EmptyText,
+    /// The text has no letters or digits (only punctuation, symbols, emoji).
+    NoWords,
+    /// The record is larger than the document size limit.
+    TooLarge,
+    /// A paragraph (line) is longer than the paragraph size limit.
+    LineTooLong,
+    /// HTML markup was stripped from the text (a warning).
+    HtmlStripped,
+    /// The tokenizer failed on the text.
+    Tokenizer,
+    /// framelens itself failed on this document (a bug: please report it).
+    Internal,
+}
+
+impl InputProblem {
+    /// The `snake_case` code, as written to `errors.jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputProblem::Other => "other",
+            InputProblem::Unreadable => "unreadable",
+            InputProblem::BinaryFile => "binary_file",
+            InputProblem::DirectoryLoop => "directory_loop",
+            InputProblem::InvalidUtf8 => "invalid_utf8",
+            InputProblem::MalformedJson => "malformed_json",
+            InputProblem::NotAnObject => "not_an_object",
+            InputProblem::MissingField => "missing_field",
+            InputProblem::WrongType => "wrong_type",
+            InputProblem::DerivedId => "derived_id",
+            InputProblem::DuplicateId => "duplicate_id",
+            InputProblem::CsvHeader => "csv_header",
+            InputProblem::CsvColumns => "csv_columns",
+            InputProblem::CsvRecord => "csv_record",
+            InputProblem::EmptyText => "empty_text",
+            InputProblem::NoWords => "no_words",
+            InputProblem::TooLarge => "too_large",
+            InputProblem::LineTooLong => "line_too_long",
+            InputProblem::HtmlStripped => "html_stripped",
+            InputProblem::Tokenizer => "tokenizer",
+            InputProblem::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl InputError {
+    /// A problem of `kind` in `file` (at `line`, for document `id` when known).
+    pub fn new(
+        kind: InputProblem,
+        file: impl Into<String>,
+        line: Option<u64>,
+        id: Option<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        InputError {
+            kind,
+            file: file.into(),
+            line,
+            id,
+            reason: reason.into(),
+        }
+    }
+}
+

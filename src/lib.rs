@@ -22,6 +22,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod checkpoint;
 pub mod classify;
 pub mod corpus;
 pub mod error;
@@ -34,5 +35,5 @@ pub mod svg;
 pub mod tokenize;
 
 pub use corpus::{Article, DocId, Label};
-pub use error::{Error, InputError, Result};
+pub use error::{Error, InputError, InputProblem, Result};
 pub use model::{FramingModel, TrainParams};

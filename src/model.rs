@@ -613,12 +613,44 @@ impl FramingModel {
         if !dir.is_dir() {
             return Err(merr(dir, "no such model folder".into()));
         }
-        let read = |name: &str| -> Result<String> {
+        let read = |name: &str| -> Result<Vec<u8>> {
             let p = dir.join(name);
-            std::fs::read_to_string(&p).map_err(|e| merr(&p, format!("cannot read: {e}")))
+            std::fs::read(&p).map_err(|e| merr(&p, format!("cannot read: {e}")))
+        };
+        let manifest = read("manifest.json")?;
+        let model = read("model.json")?;
+        let tok = read("tokenizer.json")?;
+        FramingModel::from_bytes(dir, &manifest, &model, &tok)
+    }
+
+    /// Load a model from the bytes of its three files, verifying format version and checksums
+    /// as [`FramingModel::load`] does; `dir` names the folder in errors.
+    ///
+    /// # Errors
+    /// [`Error::Model`] as for [`FramingModel::load`].
+    pub fn from_bytes(
+        dir: &Path,
+        manifest: &[u8],
+        model: &[u8],
+        tokenizer: &[u8],
+    ) -> Result<(FramingModel, Manifest)> {
+        let merr = |p: &Path, m: String| Error::Model {
+            path: p.to_path_buf(),
+            message: m,
+        };
+        let text = |name: &str, b: &[u8]| -> Result<String> {
+            String::from_utf8(b.to_vec()).map_err(|e| {
+                merr(
+                    &dir.join(name),
+                    format!(
+                        "not UTF-8 (byte {}): the file is corrupted",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+            })
         };
         let mpath = dir.join("manifest.json");
-        let manifest: Manifest = serde_json::from_str(&read("manifest.json")?)
+        let manifest: Manifest = serde_json::from_str(&text("manifest.json", manifest)?)
             .map_err(|e| merr(&mpath, format!("invalid manifest: {e}")))?;
         if manifest.format_version != FORMAT_VERSION {
             return Err(merr(&mpath, format!(
@@ -626,8 +658,8 @@ impl FramingModel {
                 manifest.format_version
             )));
         }
-        let model = read("model.json")?;
-        let tok = read("tokenizer.json")?;
+        let model = text("model.json", model)?;
+        let tok = text("tokenizer.json", tokenizer)?;
         let (ms, ts) = (sha256_hex(model.as_bytes()), sha256_hex(tok.as_bytes()));
         if ms != manifest.model_sha256 {
             return Err(merr(

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::corpus::{Article, Label};
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, InputError, InputProblem, Result};
 use crate::features::FeatureKind;
 use crate::model::{DocScores, FramingModel};
 
@@ -205,6 +205,7 @@ pub fn build_report(
     }
     let mut evidence = BTreeMap::new();
     let mut terms = BTreeMap::new();
+    let mut term_lists = top_terms(model, s, &frames).into_iter();
     for &f in &frames {
         let c = f.index();
         let mut cand: Vec<(usize, f32)> = s
@@ -226,7 +227,7 @@ pub fn build_report(
                 })
                 .collect(),
         );
-        terms.insert(f, top_terms(model, s, c));
+        terms.insert(f, term_lists.next().unwrap_or_default());
     }
     DocReport {
         id: article.id.clone(),
@@ -245,37 +246,105 @@ pub fn build_report(
     }
 }
 
-/// Terms whose weight for label `c` (relative to the mean over labels) times their value in
-/// the document pushed hardest towards `c`.
-fn top_terms(model: &FramingModel, s: &DocScores, c: usize) -> Vec<String> {
-    let mut contrib: BTreeMap<u32, f32> = BTreeMap::new();
-    for row in &s.rows {
-        for (&i, &v) in row.idx.iter().zip(&row.val) {
-            if matches!(
-                model.featurizer().kind(i),
-                FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
-            ) {
+/// For each frame in `frames`, the terms whose weight for that frame (relative to the mean over
+/// labels) times their value in the document pushed hardest towards it: for every unigram or
+/// bigram feature, the sum over the document's rows (in row order) of `value × (weight − mean
+/// weight)`; the positive sums, largest first (ties by feature index), shown as words.
+///
+/// One pass over the rows serves every frame; the sums live in a per-thread table indexed by
+/// feature, so no map or sort is needed per occurrence.
+fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
+    /// Per-thread sums: `acc[feature][k]` for the k-th requested frame, valid where
+    /// `stamp[feature] == epoch`.
+    #[derive(Default)]
+    struct Scratch {
+        acc: Vec<[f32; 4]>,
+        stamp: Vec<u32>,
+        epoch: u32,
+        touched: Vec<u32>,
+    }
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    }
+    let featurizer = model.featurizer();
+    SCRATCH.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let sc = &mut *guard;
+        let nf = featurizer.n_features();
+        if sc.acc.len() < nf {
+            sc.acc.resize(nf, [0.0; 4]);
+            sc.stamp.resize(nf, 0);
+        }
+        sc.epoch = sc.epoch.wrapping_add(1);
+        if sc.epoch == 0 {
+            sc.stamp.iter_mut().for_each(|x| *x = 0);
+            sc.epoch = 1;
+        }
+        sc.touched.clear();
+        for row in &s.rows {
+            for (&i, &v) in row.idx.iter().zip(&row.val) {
+                if !matches!(
+                    featurizer.kind(i),
+                    FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
+                ) {
+                    continue;
+                }
                 let w = model.weight(i);
                 let mean = w.iter().sum::<f32>() / Label::COUNT as f32;
-                *contrib.entry(i).or_default() += v * (w[c] - mean);
+                let slot = i as usize;
+                if sc.stamp[slot] != sc.epoch {
+                    sc.stamp[slot] = sc.epoch;
+                    sc.acc[slot] = [0.0; 4];
+                    sc.touched.push(i);
+                }
+                for (k, f) in frames.iter().enumerate().take(4) {
+                    sc.acc[slot][k] += v * (w[f.index()] - mean);
+                }
             }
         }
-    }
-    let mut v: Vec<(u32, f32)> = contrib.into_iter().filter(|(_, x)| *x > 0.0).collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let tk = model.tokenizer();
-    let word = |id: u32| tk.id_to_token(id).unwrap_or_else(|| "?".into());
-    v.into_iter()
-        .filter_map(|(i, _)| {
-            let t = match model.featurizer().kind(i) {
+        let tk = model.tokenizer();
+        let word = |id: u32| tk.id_to_token(id).unwrap_or_else(|| "?".into());
+        let term = |i: u32| -> Option<String> {
+            let t = match featurizer.kind(i) {
                 FeatureKind::Unigram(a) => word(a),
                 FeatureKind::Bigram(a, b) => format!("{} {}", word(a), word(b)),
                 _ => return None,
             };
             (t.chars().any(char::is_alphanumeric) && !t.contains(crate::tokenize::UNK)).then_some(t)
-        })
-        .take(TERMS_PER_FRAME)
-        .collect()
+        };
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        (0..frames.len().min(4))
+            .map(|k| {
+                let mut v: Vec<(u32, f32)> = sc
+                    .touched
+                    .iter()
+                    .map(|&i| (i, sc.acc[i as usize][k]))
+                    .filter(|(_, x)| *x > 0.0)
+                    .collect();
+                // sort only the head: most documents find their terms among the first few
+                let head = (4 * TERMS_PER_FRAME).min(v.len());
+                if head > 0 && head < v.len() {
+                    v.select_nth_unstable_by(head - 1, order);
+                }
+                v[..head].sort_unstable_by(order);
+                let mut out: Vec<String> = v[..head]
+                    .iter()
+                    .filter_map(|&(i, _)| term(i))
+                    .take(TERMS_PER_FRAME)
+                    .collect();
+                if out.len() < TERMS_PER_FRAME && head < v.len() {
+                    v[head..].sort_unstable_by(order);
+                    out.extend(
+                        v[head..]
+                            .iter()
+                            .filter_map(|&(i, _)| term(i))
+                            .take(TERMS_PER_FRAME - out.len()),
+                    );
+                }
+                out
+            })
+            .collect()
+    })
 }
 
 /// A file-system-safe name for a document id (`docs/<name>.md`). Ids that had to be changed
@@ -358,6 +427,10 @@ pub fn render_markdown(r: &DocReport) -> String {
 }
 
 /// Counts and sums over a batch; adds up across chunks and shards.
+///
+/// Sums of shares and framed fractions are kept exactly, in millionths (reports round them to
+/// 6 decimals), so a total never depends on how the batch was cut into chunks, shards or
+/// resumed runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Records read (good and bad).
@@ -372,16 +445,22 @@ pub struct Summary {
     pub bytes: u64,
     /// Documents per dominant label, [`Label::ALL`] order.
     pub dominant: [u64; Label::COUNT],
-    /// Sum of shares per frame.
-    pub share_sum: [f64; 4],
+    /// Sum of shares per frame, in millionths.
+    pub share_sum_e6: [u64; 4],
     /// Documents per present frame.
     pub present: [u64; 4],
-    /// Sum of framed fractions.
-    pub framed_sum: f64,
+    /// Sum of framed fractions, in millionths.
+    pub framed_sum_e6: u64,
     /// The failures, in input order.
     pub failures: Vec<InputError>,
-    /// Non-fatal notes (duplicate ids renamed, ...).
-    pub warnings: Vec<String>,
+    /// Non-fatal problems (derived or duplicate ids, HTML stripped, a field of the wrong type
+    /// kept under `meta` …), in input order: the document was classified.
+    pub warnings: Vec<InputError>,
+}
+
+/// A millionth-unit integer from a value rounded to 6 decimals.
+fn e6(x: f64) -> u64 {
+    (x * 1e6).round().max(0.0) as u64
 }
 
 impl Summary {
@@ -392,13 +471,13 @@ impl Summary {
         self.paragraphs += r.paragraphs.len() as u64;
         self.bytes += bytes as u64;
         self.dominant[r.dominant.index()] += 1;
-        for (s, v) in self.share_sum.iter_mut().zip(r.shares.to_array()) {
-            *s += v;
+        for (s, v) in self.share_sum_e6.iter_mut().zip(r.shares.to_array()) {
+            *s += e6(v);
         }
         for l in &r.present {
             self.present[l.index()] += 1;
         }
-        self.framed_sum += r.framed_fraction;
+        self.framed_sum_e6 += e6(r.framed_fraction);
     }
 
     /// Count one failed record.
@@ -406,6 +485,41 @@ impl Summary {
         self.read += 1;
         self.failed += 1;
         self.failures.push(e);
+    }
+
+    /// Record a warning (the document was still classified, or nothing was lost).
+    pub fn add_warning(&mut self, w: InputError) {
+        self.warnings.push(w);
+    }
+
+    /// Mean share of frame `i` ([`Label::FRAMES`] order) over the classified documents.
+    pub fn mean_share(&self, i: usize) -> f64 {
+        self.share_sum_e6[i] as f64 / 1e6 / self.classified.max(1) as f64
+    }
+
+    /// Mean framed fraction over the classified documents.
+    pub fn mean_framed(&self) -> f64 {
+        self.framed_sum_e6 as f64 / 1e6 / self.classified.max(1) as f64
+    }
+
+    /// Every failure and warning as an `errors.jsonl` record, sorted by file, line, id,
+    /// severity (errors first), kind and reason: the same input always gives the same order.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut v: Vec<Problem> = self
+            .failures
+            .iter()
+            .map(|e| Problem::from_input(Severity::Error, e))
+            .chain(
+                self.warnings
+                    .iter()
+                    .map(|e| Problem::from_input(Severity::Warning, e)),
+            )
+            .collect();
+        v.sort_by(|a, b| {
+            (&a.file, a.line, &a.id, a.severity, a.kind, &a.reason)
+                .cmp(&(&b.file, b.line, &b.id, b.severity, b.kind, &b.reason))
+        });
+        v
     }
 }
 
@@ -420,21 +534,75 @@ impl AddAssign for Summary {
             self.dominant[i] += o.dominant[i];
         }
         for i in 0..4 {
-            self.share_sum[i] += o.share_sum[i];
+            self.share_sum_e6[i] += o.share_sum_e6[i];
             self.present[i] += o.present[i];
         }
-        self.framed_sum += o.framed_sum;
+        self.framed_sum_e6 += o.framed_sum_e6;
         self.failures.extend(o.failures);
         self.warnings.extend(o.warnings);
     }
+}
+
+/// How bad a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The record was not classified.
+    Error,
+    /// The record was classified (or nothing was lost), but something was repaired.
+    Warning,
+}
+
+/// One line of `errors.jsonl`: a failed record or a warning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// `error` (not classified) or `warning` (classified after a repair).
+    pub severity: Severity,
+    /// A stable code, e.g. `invalid_utf8`, `duplicate_id`.
+    pub kind: InputProblem,
+    /// The input file (`-` for stdin).
+    pub file: String,
+    /// 1-based line or CSV record, where the input has lines.
+    pub line: Option<u64>,
+    /// The document id, when known.
+    pub id: Option<String>,
+    /// What is wrong, for a person.
+    pub reason: String,
+}
+
+impl Problem {
+    fn from_input(severity: Severity, e: &InputError) -> Self {
+        Problem {
+            severity,
+            kind: e.kind,
+            file: e.file.clone(),
+            line: e.line,
+            id: e.id.clone(),
+            reason: e.reason.clone(),
+        }
+    }
+}
+
+/// Render `errors.jsonl`: one [`Problem`] per line, in [`Summary::problems`] order.
+pub fn render_errors(s: &Summary) -> String {
+    let mut o = String::new();
+    for p in s.problems() {
+        o.push_str(&serde_json::to_string(&p).expect("problem serialises"));
+        o.push('\n');
+    }
+    o
 }
 
 /// Render `summary.md`.
 pub fn render_summary(s: &Summary) -> String {
     let mut o = String::from("# framelens batch summary\n\n");
     o.push_str(&format!(
-        "{} records read, {} documents classified ({} paragraphs), {} failed.\n\n",
-        s.read, s.classified, s.paragraphs, s.failed
+        "{} records read, {} documents classified ({} paragraphs), {} failed, {} warnings.\n\n",
+        s.read,
+        s.classified,
+        s.paragraphs,
+        s.failed,
+        s.warnings.len()
     ));
     let n = s.classified.max(1) as f64;
     o.push_str("## Dominant frame\n\n| frame | documents | % |\n|---|---:|---:|\n");
@@ -449,40 +617,41 @@ pub fn render_summary(s: &Summary) -> String {
         let i = l.index();
         o.push_str(&format!(
             "| {l} | {:.3} | {} |\n",
-            s.share_sum[i] / n,
+            s.mean_share(i),
             s.present[i]
         ));
     }
-    o.push_str(&format!(
-        "\nMean framed fraction: {:.3}\n",
-        s.framed_sum / n
-    ));
+    o.push_str(&format!("\nMean framed fraction: {:.3}\n", s.mean_framed()));
+    let problems = s.problems();
+    let table = |o: &mut String, sev: Severity| {
+        o.push_str("| file | line | id | problem | reason |\n|---|---:|---|---|---|\n");
+        for p in problems.iter().filter(|p| p.severity == sev) {
+            o.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                md_cell(&p.file),
+                p.line.map(|l| l.to_string()).unwrap_or_default(),
+                md_cell(p.id.as_deref().unwrap_or("")),
+                p.kind,
+                md_cell(&p.reason)
+            ));
+        }
+    };
     o.push_str("\n## Failed documents\n\n");
     if s.failures.is_empty() {
         o.push_str("None.\n");
     } else {
-        o.push_str("| file | line | id | reason |\n|---|---:|---|---|\n");
-        for e in &s.failures {
-            o.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                md_cell(&e.file),
-                e.line.map(|l| l.to_string()).unwrap_or_default(),
-                md_cell(e.id.as_deref().unwrap_or("")),
-                md_cell(&e.reason)
-            ));
-        }
+        o.push_str("Not classified (also in `errors.jsonl`):\n\n");
+        table(&mut o, Severity::Error);
     }
     if !s.warnings.is_empty() {
-        o.push_str("\n## Warnings\n\n");
-        for w in &s.warnings {
-            o.push_str(&format!("- {}\n", w.replace('\n', " ")));
-        }
+        o.push_str("\n## Warnings\n\nClassified after a repair (also in `errors.jsonl`):\n\n");
+        table(&mut o, Severity::Warning);
     }
     o
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 /// Header of `summary.csv`.
@@ -511,51 +680,137 @@ fn summary_row(r: &DocReport) -> Vec<String> {
     ]
 }
 
+/// Name of the checkpoint folder inside `--out`: sorted run files of the chunks written so
+/// far and the journal of a resumable run (see [`crate::checkpoint`]).
+pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
+
+/// Most run files merged at once; more are merged in passes.
+const MERGE_FAN_IN: usize = 128;
+
+/// Threads that write (and fsync) the per-document Markdown files of a chunk: fsync waits on
+/// the disk, not the CPU, so several run at once even on a small machine.
+const DOC_WRITERS: usize = 8;
+
 /// Writes the per-document outputs of a batch in bounded memory.
 ///
-/// Each chunk of reports is sorted by id and spilled to a run file under the output folder;
-/// [`ReportWriter::finish`] merges the runs into `documents.jsonl` and `summary.csv`.
+/// Each chunk of reports is sorted by id and spilled to a run file in the checkpoint folder
+/// (`<out>/.framelens-checkpoint/`); [`ReportWriter::write_outputs`] merges the runs into
+/// `documents.jsonl` and `summary.csv` and writes `summary.md` and `errors.jsonl`. Every file
+/// is written atomically (temporary file, fsync, rename), and a chunk's files are on disk
+/// before [`ReportWriter::add_chunk`] returns, so a run file can serve as a checkpoint.
 #[derive(Debug)]
 pub struct ReportWriter {
     out: PathBuf,
     tmp: PathBuf,
     runs: Vec<PathBuf>,
-    write_docs: bool,
+    doc_pool: Option<rayon::ThreadPool>,
+}
+
+/// Remove temporary files (`.<name>.tmp<pid>`) left in `dir` by an interrupted atomic write.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let stale = name.starts_with('.')
+            && name
+                .rsplit_once(".tmp")
+                .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// fsync a folder, so that renames into it are durable (a no-op where unsupported).
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 impl ReportWriter {
-    /// Prepare the output folder (created if needed).
+    /// Prepare the output folder (created if needed) for a new batch; a checkpoint left there
+    /// by an interrupted run is discarded.
     ///
     /// # Errors
     /// [`Error::Io`] when the folder cannot be created or written.
     pub fn new(out: &Path, write_docs: bool) -> Result<Self> {
+        let tmp = out.join(CHECKPOINT_DIR);
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        Self::resume(out, write_docs, Vec::new())
+    }
+
+    /// Continue writing into `out` after the chunks whose run files (in the checkpoint folder)
+    /// are `runs`; any other file in the checkpoint folder is removed.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the folder cannot be created or written.
+    pub fn resume(out: &Path, write_docs: bool, runs: Vec<PathBuf>) -> Result<Self> {
         std::fs::create_dir_all(out.join("docs")).map_err(|e| Error::io(out, e))?;
-        let tmp = out.join(format!(".framelens-runs-{}", std::process::id()));
+        let tmp = out.join(CHECKPOINT_DIR);
         std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        remove_stale_temps(out);
+        remove_stale_temps(&tmp);
+        let doc_pool = if write_docs {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(DOC_WRITERS)
+                    .thread_name(|i| format!("framelens-docs-{i}"))
+                    .build()
+                    .map_err(|e| Error::Other(format!("cannot start writer threads: {e}")))?,
+            )
+        } else {
+            None
+        };
         Ok(ReportWriter {
             out: out.to_path_buf(),
             tmp,
-            runs: Vec::new(),
-            write_docs,
+            runs,
+            doc_pool,
         })
     }
 
-    /// Write the per-document Markdown files of a chunk and spill its sorted lines.
+    /// The checkpoint folder (`<out>/.framelens-checkpoint`).
+    pub fn checkpoint_dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// The run files written so far, in chunk order.
+    pub fn runs(&self) -> &[PathBuf] {
+        &self.runs
+    }
+
+    /// Write the per-document Markdown files of a chunk and spill its sorted lines to a run
+    /// file; returns the run file (`None` for an empty chunk). Everything is fsynced before
+    /// this returns.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file that could not be written.
-    pub fn add_chunk(&mut self, reports: &[DocReport]) -> Result<()> {
+    pub fn add_chunk(&mut self, reports: &[DocReport]) -> Result<Option<PathBuf>> {
         if reports.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        if self.write_docs {
-            for r in reports {
-                let p = self
-                    .out
-                    .join("docs")
-                    .join(format!("{}.md", safe_name(&r.id)));
-                write_atomic_with(&p, false, |w| w.write_all(render_markdown(r).as_bytes()))?;
-            }
+        if let Some(pool) = &self.doc_pool {
+            let docs = self.out.join("docs");
+            pool.install(|| {
+                use rayon::prelude::*;
+                reports.par_iter().try_for_each(|r| {
+                    let p = docs.join(format!("{}.md", safe_name(&r.id)));
+                    write_atomic(&p, render_markdown(r).as_bytes())
+                })
+            })?;
+            sync_dir(&docs)?;
         }
         let mut lines: Vec<(&str, String)> = reports
             .iter()
@@ -568,65 +823,69 @@ impl ReportWriter {
             .collect();
         lines.sort_by(|a, b| a.0.cmp(b.0));
         let p = self.tmp.join(format!("run-{:06}.tsv", self.runs.len()));
-        write_atomic_with(&p, false, |w| {
+        write_atomic_with(&p, true, |w| {
             lines.iter().try_for_each(|l| w.write_all(l.1.as_bytes()))
         })?;
-        self.runs.push(p);
-        Ok(())
+        sync_dir(&self.tmp)?;
+        self.runs.push(p.clone());
+        Ok(Some(p))
     }
 
-    /// Merge the runs into `documents.jsonl` and `summary.csv`, write `summary.md`, and remove
-    /// the temporary runs.
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, write `summary.md` and
+    /// `errors.jsonl`, and remove the checkpoint folder.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file that could not be written.
     pub fn finish(self, summary: &Summary) -> Result<()> {
+        self.write_outputs(summary)?;
+        self.remove_checkpoint()
+    }
+
+    /// Remove the checkpoint folder (the last step of a completed batch).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be removed.
+    pub fn remove_checkpoint(self) -> Result<()> {
+        match std::fs::remove_dir_all(&self.tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&self.tmp, e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, and write `summary.md` and
+    /// `errors.jsonl`; the checkpoint folder is kept.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn write_outputs(&self, summary: &Summary) -> Result<()> {
+        let mut runs = self.runs.clone();
+        let mut pass = 0;
+        while runs.len() > MERGE_FAN_IN {
+            let mut next = Vec::new();
+            for (i, group) in runs.chunks(MERGE_FAN_IN).enumerate() {
+                let p = self.tmp.join(format!("merge-{pass}-{i:06}.tsv"));
+                write_atomic_with(&p, false, |w| {
+                    merge_runs(group, |line| {
+                        w.write_all(line.as_bytes())?;
+                        w.write_all(b"\n")
+                    })
+                })?;
+                next.push(p);
+            }
+            runs = next;
+            pass += 1;
+        }
         let docs_path = self.out.join("documents.jsonl");
         let csv_path = self.out.join("summary.csv");
-        let mut readers = Vec::new();
-        for p in &self.runs {
-            readers.push(BufReader::new(File::open(p).map_err(|e| Error::io(p, e))?).lines());
-        }
-        let mut heads: Vec<Option<(String, String, String)>> = Vec::new();
-        let next = |r: &mut std::io::Lines<BufReader<File>>,
-                    p: &Path|
-         -> Result<Option<(String, String, String)>> {
-            match r.next() {
-                None => Ok(None),
-                Some(l) => {
-                    let l = l.map_err(|e| Error::io(p, e))?;
-                    let mut it = l.splitn(3, '\t');
-                    let id: String =
-                        serde_json::from_str(it.next().unwrap_or("")).map_err(|e| Error::Json {
-                            path: p.into(),
-                            source: e,
-                        })?;
-                    let row = it.next().unwrap_or("[]").to_string();
-                    let doc = it.next().unwrap_or("").to_string();
-                    Ok(Some((id, row, doc)))
-                }
-            }
-        };
-        for (r, p) in readers.iter_mut().zip(&self.runs) {
-            heads.push(next(r, p)?);
-        }
         let mut csv_rows: Vec<String> = Vec::new();
         write_atomic_with(&docs_path, true, |w| {
-            loop {
-                let best = heads
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, h)| h.as_ref().map(|h| (i, &h.0)))
-                    .min_by(|a, b| a.1.cmp(b.1))
-                    .map(|x| x.0);
-                let Some(i) = best else { break };
-                let (_, row, doc) = heads[i].take().expect("head present");
-                w.write_all(doc.as_bytes())?;
-                w.write_all(b"\n")?;
-                csv_rows.push(row);
-                heads[i] = next(&mut readers[i], &self.runs[i]).map_err(std::io::Error::other)?;
-            }
-            Ok(())
+            merge_runs(&runs, |line| {
+                let mut it = line.splitn(3, '\t');
+                let _id = it.next();
+                csv_rows.push(it.next().unwrap_or("[]").to_string());
+                w.write_all(it.next().unwrap_or("").as_bytes())?;
+                w.write_all(b"\n")
+            })
         })?;
         write_atomic_with(&csv_path, true, |w| {
             let mut cw = csv::Writer::from_writer(w);
@@ -642,9 +901,60 @@ impl ReportWriter {
             &self.out.join("summary.md"),
             render_summary(summary).as_bytes(),
         )?;
-        let _ = std::fs::remove_dir_all(&self.tmp);
-        Ok(())
+        write_atomic(
+            &self.out.join("errors.jsonl"),
+            render_errors(summary).as_bytes(),
+        )?;
+        sync_dir(&self.out)
     }
+}
+
+/// K-way merge of sorted run files (lines `"<id json>\t<row>\t<doc>"`) by id, calling `emit`
+/// with each full line (without its newline) in id order.
+fn merge_runs(
+    runs: &[PathBuf],
+    mut emit: impl FnMut(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut readers = Vec::with_capacity(runs.len());
+    for p in runs {
+        let f = File::open(p).map_err(|e| with_path(p, e))?;
+        readers.push(BufReader::with_capacity(1 << 16, f).lines());
+    }
+    let next = |r: &mut std::io::Lines<BufReader<File>>,
+                p: &Path|
+     -> std::io::Result<Option<(String, String)>> {
+        match r.next() {
+            None => Ok(None),
+            Some(l) => {
+                let l = l.map_err(|e| with_path(p, e))?;
+                let key = l.split('\t').next().unwrap_or("");
+                let id: String = serde_json::from_str(key)
+                    .map_err(|e| with_path(p, std::io::Error::other(e)))?;
+                Ok(Some((id, l)))
+            }
+        }
+    };
+    let mut heads = Vec::with_capacity(runs.len());
+    for (r, p) in readers.iter_mut().zip(runs) {
+        heads.push(next(r, p)?);
+    }
+    loop {
+        let best = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.as_ref().map(|h| (i, &h.0)))
+            .min_by(|a, b| a.1.cmp(b.1))
+            .map(|x| x.0);
+        let Some(i) = best else { break };
+        let (_, line) = heads[i].take().expect("head present");
+        emit(&line)?;
+        heads[i] = next(&mut readers[i], &runs[i])?;
+    }
+    Ok(())
+}
+
+fn with_path(p: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))
 }
 
 /// `run.json`: what was run, on what, when, with which outcome.

@@ -1,5 +1,6 @@
 //! The integration suite: one test binary (see `Cargo.toml`), one module per area.
 
 mod classify;
+mod robustness;
 mod eval;
 mod util;
