@@ -1341,4 +1341,47 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("zz"), "{e}");
     }
+
+    #[test]
+    fn array_items_are_located_by_line() {
+        let text = "[\n  {\"a\": \"[{,\\\"\"},\n  {\"b\": [1, {\"c\": 2}]}, {\"d\": 3}\n]";
+        assert_eq!(array_item_lines(text), vec![2, 3, 3]);
+        assert_eq!(array_item_lines("[]"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn reads_csv_doccano_and_label_studio_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = write(
+            dir.path(),
+            "d.csv",
+            "id,primary,present,sample\nd1,economic,\"economic; Security\",random\nd2,none,,\n",
+        );
+        let f = read_label_file(&csv).unwrap();
+        assert_eq!(f.format, LabelFormat::Csv);
+        assert_eq!(f.documents.len(), 2);
+        assert_eq!(f.documents[0].0, 2);
+        assert_eq!(
+            f.documents[0].1.present,
+            vec![Label::Economic, Label::Security]
+        );
+        assert_eq!(f.documents[0].1.sample.as_deref(), Some("random"));
+        assert!(f.documents[1].1.present.is_empty());
+
+        let dn = write(
+            dir.path(),
+            "dn.jsonl",
+            "{\"id\":7,\"text\":\"t\",\"label\":[\"enforcement\"],\"doc_id\":\"d1\",\"para\":\"3\"}\n{\"id\":8,\"text\":\"t\",\"label\":[\"economic\",\"security\"],\"doc_id\":\"d2\"}\n",
+        );
+        let e = read_label_file(&dn).unwrap_err().to_string();
+        assert!(e.contains("dn.jsonl:2:") && e.contains("primary"), "{e}");
+
+        let ls = write(
+            dir.path(),
+            "ls.json",
+            "[{\"data\":{\"doc_id\":\"d1\",\"para\":0},\"annotations\":[{\"result\":[{\"from_name\":\"frame\",\"value\":{\"choices\":[\"None\"]}}]}]},\n{\"data\":{\"doc_id\":\"d1\"},\"annotations\":[{\"result\":[{\"from_name\":\"present\",\"value\":{\"choices\":[\"Economic\"]}}]}]}]",
+        );
+        let e = read_label_file(&ls).unwrap_err().to_string();
+        assert!(e.contains("ls.json:2:") && e.contains("primary"), "{e}");
+    }
 }
