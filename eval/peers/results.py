@@ -77,12 +77,29 @@ def table(r):
     return s
 
 
+SKIP = ("setup", "tool", "version", "intervals", "dominant_accuracy_interval", "bins")
+
+
+def bin_count_diff(a, b):
+    """Largest difference in reliability-bin counts (anywhere in the two reports)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        d = 0
+        for k in a:
+            if k == "bins" and k in b:
+                d = max([d] + [abs(x["n"] - y["n"]) for x, y in zip(a[k], b[k])])
+            elif k in b and k not in ("setup",):
+                d = max(d, bin_count_diff(a[k], b[k]))
+        return d
+    return 0
+
+
 def numeric_diffs(a, b, path=""):
-    """Max |a - b| over numeric leaves present in both (intervals and setup skipped)."""
+    """Max |a - b| over numeric leaves present in both (setup, intervals and reliability bins
+    skipped)."""
     worst, n, exact = 0.0, 0, 0
     if isinstance(a, dict) and isinstance(b, dict):
         for k in a:
-            if k in ("setup", "tool", "version", "intervals", "dominant_accuracy_interval") or k not in b:
+            if k in SKIP or k not in b:
                 continue
             w, c, e = numeric_diffs(a[k], b[k], path + "/" + k)
             worst, n, exact = max(worst, w), n + c, exact + e
@@ -175,9 +192,11 @@ def main():
                 s += table(rows(fl["by_sample"][k], get(pe, "by_sample", k)))
         if chk:
             w, n, e = numeric_diffs(fl, chk)
+            k = bin_count_diff(fl, chk)
             s += (f"\nIndependent check: the peer's Python metrics recomputed from framelens's `predictions.jsonl` "
                   f"agree with framelens's `metrics.json` on {n} numeric fields ({e} exactly; largest difference {w:.1e}, "
-                  "from the 4-decimal rounding of probabilities in `predictions.jsonl`; bootstrap intervals differ only by resampling).\n")
+                  "from the 4-decimal rounding of probabilities in `predictions.jsonl`); reliability-bin counts differ by at most "
+                  f"{k} paragraph(s), rounded probabilities that cross a bin edge; bootstrap intervals differ only by resampling.\n")
         s += f"\nFull reports: [framelens](runs/{name}/framelens/report.md) ([confusion](runs/{name}/framelens/confusion.svg), [reliability](runs/{name}/framelens/reliability.svg)); peer `runs/{name}/peer/metrics.json`.\n"
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(s)
