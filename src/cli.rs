@@ -57,6 +57,15 @@ enum Command {
     /// source, year or month, never splitting a group. Writes the evaluation outputs plus
     /// folds.csv (the fold of each document) into --out.
     Cv(CvArgs),
+    /// Frame shares over time: by day, ISO week, month, quarter or year, per outlet or
+    /// metadata field, with bootstrap intervals.
+    ///
+    /// Reads documents stored by `classify --db` (one model at a time: the newest unless
+    /// --model-hash) and/or report folders (--reports, documents.jsonl + run.json). Writes
+    /// trends.csv (period,group,frame,n,mean_share,present_share,low,high), trends.md,
+    /// trends.html, excluded.csv (documents without a usable date, and why) and charts
+    /// (shares_over_time, present_over_time, shares_by_group) as SVG and PNG into --out.
+    Trends(TrendsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +108,45 @@ struct ClassifyArgs {
     /// Reject a document with a paragraph (line) longer than this many bytes.
     #[arg(long, default_value_t = framelens::corpus::Limits::default().max_paragraph_bytes)]
     max_paragraph_bytes: usize,
+    /// Also store the classified documents in this SQLite database (created if missing; one
+    /// row per text and model, updated when the same text is classified again), for `trends`.
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct TrendsArgs {
+    /// Database written by `classify --db`.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Report folders written by `classify` (or their documents.jsonl); repeatable.
+    #[arg(long)]
+    reports: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Period: day, week (ISO), month, quarter or year.
+    #[arg(long, default_value = "month")]
+    by: String,
+    /// Groups: source, none, or a metadata field carried from the input (meta.NAME or NAME,
+    /// e.g. bias).
+    #[arg(long, default_value = "none")]
+    group: String,
+    /// Use the documents of this model (a hash or a unique prefix); default: the newest model.
+    #[arg(long)]
+    model_hash: Option<String>,
+    /// First day to include (YYYY-MM-DD); default: the earliest dated document.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day to include (YYYY-MM-DD); default: the latest dated document.
+    #[arg(long)]
+    to: Option<String>,
+    /// Bootstrap resamples per bin for the 95% intervals.
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: usize,
+    /// Bootstrap seed (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -137,12 +185,20 @@ pub fn run() -> Result<ExitCode> {
         Command::Stats(a) => run_stats(a),
         Command::Eval(a) => run_eval(a),
         Command::Cv(a) => run_cv(a),
+        Command::Trends(a) => run_trends(a),
     }
 }
 
 fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
     let (model, manifest) = FramingModel::load(&a.model)
         .with_context(|| format!("cannot load the model in {}", a.model.display()))?;
+    let db = a.db;
+    if db.is_some() && a.inputs.iter().any(|p| p.as_os_str() == "-") {
+        bail!(
+            "--db cannot store documents read from stdin (`-`): the database keys documents by \
+             their text, which is read again from the inputs; save stdin to a file first"
+        );
+    }
     let mut cfg = ClassifyConfig::new(a.inputs, a.out);
     if let Some(j) = a.jobs {
         cfg.jobs = j;
@@ -169,11 +225,124 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
         summary.bytes as f64 / 1e6 / secs.max(1e-9),
         cfg.out.display()
     );
-    Ok(if summary.failed > 0 {
+    let mut stored_all = true;
+    if let Some(db) = db {
+        stored_all = store_run(&db, &cfg.out)?;
+    }
+    Ok(if summary.failed > 0 || !stored_all {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Store the report folder of a finished `classify` run in the database; false when some
+/// documents could not be stored (each is logged).
+fn store_run(db: &Path, out: &Path) -> Result<bool> {
+    use framelens::store::Store;
+    let mut store =
+        Store::open(db).with_context(|| format!("cannot open the database {}", db.display()))?;
+    let s = store
+        .ingest_report_dir(out)
+        .with_context(|| format!("cannot store {} in {}", out.display(), db.display()))?;
+    for m in &s.merged {
+        log::warn!("same text and outlet stored once: {m}");
+    }
+    let counts = store.counts()?;
+    log::info!(
+        "database {}: {} documents added, {} updated (same text and model){}; it now holds {} \
+         documents from {} runs",
+        db.display(),
+        s.inserted,
+        s.updated,
+        if s.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} not stored", s.skipped.len())
+        },
+        counts.documents,
+        counts.runs
+    );
+    Ok(s.skipped.is_empty())
+}
+
+fn parse_day(flag: &str, s: Option<&str>) -> Result<Option<time::Date>> {
+    s.map(|s| framelens::dates::parse_date(s).map_err(|e| anyhow::anyhow!("--{flag} {s:?}: {e}")))
+        .transpose()
+}
+
+fn run_trends(a: TrendsArgs) -> Result<ExitCode> {
+    use framelens::store::Store;
+    use framelens::trends::{self, Grouping, OutputContext, Period, TrendParams};
+    let period: Period =
+        a.by.parse()
+            .map_err(|e: String| anyhow::anyhow!("--by: {e}"))?;
+    let grouping: Grouping = a
+        .group
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--group: {e}"))?;
+    let params = TrendParams::default()
+        .period(period)
+        .grouping(grouping)
+        .bootstrap(a.bootstrap)
+        .seed(a.seed)
+        .from(parse_day("from", a.from.as_deref())?)
+        .to(parse_day("to", a.to.as_deref())?)
+        .check()?;
+    if a.db.is_none() && a.reports.is_empty() {
+        bail!("give a database (--db) or report folders (--reports DIR, repeatable)");
+    }
+    let store = match &a.db {
+        Some(p) => {
+            if !p.is_file() {
+                bail!(
+                    "database {} does not exist (create it with `classify --db`)",
+                    p.display()
+                );
+            }
+            Some(Store::open(p).with_context(|| format!("cannot open {}", p.display()))?)
+        }
+        None => None,
+    };
+    let coll = trends::collect(
+        store.as_ref().zip(a.db.as_deref()),
+        &a.reports,
+        a.model_hash.as_deref(),
+    )?;
+    if coll.models.len() > 1 {
+        log::info!(
+            "{} models in the sources; using {} ({} documents){}",
+            coll.models.len(),
+            coll.model_hash,
+            coll.docs.len(),
+            if a.model_hash.is_none() {
+                ", the newest (choose another with --model-hash)"
+            } else {
+                ""
+            }
+        );
+    }
+    let series = params.fit(&coll.docs)?;
+    let written = trends::write_outputs(&series, &OutputContext::from(&coll), &a.out)
+        .with_context(|| format!("cannot write the trends into {}", a.out.display()))?;
+    let c = &series.counts;
+    log::info!(
+        "{} documents: {} in {} {}s × {} groups; {} without a usable date ({} missing, {} \
+         unparseable, {} implausible), {} outside --from/--to; {} files in {}",
+        c.documents,
+        c.binned,
+        series.periods.len(),
+        series.period,
+        series.groups.len(),
+        c.undated(),
+        c.missing,
+        c.unparseable,
+        c.implausible,
+        c.out_of_range,
+        written.len(),
+        a.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Load and merge every labeled sample named on the command line.

@@ -73,6 +73,18 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The trends database (SQLite) failed or is not a framelens database.
+    #[error("database {path}: {source}")]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A chart could not be drawn or rasterised.
+    #[error("chart: {0}")]
+    Chart(String),
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),

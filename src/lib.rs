@@ -11,6 +11,8 @@
 //!
 //! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training;
 //! [`eval`] measures a model against them (metrics, cross-validation; charts via [`svg`]).
+//! [`store`] keeps classified documents across runs (SQLite); [`trends`] aggregates them by
+//! period and group (dates parsed by [`dates`], charts drawn by [`charts`]).
 //!
 //! ```
 //! # fn main() -> framelens::Result<()> {
@@ -22,17 +24,21 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod checkpoint;
 pub mod classify;
 pub mod corpus;
+pub mod dates;
 pub mod error;
 pub mod eval;
 pub mod features;
 pub mod labels;
 pub mod model;
 pub mod report;
+pub mod store;
 pub mod svg;
 pub mod tokenize;
+pub mod trends;
 
 pub use corpus::{Article, DocId, Label};
 pub use error::{Error, InputError, InputProblem, Result};

@@ -3,4 +3,5 @@
 mod classify;
 mod robustness;
 mod eval;
+mod trends;
 mod util;

@@ -1,0 +1,893 @@
+//! The store: classified documents kept across runs in an embedded SQLite database.
+//!
+//! Input: a report folder written by `classify` (`documents.jsonl` + `run.json`) and the input
+//! files it names, via [`Store::ingest_report_dir`]. Output: rows in the database, read back as
+//! [`TrendDoc`]s for one model ([`Store::documents`]) by the trends stage.
+//!
+//! One row per (document content hash, model hash): classifying the same text from the same
+//! outlet with the same model again updates the row (id, date, shares …) instead of adding
+//! one, and a new model version adds its own rows beside the old ones. The content hash
+//! ([`content_hash`]) is the SHA-256 of the outlet and the paragraphs of its text, so a wire
+//! story printed by two outlets stays two documents, while a changed id or a corrected date
+//! does not make a new one. Reports do not carry the text, so the ingest reads the inputs named
+//! in `run.json` again, checks that files still have the SHA-256 recorded there, and matches
+//! documents by id (with the same duplicate-id renaming as `classify`).
+//!
+//! The schema is created and migrated by framelens: the `schema_version` table records every
+//! migration applied, [`MIGRATIONS`] lists them, and a database written by a newer framelens is
+//! refused rather than damaged. The schema is documented in the README ("Trends").
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::classify::IdDeduper;
+use crate::corpus::{paragraphs, read_inputs, Label};
+use crate::dates::cmp_timestamps;
+use crate::error::{Error, Result};
+use crate::model::sha256_hex;
+use crate::report::Shares;
+use crate::trends::{read_documents, TrendDoc};
+
+/// One step of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The schema version this step leads to (1, 2, …).
+    pub version: u32,
+    /// What it does.
+    pub description: &'static str,
+    /// The SQL, run in one transaction with the version bump.
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Append new steps; never edit a released one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "runs and documents",
+    sql: "
+CREATE TABLE runs (
+    run_id            INTEGER PRIMARY KEY,
+    out_dir           TEXT NOT NULL,
+    framelens_version TEXT,
+    model             TEXT,
+    model_hash        TEXT NOT NULL,
+    inputs            TEXT NOT NULL,
+    started           TEXT NOT NULL,
+    finished          TEXT NOT NULL,
+    read              INTEGER,
+    classified        INTEGER,
+    failed            INTEGER,
+    jobs              INTEGER,
+    run_json          TEXT NOT NULL,
+    ingested_at       TEXT NOT NULL,
+    inserted          INTEGER NOT NULL DEFAULT 0,
+    updated           INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (out_dir, started, model_hash)
+);
+CREATE TABLE documents (
+    content_hash    TEXT NOT NULL,
+    model_hash      TEXT NOT NULL,
+    id              TEXT NOT NULL,
+    title           TEXT,
+    date            TEXT,
+    date_iso        TEXT,
+    source          TEXT,
+    url             TEXT,
+    meta            TEXT,
+    humanitarian    REAL NOT NULL,
+    economic        REAL NOT NULL,
+    security        REAL NOT NULL,
+    enforcement     REAL NOT NULL,
+    framed_fraction REAL NOT NULL,
+    dominant        TEXT NOT NULL,
+    present         TEXT NOT NULL,
+    run_id          INTEGER NOT NULL REFERENCES runs(run_id),
+    first_run_id    INTEGER NOT NULL REFERENCES runs(run_id),
+    PRIMARY KEY (content_hash, model_hash)
+);
+CREATE INDEX documents_by_model ON documents (model_hash, date_iso);
+CREATE INDEX runs_by_model ON runs (model_hash);
+",
+}];
+
+/// The schema version this framelens writes.
+pub fn schema_version_supported() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// The facts of a `run.json` that the store keeps (other fields are kept in `run_json`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RunFacts {
+    /// framelens version that classified.
+    #[serde(default)]
+    pub framelens_version: Option<String>,
+    /// Model folder.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Model content hash.
+    pub model_hash: String,
+    /// Inputs with their SHA-256.
+    #[serde(default)]
+    pub inputs: Vec<InputFact>,
+    /// Start time (RFC 3339).
+    pub started: String,
+    /// End time (RFC 3339).
+    pub finished: String,
+    /// Records read.
+    #[serde(default)]
+    pub read: Option<u64>,
+    /// Documents classified.
+    #[serde(default)]
+    pub classified: Option<u64>,
+    /// Records that failed.
+    #[serde(default)]
+    pub failed: Option<u64>,
+    /// Worker threads.
+    #[serde(default)]
+    pub jobs: Option<u64>,
+    /// The whole file, as read.
+    #[serde(skip)]
+    pub raw: String,
+}
+
+/// One input of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct InputFact {
+    /// Path as given to `classify`.
+    pub path: String,
+    /// SHA-256 of the file (a digest of the listing for folders; none for stdin).
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+impl RunFacts {
+    /// Read a `run.json`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read, [`Error::Json`] when it lacks `model_hash`,
+    /// `started` or `finished`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut facts: RunFacts = serde_json::from_str(&raw).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        facts.raw = raw;
+        Ok(facts)
+    }
+}
+
+/// The content hash of a document: SHA-256 over its outlet and the paragraphs of its text
+/// (non-blank lines, trimmed, joined by `\n`), as lowercase hex.
+pub fn content_hash(source: Option<&str>, paragraphs: &[&str]) -> String {
+    let mut buf = String::from("framelens-document-v1\0");
+    buf.push_str(source.map(str::trim).unwrap_or(""));
+    buf.push('\0');
+    buf.push_str(&paragraphs.join("\n"));
+    sha256_hex(buf.as_bytes())
+}
+
+/// Every document's content hash, by the id `classify` gave it.
+pub type ContentIndex = HashMap<String, String>;
+
+/// Read inputs again the way `classify` does (same readers, same duplicate-id renaming) and
+/// compute every document's [`content_hash`] over its text as given (before framelens strips
+/// any HTML markup), so the hash names the input, whatever the preprocessing.
+///
+/// # Errors
+/// [`Error::InvalidParam`] for stdin (`-`), which cannot be read twice; [`Error::Io`] when an
+/// input is gone.
+pub fn content_index(inputs: &[PathBuf]) -> Result<ContentIndex> {
+    if let Some(p) = inputs.iter().find(|p| p.as_os_str() == "-") {
+        return Err(Error::InvalidParam {
+            name: "inputs",
+            value: p.display().to_string(),
+            reason: "stdin cannot be read again to hash the documents for the database; \
+                     save it to a file first",
+        });
+    }
+    let mut index = ContentIndex::new();
+    let mut dedup = IdDeduper::default();
+    for item in read_inputs(inputs)? {
+        let Ok(a) = item else { continue };
+        let (id, _) = dedup.unique(&a.id);
+        index.insert(id, content_hash(a.source.as_deref(), &paragraphs(&a.text)));
+    }
+    Ok(index)
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// The run's row id.
+    pub run_id: i64,
+    /// Documents added.
+    pub inserted: u64,
+    /// Documents already stored for this model (same content hash), updated.
+    pub updated: u64,
+    /// Documents of the report whose text could not be matched to the inputs (not stored).
+    pub skipped: Vec<String>,
+    /// Reports sharing a content hash with an earlier one of the same run (the last one kept).
+    pub merged: Vec<String>,
+}
+
+/// Model hashes stored, with their use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredModel {
+    /// The model hash.
+    pub model_hash: String,
+    /// Documents stored for it.
+    pub documents: u64,
+    /// Runs that used it.
+    pub runs: u64,
+    /// The `finished` time of its first run.
+    pub first_used: String,
+    /// The `finished` time of its latest run.
+    pub last_used: String,
+}
+
+/// Row counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    /// Runs ingested.
+    pub runs: u64,
+    /// Document rows (all models).
+    pub documents: u64,
+}
+
+/// An open framelens database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| Error::Store {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Open (creating if needed) a database and bring its schema up to date.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the file is not a database or cannot be written, or holds a
+    /// schema newer than this framelens knows.
+    pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, MIGRATIONS)
+    }
+
+    fn open_with(path: &Path, migrations: &[Migration]) -> Result<Store> {
+        let err = db_err(path);
+        let mut conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(&err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(&err)?;
+        migrate(&mut conn, migrations).map_err(|e| match e {
+            MigrateError::Sql(e) => err(e),
+            MigrateError::TooNew { found, known } => Error::Other(format!(
+                "{}: database schema version {found} is newer than this framelens supports \
+                 ({known}); use a newer framelens",
+                path.display()
+            )),
+        })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the database.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error.
+    pub fn schema_version(&self) -> Result<u32> {
+        current_version(&self.conn).map_err(db_err(&self.path))
+    }
+
+    /// Store a report folder written by `classify`: its `run.json` as a run, and every
+    /// document of its `documents.jsonl`, keyed by content hash and model hash. The inputs
+    /// named in `run.json` are read again to hash each document's text.
+    ///
+    /// # Errors
+    /// [`Error::Other`] when an input file changed since it was classified (its SHA-256 differs
+    /// from `run.json`); errors of [`RunFacts::from_file`], [`read_documents`],
+    /// [`content_index`] and the database.
+    pub fn ingest_report_dir(&mut self, out: &Path) -> Result<IngestSummary> {
+        let run = RunFacts::from_file(&out.join("run.json"))?;
+        for input in &run.inputs {
+            let p = Path::new(&input.path);
+            if let Some(want) = &input.sha256 {
+                if p.is_file() {
+                    let have = sha256_file(p)?;
+                    if &have != want {
+                        return Err(Error::Other(format!(
+                            "{}: changed since it was classified (SHA-256 {} in run.json, {} now); \
+                             classify it again to store it",
+                            p.display(),
+                            &want[..want.len().min(12)],
+                            &have[..12]
+                        )));
+                    }
+                }
+            }
+        }
+        let inputs: Vec<PathBuf> = run.inputs.iter().map(|i| PathBuf::from(&i.path)).collect();
+        let index = content_index(&inputs)?;
+        let docs = read_documents(&out.join("documents.jsonl"))?;
+        let mut keyed = Vec::with_capacity(docs.len());
+        let mut skipped = Vec::new();
+        for d in docs {
+            match index.get(&d.id) {
+                Some(hash) => keyed.push((hash.clone(), d)),
+                None => skipped.push(d.id),
+            }
+        }
+        for id in &skipped {
+            log::warn!(
+                "{}: document {id:?} is in no input named in run.json (it was not stored)",
+                out.display()
+            );
+        }
+        let mut s = self.ingest(&run, out, &keyed)?;
+        s.skipped = skipped;
+        Ok(s)
+    }
+
+    /// Store a run and its documents, each with its content hash. Re-ingesting the same run
+    /// (same folder, start time and model) reuses its row.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error; nothing is written then.
+    pub fn ingest(
+        &mut self,
+        run: &RunFacts,
+        out: &Path,
+        docs: &[(String, TrendDoc)],
+    ) -> Result<IngestSummary> {
+        let err = db_err(&self.path);
+        let out_dir = std::path::absolute(out)
+            .unwrap_or_else(|_| out.to_path_buf())
+            .display()
+            .to_string();
+        let tx = self.conn.transaction().map_err(&err)?;
+        let run_id = upsert_run(&tx, run, &out_dir).map_err(&err)?;
+        let mut summary = IngestSummary {
+            run_id,
+            ..IngestSummary::default()
+        };
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        {
+            let mut exists = tx
+                .prepare_cached(
+                    "SELECT 1 FROM documents WHERE content_hash = ?1 AND model_hash = ?2",
+                )
+                .map_err(&err)?;
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO documents (content_hash, model_hash, id, title, date, date_iso,
+                        source, url, meta, humanitarian, economic, security, enforcement,
+                        framed_fraction, dominant, present, run_id, first_run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                        ?17, ?17)
+                     ON CONFLICT (content_hash, model_hash) DO UPDATE SET
+                        id = excluded.id, title = excluded.title, date = excluded.date,
+                        date_iso = excluded.date_iso, source = excluded.source,
+                        url = excluded.url, meta = excluded.meta,
+                        humanitarian = excluded.humanitarian, economic = excluded.economic,
+                        security = excluded.security, enforcement = excluded.enforcement,
+                        framed_fraction = excluded.framed_fraction,
+                        dominant = excluded.dominant, present = excluded.present,
+                        run_id = excluded.run_id",
+                )
+                .map_err(&err)?;
+            for (hash, d) in docs {
+                if let Some(prev) = seen.insert(hash.as_str(), d.id.as_str()) {
+                    summary.merged.push(format!("{prev} = {}", d.id));
+                } else if exists.exists(params![hash, run.model_hash]).map_err(&err)? {
+                    summary.updated += 1;
+                } else {
+                    summary.inserted += 1;
+                }
+                let s = d.shares.to_array();
+                let meta = (!d.meta.is_empty()).then(|| Value::Object(d.meta.clone()).to_string());
+                let present = serde_json::to_string(&d.present).expect("labels serialise");
+                let date_iso = d
+                    .date
+                    .as_deref()
+                    .and_then(|x| crate::dates::parse_date(x).ok())
+                    .map(|x| x.to_string());
+                upsert
+                    .execute(params![
+                        hash,
+                        run.model_hash,
+                        d.id,
+                        d.title,
+                        d.date,
+                        date_iso,
+                        d.source,
+                        d.url,
+                        meta,
+                        s[0],
+                        s[1],
+                        s[2],
+                        s[3],
+                        d.framed_fraction,
+                        d.dominant.as_str(),
+                        present,
+                        run_id
+                    ])
+                    .map_err(&err)?;
+            }
+        }
+        tx.execute(
+            "UPDATE runs SET inserted = ?2, updated = ?3 WHERE run_id = ?1",
+            params![run_id, summary.inserted as i64, summary.updated as i64],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(summary)
+    }
+
+    /// Every model with stored documents, oldest first use first.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error.
+    pub fn models(&self) -> Result<Vec<StoredModel>> {
+        let err = db_err(&self.path);
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT r.model_hash, r.finished,
+                        (SELECT COUNT(*) FROM documents d WHERE d.model_hash = r.model_hash)
+                 FROM runs r ORDER BY r.run_id",
+            )
+            .map_err(&err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(&err)?;
+        let mut models: Vec<StoredModel> = Vec::new();
+        for row in rows {
+            let (hash, finished, documents) = row.map_err(&err)?;
+            match models.iter_mut().find(|m| m.model_hash == hash) {
+                Some(m) => {
+                    m.runs += 1;
+                    if cmp_timestamps(&finished, &m.first_used).is_lt() {
+                        m.first_used = finished.clone();
+                    }
+                    if cmp_timestamps(&finished, &m.last_used).is_gt() {
+                        m.last_used = finished;
+                    }
+                }
+                None => models.push(StoredModel {
+                    model_hash: hash,
+                    documents,
+                    runs: 1,
+                    first_used: finished.clone(),
+                    last_used: finished,
+                }),
+            }
+        }
+        models.retain(|m| m.documents > 0);
+        models.sort_by(|a, b| {
+            cmp_timestamps(&a.first_used, &b.first_used).then(a.model_hash.cmp(&b.model_hash))
+        });
+        Ok(models)
+    }
+
+    /// The documents of one model, each with the `finished` time of the run that last wrote
+    /// it, sorted by id.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error or a row that is not valid.
+    pub fn documents(&self, model_hash: &str) -> Result<Vec<(String, TrendDoc)>> {
+        let err = db_err(&self.path);
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT d.id, d.title, d.date, d.source, d.url, d.meta, d.humanitarian,
+                        d.economic, d.security, d.enforcement, d.framed_fraction, d.dominant,
+                        d.present, r.finished
+                 FROM documents d JOIN runs r ON r.run_id = d.run_id
+                 WHERE d.model_hash = ?1 ORDER BY d.id, d.content_hash",
+            )
+            .map_err(&err)?;
+        let rows = st
+            .query_map([model_hash], |r| {
+                let bad = |i: usize, what: String| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        what.into(),
+                    )
+                };
+                let meta: Option<String> = r.get(5)?;
+                let meta = match meta {
+                    Some(m) => match serde_json::from_str::<Value>(&m) {
+                        Ok(Value::Object(o)) => o,
+                        _ => return Err(bad(5, format!("meta is not a JSON object: {m}"))),
+                    },
+                    None => serde_json::Map::new(),
+                };
+                let dominant: String = r.get(11)?;
+                let dominant: Label = dominant.parse().map_err(|e: String| bad(11, e))?;
+                let present: String = r.get(12)?;
+                let present: Vec<Label> =
+                    serde_json::from_str(&present).map_err(|e| bad(12, format!("present: {e}")))?;
+                Ok((
+                    r.get::<_, String>(13)?,
+                    TrendDoc {
+                        id: r.get(0)?,
+                        title: r.get(1)?,
+                        date: r.get(2)?,
+                        source: r.get(3)?,
+                        url: r.get(4)?,
+                        meta,
+                        shares: Shares::from_array([r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?]),
+                        framed_fraction: r.get(10)?,
+                        dominant,
+                        present,
+                    },
+                ))
+            })
+            .map_err(&err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(&err)
+    }
+
+    /// How many runs and document rows the database holds.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error.
+    pub fn counts(&self) -> Result<StoreCounts> {
+        let err = db_err(&self.path);
+        let count = |sql: &str| -> Result<u64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(&err)
+        };
+        Ok(StoreCounts {
+            runs: count("SELECT COUNT(*) FROM runs")?,
+            documents: count("SELECT COUNT(*) FROM documents")?,
+        })
+    }
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn upsert_run(tx: &Transaction<'_>, run: &RunFacts, out_dir: &str) -> rusqlite::Result<i64> {
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT run_id FROM runs WHERE out_dir = ?1 AND started = ?2 AND model_hash = ?3",
+            params![out_dir, run.started, run.model_hash],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let inputs = serde_json::to_string(
+        &run.inputs
+            .iter()
+            .map(|i| serde_json::json!({"path": i.path, "sha256": i.sha256}))
+            .collect::<Vec<_>>(),
+    )
+    .expect("inputs serialise");
+    let raw = if run.raw.is_empty() {
+        "{}".to_string()
+    } else {
+        run.raw.clone()
+    };
+    tx.execute(
+        "INSERT INTO runs (out_dir, framelens_version, model, model_hash, inputs, started,
+            finished, read, classified, failed, jobs, run_json, ingested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            out_dir,
+            run.framelens_version,
+            run.model,
+            run.model_hash,
+            inputs,
+            run.started,
+            run.finished,
+            run.read.map(|x| x as i64),
+            run.classified.map(|x| x as i64),
+            run.failed.map(|x| x as i64),
+            run.jobs.map(|x| x as i64),
+            raw,
+            now_rfc3339()
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+#[derive(Debug)]
+enum MigrateError {
+    Sql(rusqlite::Error),
+    TooNew { found: u32, known: u32 },
+}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sql(e)
+    }
+}
+
+fn current_version(conn: &Connection) -> rusqlite::Result<u32> {
+    let has_table: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Apply every migration newer than the database, each in its own transaction.
+fn migrate(
+    conn: &mut Connection,
+    migrations: &[Migration],
+) -> std::result::Result<u32, MigrateError> {
+    let known = migrations.last().map_or(0, |m| m.version);
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version     INTEGER PRIMARY KEY,
+            description TEXT NOT NULL,
+            applied_at  TEXT NOT NULL
+        )",
+    )?;
+    let found = current_version(&tx)?;
+    if found > known {
+        return Err(MigrateError::TooNew { found, known });
+    }
+    for m in migrations.iter().filter(|m| m.version > found) {
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO schema_version (version, description, applied_at) VALUES (?1, ?2, ?3)",
+            params![m.version, m.description, now_rfc3339()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(known.max(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(model: &str, started: &str) -> RunFacts {
+        RunFacts {
+            framelens_version: Some("test".into()),
+            model: Some("models/x".into()),
+            model_hash: model.into(),
+            inputs: vec![],
+            started: started.into(),
+            finished: started.into(),
+            read: Some(2),
+            classified: Some(2),
+            failed: Some(0),
+            jobs: Some(1),
+            raw: String::new(),
+        }
+    }
+
+    fn doc(id: &str, date: &str, h: f64) -> TrendDoc {
+        TrendDoc {
+            id: id.into(),
+            title: Some(format!("title {id}")),
+            date: Some(date.into()),
+            source: Some("Outlet".into()),
+            url: None,
+            meta: [("bias".to_string(), Value::from("left"))]
+                .into_iter()
+                .collect(),
+            shares: Shares::from_array([h, 1.0 - h, 0.0, 0.0]),
+            framed_fraction: 0.75,
+            dominant: Label::Humanitarian,
+            present: vec![Label::Humanitarian, Label::Economic],
+        }
+    }
+
+    #[test]
+    fn content_hash_depends_on_text_and_outlet_only() {
+        let a = content_hash(Some("Fox"), &["one", "two"]);
+        assert_eq!(a, content_hash(Some(" Fox "), &["one", "two"]));
+        assert_ne!(a, content_hash(Some("CNN"), &["one", "two"]));
+        assert_ne!(a, content_hash(Some("Fox"), &["one two"]));
+        assert_ne!(a, content_hash(None, &["one", "two"]));
+        assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn schema_is_created_once_and_round_trips_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema_version_supported());
+        let docs = vec![
+            ("h1".to_string(), doc("a", "2020-01-02", 0.25)),
+            ("h2".to_string(), doc("b", "Jan 3, 2020", 0.5)),
+        ];
+        let r = s
+            .ingest(&run("m1", "2026-01-01T00:00:00Z"), dir.path(), &docs)
+            .unwrap();
+        assert_eq!((r.inserted, r.updated), (2, 0));
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        let back: Vec<TrendDoc> = s
+            .documents("m1")
+            .unwrap()
+            .into_iter()
+            .map(|x| x.1)
+            .collect();
+        assert_eq!(back, vec![docs[0].1.clone(), docs[1].1.clone()]);
+        let iso: Vec<Option<String>> = s
+            .conn
+            .prepare("SELECT date_iso FROM documents ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(iso, [Some("2020-01-02".into()), Some("2020-01-03".into())]);
+        let versions: i64 = s
+            .conn
+            .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(versions, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn same_text_same_model_updates_new_model_adds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
+        let docs = vec![("h1".to_string(), doc("a", "2020-01-02", 0.25))];
+        s.ingest(&run("m1", "2026-01-01T00:00:00Z"), dir.path(), &docs)
+            .unwrap();
+        // A second run over the same text, the id and shares changed.
+        let again = vec![("h1".to_string(), doc("a-renamed", "2020-01-02", 0.5))];
+        let r = s
+            .ingest(&run("m1", "2026-01-02T00:00:00Z"), dir.path(), &again)
+            .unwrap();
+        assert_eq!((r.inserted, r.updated), (0, 1));
+        assert_eq!(
+            s.counts().unwrap(),
+            StoreCounts {
+                runs: 2,
+                documents: 1
+            }
+        );
+        let now = s.documents("m1").unwrap();
+        assert_eq!(now[0].1.id, "a-renamed");
+        assert_eq!(now[0].1.shares.humanitarian, 0.5);
+        // The same run folder ingested twice reuses its run row.
+        let r2 = s
+            .ingest(&run("m1", "2026-01-02T00:00:00Z"), dir.path(), &again)
+            .unwrap();
+        assert_eq!(r2.run_id, r.run_id);
+        assert_eq!(s.counts().unwrap().runs, 2);
+        // A new model keeps both.
+        s.ingest(&run("m2", "2026-01-03T00:00:00Z"), dir.path(), &docs)
+            .unwrap();
+        assert_eq!(
+            s.counts().unwrap(),
+            StoreCounts {
+                runs: 3,
+                documents: 2
+            }
+        );
+        let models: Vec<(String, u64)> = s
+            .models()
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.model_hash, m.documents))
+            .collect();
+        assert_eq!(models, [("m1".into(), 1), ("m2".into(), 1)]);
+    }
+
+    #[test]
+    fn duplicate_texts_within_a_run_are_merged_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
+        let docs = vec![
+            ("h1".to_string(), doc("a", "2020-01-02", 0.25)),
+            ("h1".to_string(), doc("b", "2020-01-02", 0.25)),
+        ];
+        let r = s
+            .ingest(&run("m1", "2026-01-01T00:00:00Z"), dir.path(), &docs)
+            .unwrap();
+        assert_eq!(r.inserted, 1);
+        assert_eq!(r.merged, ["a = b"]);
+        assert_eq!(s.counts().unwrap().documents, 1);
+    }
+
+    const V2: Migration = Migration {
+        version: 2,
+        description: "test: a notes table",
+        sql: "CREATE TABLE notes (note TEXT);",
+    };
+
+    #[test]
+    fn migrations_apply_in_order_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let s = Store::open_with(&path, &MIGRATIONS[..1]).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 1);
+        drop(s);
+        let both = [MIGRATIONS[0], V2];
+        let s = Store::open_with(&path, &both).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 2);
+        s.conn
+            .execute("INSERT INTO notes VALUES ('kept')", [])
+            .unwrap();
+        drop(s);
+        // Opening again applies nothing (the notes table would clash) and keeps the data.
+        let s = Store::open_with(&path, &both).unwrap();
+        let n: i64 = s
+            .conn
+            .query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        drop(s);
+        // An older framelens refuses a newer database.
+        let e = Store::open_with(&path, &MIGRATIONS[..1]).unwrap_err();
+        assert!(e.to_string().contains("schema version 2 is newer"), "{e}");
+    }
+
+    #[test]
+    fn not_a_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        std::fs::write(
+            &path,
+            b"this is not sqlite, just text long enough to matter....",
+        )
+        .unwrap();
+        let e = Store::open(&path).unwrap_err();
+        assert!(e.to_string().contains("f.db"), "{e}");
+    }
+}
