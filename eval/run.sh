@@ -9,8 +9,9 @@
 #
 # Runs (each writes framelens/, peer/ and check/ under eval/runs/<name>/):
 #   a-corpus-cv           5-fold CV of corpus/ grouped by article
-#   b-shared-default      ../shared/data/labels/ scored by models/default (trained on corpus/ only);
-#                         the peer trains on corpus/ only
+#   b-shared-default      ../shared/data/labels/ scored by a model trained on corpus/ only (with the
+#                         default parameters; the shipped models/default also learned from these
+#                         labels, so it cannot be scored on them); the peer trains on corpus/ only
 #   c-shared-cv           5-fold CV of ../shared/data/labels/ grouped by article
 #   c-shared-cv-corpus    the same folds, with corpus/ added to every training split
 # check/ holds framelens's predictions re-scored by the peer's independent Python metrics.
@@ -80,7 +81,9 @@ rm -f "$RUNS"/*/.framelens-done
 PEERS=$!
 trap 'kill $PEERS 2>/dev/null || true' EXIT
 
-fl b-shared-default eval --model models/default --labels "$SHARED/labels/" --articles "$ARTS"
+MODEL_B="$(mktemp -d)/corpus-only"
+"$BIN" train --labels corpus/ --seed "$SEED" --quiet --out "$MODEL_B"
+fl b-shared-default eval --model "$MODEL_B" --labels "$SHARED/labels/" --articles "$ARTS"
 fl a-corpus-cv cv --labels corpus/ --folds 5 --group-by article
 fl c-shared-cv cv --labels "$SHARED/labels/" --articles "$ARTS" --folds 5 --group-by article
 fl c-shared-cv-corpus cv --labels "$SHARED/labels/" --articles "$ARTS" --extra-train corpus/ \

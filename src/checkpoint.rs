@@ -87,7 +87,7 @@ impl JournalHeader {
         for (a, b) in self.inputs.iter().zip(&now.inputs) {
             if b.sha256.is_none() {
                 return Some(format!(
-                    "input {} (standard input) cannot be checked to be the same",
+                    "input {} (standard input or a pipe) cannot be checked to be the same",
                     b.path
                 ));
             }

@@ -174,7 +174,8 @@ fn process(model: &FramingModel, limits: &Limits, item: ArticleResult) -> Outcom
     }
 }
 
-/// Hash an input for `run.json` and the checkpoint journal.
+/// Hash an input for `run.json` and the checkpoint journal (`None` for stdin, pipes and
+/// devices, which cannot be read twice).
 fn input_info(path: &Path) -> InputInfo {
     let sha = if path.as_os_str() == "-" {
         None
@@ -197,8 +198,11 @@ fn input_info(path: &Path) -> InputInfo {
             ));
         }
         Some(sha256_hex(acc.as_bytes()))
-    } else {
+    } else if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         hash_file(path)
+    } else {
+        // a pipe (`<(zcat a.gz)`) or device: reading it to hash it would consume the input
+        None
     };
     InputInfo {
         path: path.display().to_string(),

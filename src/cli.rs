@@ -169,6 +169,9 @@ struct TrainArgs {
     /// Seed recorded in the manifest.
     #[arg(long)]
     seed: Option<u64>,
+    /// A Markdown file (e.g. development metrics) appended to the model card MODEL.md.
+    #[arg(long)]
+    card_notes: Option<PathBuf>,
 }
 
 /// Parse the command line and run the chosen subcommand.
@@ -398,7 +401,20 @@ fn run_train(a: TrainArgs) -> Result<ExitCode> {
     let manifest = model
         .save(&a.out)
         .with_context(|| format!("cannot write the model to {}", a.out.display()))?;
-    let card = framelens::model::model_card(&model, &manifest, &a.labels);
+    let notes = match &a.card_notes {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read card notes {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let card = framelens::model::model_card(
+        &model,
+        &manifest,
+        &a.labels,
+        a.articles.as_deref(),
+        notes.as_deref(),
+    );
     framelens::report::write_atomic(&a.out.join("MODEL.md"), card.as_bytes())?;
     log::info!(
         "model {} written to {} in {:.1} s",

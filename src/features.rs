@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 const BIGRAM: u64 = 1 << 63;
 const CONTEXT: u64 = 1 << 62;
 const LAYOUT: u64 = 1 << 61;
+const DOC: u64 = 1 << 60;
 
 /// A paragraph's tokens with what the featurizer needs of its surroundings.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +34,16 @@ pub struct ParaTokens<'a> {
     pub index: usize,
     /// Number of paragraphs in the document.
     pub count: usize,
+}
+
+/// The document-wide block: unigrams of the whole document, shared by all its paragraphs.
+///
+/// Kept apart from [`ParaTokens`] so that scoring computes it once per document; its
+/// contribution to a linear model is the same for every paragraph.
+#[derive(Debug, Clone, Copy)]
+pub struct DocBlock<'a> {
+    /// Token ids of every paragraph of the document.
+    pub paras: &'a [Vec<u32>],
 }
 
 /// A sparse feature vector: strictly increasing indices with their values.
@@ -51,8 +62,9 @@ pub struct SparseRow {
 /// | `bigrams` | true | add token bigrams to unigrams | bool |
 /// | `min_df` | 2 | keep features seen in at least this many training paragraphs | ≥ 1 |
 /// | `max_features` | 20 000 | keep at most this many features, most frequent first | ≥ 1 |
-/// | `context_weight` | 0.3 | L2 norm of the neighbours' unigram block (0 turns it off) | 0 ..= 1 |
+/// | `context_weight` | 0.5 | L2 norm of the neighbours' unigram block (0 turns it off) | 0 ..= 1 |
 /// | `layout_weight` | 0.3 | value of the position and length indicators (0 turns them off) | 0 ..= 1 |
+/// | `doc_weight` | 0.3 | L2 norm of the whole-document unigram block (0 turns it off) | 0 ..= 1 |
 ///
 /// # Errors
 /// [`FeaturizerParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
@@ -68,6 +80,9 @@ pub struct FeaturizerParams {
     pub context_weight: f32,
     /// Weight of layout indicators.
     pub layout_weight: f32,
+    /// Weight of the whole-document block.
+    #[serde(default)]
+    pub doc_weight: f32,
 }
 
 impl Default for FeaturizerParams {
@@ -76,8 +91,9 @@ impl Default for FeaturizerParams {
             bigrams: true,
             min_df: 2,
             max_features: 20_000,
-            context_weight: 0.3,
+            context_weight: 0.5,
             layout_weight: 0.3,
+            doc_weight: 0.3,
         }
     }
 }
@@ -110,6 +126,12 @@ impl FeaturizerParams {
     /// Set `layout_weight`.
     pub fn layout_weight(mut self, v: f32) -> Self {
         self.layout_weight = v;
+        self
+    }
+
+    /// Set `doc_weight`.
+    pub fn doc_weight(mut self, v: f32) -> Self {
+        self.doc_weight = v;
         self
     }
 
@@ -149,6 +171,13 @@ impl FeaturizerParams {
                 "must be in 0..=1",
             );
         }
+        if !(0.0..=1.0).contains(&self.doc_weight) {
+            return bad(
+                "doc_weight",
+                self.doc_weight.to_string(),
+                "must be in 0..=1",
+            );
+        }
         Ok(FeaturizerValidParams(self))
     }
 }
@@ -161,12 +190,23 @@ impl FeaturizerValidParams {
 
     /// Fix the vocabulary and IDF on training paragraphs.
     pub fn fit(&self, paras: &[ParaTokens<'_>]) -> Featurizer {
+        self.fit_with_docs(paras, &[])
+    }
+
+    /// Fix the vocabulary and IDF on training paragraphs; `docs[i]` is paragraph `i`'s
+    /// document block (used when `doc_weight > 0`; may be empty otherwise).
+    pub fn fit_with_docs(&self, paras: &[ParaTokens<'_>], docs: &[DocBlock<'_>]) -> Featurizer {
         let p = &self.0;
         let mut df: FxHashMap<u64, u32> = FxHashMap::default();
         let mut keys = Vec::new();
-        for para in paras {
+        for (n, para) in paras.iter().enumerate() {
             keys.clear();
             raw_keys(p, para, &mut keys);
+            if p.doc_weight > 0.0 {
+                if let Some(d) = docs.get(n) {
+                    keys.extend(d.paras.iter().flatten().map(|&i| DOC | i as u64));
+                }
+            }
             keys.sort_unstable();
             keys.dedup();
             for k in &keys {
@@ -246,6 +286,8 @@ pub enum FeatureKind {
     Context(u32),
     /// A position or length indicator.
     Layout(u64),
+    /// A token anywhere in the document.
+    Document(u32),
 }
 
 /// A fitted featurizer: a fixed vocabulary of feature keys with their IDF.
@@ -258,6 +300,25 @@ pub struct Featurizer {
     idf: Vec<f32>,
     #[serde(skip)]
     index: FxHashMap<u64, u32>,
+    /// Fast path of `index` for unigram keys: feature of token id `t` at `[t]` (or `NONE`).
+    #[serde(skip)]
+    unigram_ix: Vec<u32>,
+    /// Fast path of `index` for context keys, by token id.
+    #[serde(skip)]
+    context_ix: Vec<u32>,
+}
+
+/// No feature, in the dense lookup tables.
+const NONE: u32 = u32::MAX;
+
+/// Feature occurrences (feature, count 1) of a block, before [`Featurizer::tfidf_block`].
+type Occurrences = Vec<(u32, f32)>;
+
+thread_local! {
+    /// Per-thread buffers of [`Featurizer::transform`]: feature occurrences of the paragraph
+    /// and of its neighbours, and the blocks before they are merged into the row.
+    static SCRATCH: std::cell::RefCell<(Occurrences, Occurrences, SparseRow)> =
+        std::cell::RefCell::new(Default::default());
 }
 
 impl Featurizer {
@@ -267,6 +328,8 @@ impl Featurizer {
             keys,
             idf,
             index: FxHashMap::default(),
+            unigram_ix: Vec::new(),
+            context_ix: Vec::new(),
         };
         f.rebuild_index();
         f
@@ -298,6 +361,21 @@ impl Featurizer {
             .enumerate()
             .map(|(i, &k)| (k, i as u32))
             .collect();
+        let dense = |flag: u64| {
+            let mut t = Vec::new();
+            for (i, &k) in self.keys.iter().enumerate() {
+                if k & !0xFFFF_FFFF == flag {
+                    let id = (k & 0xFFFF_FFFF) as usize;
+                    if t.len() <= id {
+                        t.resize(id + 1, NONE);
+                    }
+                    t[id] = i as u32;
+                }
+            }
+            t
+        };
+        self.unigram_ix = dense(0);
+        self.context_ix = dense(CONTEXT);
     }
 
     /// Number of features.
@@ -317,6 +395,8 @@ impl Featurizer {
             FeatureKind::Bigram(((k & !BIGRAM) >> 31) as u32, (k & 0x7FFF_FFFF) as u32)
         } else if k & CONTEXT != 0 {
             FeatureKind::Context((k & !CONTEXT) as u32)
+        } else if k & DOC != 0 {
+            FeatureKind::Document((k & !DOC) as u32)
         } else if k & LAYOUT != 0 {
             FeatureKind::Layout(k & !LAYOUT)
         } else {
@@ -327,41 +407,84 @@ impl Featurizer {
     /// Sparse features of one paragraph.
     pub fn transform(&self, para: &ParaTokens<'_>) -> SparseRow {
         let p = &self.params;
-        let mut row = SparseRow::default();
-        let mut counts: Vec<(u32, f32)> = Vec::with_capacity(para.ids.len() * 2);
-        let mut push = |key: u64| {
-            if let Some(&i) = self.index.get(&key) {
-                counts.push((i, 1.0));
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let (occ, ctx, blocks) = &mut *guard;
+            blocks.idx.clear();
+            blocks.val.clear();
+            // the paragraph's unigram and bigram features, one entry per occurrence
+            occ.clear();
+            occ.extend(
+                para.ids
+                    .iter()
+                    .filter_map(|&id| self.unigram(id))
+                    .map(|i| (i, 1.0)),
+            );
+            if p.bigrams {
+                occ.extend(
+                    para.ids
+                        .windows(2)
+                        .filter_map(|w| self.index.get(&bigram(w[0], w[1])))
+                        .map(|&i| (i, 1.0)),
+                );
             }
-        };
-        for &id in para.ids {
-            push(id as u64);
-        }
-        if p.bigrams {
-            for w in para.ids.windows(2) {
-                push(bigram(w[0], w[1]));
+            self.tfidf_block(occ, 1.0, blocks);
+            let main_end = blocks.idx.len();
+            if p.context_weight > 0.0 {
+                ctx.clear();
+                ctx.extend(
+                    para.prev
+                        .iter()
+                        .chain(para.next.iter())
+                        .filter_map(|&id| self.context(id))
+                        .map(|i| (i, 1.0)),
+                );
+                self.tfidf_block(ctx, p.context_weight, blocks);
             }
-        }
-        self.tfidf_block(&mut counts, 1.0, &mut row);
-        if p.context_weight > 0.0 {
-            let mut ctx: Vec<(u32, f32)> = para
-                .prev
-                .iter()
-                .chain(para.next.iter())
-                .filter_map(|&id| self.index.get(&(CONTEXT | id as u64)))
-                .map(|&i| (i, 1.0))
-                .collect();
-            self.tfidf_block(&mut ctx, p.context_weight, &mut row);
-        }
-        if p.layout_weight > 0.0 {
-            for c in layout_codes(para.index, para.count, para.ids.len()) {
-                if let Some(&i) = self.index.get(&(LAYOUT | c)) {
-                    row.idx.push(i);
-                    row.val.push(p.layout_weight);
+            let ctx_end = blocks.idx.len();
+            if p.layout_weight > 0.0 {
+                for c in layout_codes(para.index, para.count, para.ids.len()) {
+                    if let Some(&i) = self.index.get(&(LAYOUT | c)) {
+                        blocks.idx.push(i);
+                        blocks.val.push(p.layout_weight);
+                    }
                 }
             }
+            // each block is sorted and their features are disjoint: merge them
+            merge_blocks(blocks, &[0, main_end, ctx_end, blocks.idx.len()])
+        })
+    }
+
+    #[inline]
+    fn unigram(&self, id: u32) -> Option<u32> {
+        self.unigram_ix
+            .get(id as usize)
+            .copied()
+            .filter(|&i| i != NONE)
+    }
+
+    #[inline]
+    fn context(&self, id: u32) -> Option<u32> {
+        self.context_ix
+            .get(id as usize)
+            .copied()
+            .filter(|&i| i != NONE)
+    }
+
+    /// The whole-document block of a document (empty when `doc_weight` is 0). Add it to each
+    /// paragraph's row with [`merge_rows`] for training, or score it once per document.
+    pub fn doc_row(&self, doc: &DocBlock<'_>) -> SparseRow {
+        let mut row = SparseRow::default();
+        if self.params.doc_weight > 0.0 {
+            let mut counts: Vec<(u32, f32)> = doc
+                .paras
+                .iter()
+                .flatten()
+                .filter_map(|&id| self.index.get(&(DOC | id as u64)))
+                .map(|&i| (i, 1.0))
+                .collect();
+            self.tfidf_block(&mut counts, self.params.doc_weight, &mut row);
         }
-        sort_row(&mut row);
         row
     }
 
@@ -393,19 +516,77 @@ impl Featurizer {
     }
 }
 
-fn sort_row(row: &mut SparseRow) {
-    if row.idx.windows(2).all(|w| w[0] < w[1]) {
-        return;
+/// The sum of two sparse rows.
+pub fn merge_rows(a: &SparseRow, b: &SparseRow) -> SparseRow {
+    let mut out = SparseRow {
+        idx: Vec::with_capacity(a.idx.len() + b.idx.len()),
+        val: Vec::with_capacity(a.idx.len() + b.idx.len()),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.idx.len() || j < b.idx.len() {
+        let take_a = j >= b.idx.len() || (i < a.idx.len() && a.idx[i] <= b.idx[j]);
+        let take_b = i >= a.idx.len() || (j < b.idx.len() && b.idx[j] <= a.idx[i]);
+        let idx = if take_a { a.idx[i] } else { b.idx[j] };
+        let mut v = 0.0;
+        if take_a {
+            v += a.val[i];
+            i += 1;
+        }
+        if take_b {
+            v += b.val[j];
+            j += 1;
+        }
+        out.idx.push(idx);
+        out.val.push(v);
     }
-    let mut pairs: Vec<(u32, f32)> = row
-        .idx
-        .iter()
-        .copied()
-        .zip(row.val.iter().copied())
-        .collect();
-    pairs.sort_unstable_by_key(|p| p.0);
-    row.idx = pairs.iter().map(|p| p.0).collect();
-    row.val = pairs.iter().map(|p| p.1).collect();
+    out
+}
+
+/// Merge the sorted, disjoint blocks `bounds[k]..bounds[k + 1]` of `blocks` into one sorted
+/// row (what sorting the concatenation would give).
+fn merge_blocks(blocks: &SparseRow, bounds: &[usize; 4]) -> SparseRow {
+    let n = blocks.idx.len();
+    let mut row = SparseRow {
+        idx: Vec::with_capacity(n),
+        val: Vec::with_capacity(n),
+    };
+    // (next, end) of each non-empty block
+    let mut heads = [(0usize, 0usize); 3];
+    let mut live = 0;
+    for w in bounds.windows(2) {
+        if w[0] < w[1] {
+            heads[live] = (w[0], w[1]);
+            live += 1;
+        }
+    }
+    while live > 0 {
+        let mut best = 0;
+        for h in 1..live {
+            if blocks.idx[heads[h].0] < blocks.idx[heads[best].0] {
+                best = h;
+            }
+        }
+        // copy the run of the best block that stays below every other head
+        let limit = (0..live)
+            .filter(|&h| h != best)
+            .map(|h| blocks.idx[heads[h].0])
+            .min()
+            .unwrap_or(u32::MAX);
+        let (a, b) = heads[best];
+        let mut e = a;
+        while e < b && blocks.idx[e] < limit {
+            e += 1;
+        }
+        row.idx.extend_from_slice(&blocks.idx[a..e]);
+        row.val.extend_from_slice(&blocks.val[a..e]);
+        if e == b {
+            live -= 1;
+            heads[best] = heads[live];
+        } else {
+            heads[best].0 = e;
+        }
+    }
+    row
 }
 
 #[cfg(test)]
@@ -451,6 +632,105 @@ mod tests {
             .position(|&i| f.kind(i) == FeatureKind::Unigram(2))
             .unwrap();
         assert_relative_eq!(row.val[i2] / row.val[i1], 1.0 + 2f32.ln(), epsilon = 1e-5);
+    }
+
+    /// The straightforward transform (one hash lookup per key, one sort of the whole row): the
+    /// optimised [`Featurizer::transform`] must give bit-identical rows.
+    fn reference_transform(f: &Featurizer, para: &ParaTokens<'_>) -> SparseRow {
+        let p = &f.params;
+        let mut row = SparseRow::default();
+        let mut counts: Vec<(u32, f32)> = Vec::new();
+        for &id in para.ids {
+            if let Some(&i) = f.index.get(&(id as u64)) {
+                counts.push((i, 1.0));
+            }
+        }
+        if p.bigrams {
+            for w in para.ids.windows(2) {
+                if let Some(&i) = f.index.get(&bigram(w[0], w[1])) {
+                    counts.push((i, 1.0));
+                }
+            }
+        }
+        f.tfidf_block(&mut counts, 1.0, &mut row);
+        if p.context_weight > 0.0 {
+            let mut ctx: Vec<(u32, f32)> = para
+                .prev
+                .iter()
+                .chain(para.next.iter())
+                .filter_map(|&id| f.index.get(&(CONTEXT | id as u64)))
+                .map(|&i| (i, 1.0))
+                .collect();
+            f.tfidf_block(&mut ctx, p.context_weight, &mut row);
+        }
+        if p.layout_weight > 0.0 {
+            for c in layout_codes(para.index, para.count, para.ids.len()) {
+                if let Some(&i) = f.index.get(&(LAYOUT | c)) {
+                    row.idx.push(i);
+                    row.val.push(p.layout_weight);
+                }
+            }
+        }
+        let mut pairs: Vec<(u32, f32)> = row
+            .idx
+            .iter()
+            .copied()
+            .zip(row.val.iter().copied())
+            .collect();
+        pairs.sort_unstable_by_key(|x| x.0);
+        SparseRow {
+            idx: pairs.iter().map(|x| x.0).collect(),
+            val: pairs.iter().map(|x| x.1).collect(),
+        }
+    }
+
+    #[test]
+    fn optimised_transform_is_bit_identical_to_the_reference() {
+        // pseudo-random documents over a small vocabulary, so features repeat
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % m as u64) as u32
+        };
+        let docs: Vec<Vec<Vec<u32>>> = (0..60)
+            .map(|_| {
+                (0..1 + next(8))
+                    .map(|_| (0..next(40)).map(|_| next(50)).collect())
+                    .collect()
+            })
+            .collect();
+        fn pt(d: &[Vec<u32>], i: usize) -> ParaTokens<'_> {
+            ParaTokens {
+                ids: &d[i],
+                prev: if i > 0 { &d[i - 1] } else { &[] },
+                next: d.get(i + 1).map_or(&[][..], |v| v.as_slice()),
+                index: i,
+                count: d.len(),
+            }
+        }
+        for params in [
+            FeaturizerParams::default().min_df(2),
+            FeaturizerParams::default().min_df(1).bigrams(false),
+            FeaturizerParams::default().min_df(3).context_weight(0.0),
+            FeaturizerParams::default()
+                .min_df(1)
+                .layout_weight(0.0)
+                .max_features(40),
+        ] {
+            let inputs: Vec<ParaTokens<'_>> = docs
+                .iter()
+                .flat_map(|d| (0..d.len()).map(move |i| pt(d, i)))
+                .collect();
+            let f = params.check().unwrap().fit(&inputs);
+            for p in &inputs {
+                let (a, b) = (f.transform(p), reference_transform(&f, p));
+                assert_eq!(a.idx, b.idx);
+                let bits = |r: &SparseRow| r.val.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b));
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::corpus::Label;
 use crate::error::{Error, Result};
-use crate::features::{Featurizer, FeaturizerParams, ParaTokens, SparseRow};
+use crate::features::{merge_rows, DocBlock, Featurizer, FeaturizerParams, ParaTokens, SparseRow};
 use crate::labels::LabeledSet;
 use crate::tokenize::{DocTokenizer, TokenizerParams};
 
@@ -30,7 +30,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// | Name | Default | Purpose | Range |
 /// |------|---------|---------|-------|
 /// | `framed_min` | 0.25 | below this framed fraction the dominant frame is `none` | 0 ..= 1 |
-/// | `present_share` | 0.2 each | a frame is present when its share reaches this … | 0 ..= 1 |
+/// | `present_share` | 0.15 each | a frame is present when its share reaches this … | 0 ..= 1 |
 /// | `present_mass` | 0.1 | … and it covers at least this fraction of all text | 0 ..= 1 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
@@ -46,7 +46,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             framed_min: 0.25,
-            present_share: [0.2; 4],
+            present_share: [0.15; 4],
             present_mass: 0.1,
         }
     }
@@ -58,8 +58,8 @@ impl Default for Thresholds {
 /// |------|---------|---------|-------|
 /// | `tokenizer` | see [`TokenizerParams`] | word vocabulary | |
 /// | `features` | see [`FeaturizerParams`] | n-grams, context, layout | |
-/// | `alpha` | 1.0 | L2 penalty of the logistic regression | > 0 |
-/// | `max_iterations` | 60 | L-BFGS iterations | 1 ..= 10 000 |
+/// | `alpha` | 0.1 | L2 penalty of the logistic regression | > 0 |
+/// | `max_iterations` | 100 | L-BFGS iterations | 1 ..= 10 000 |
 /// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
 /// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
 /// | `thresholds` | see [`Thresholds`] | document decisions | |
@@ -89,8 +89,8 @@ impl Default for TrainParams {
         TrainParams {
             tokenizer: TokenizerParams::default(),
             features: FeaturizerParams::default(),
-            alpha: 1.0,
-            max_iterations: 60,
+            alpha: 0.1,
+            max_iterations: 100,
             prior_correction: 0.5,
             seed: 42,
             thresholds: Thresholds::default(),
@@ -241,23 +241,31 @@ impl TrainValidParams {
             })
             .collect::<Result<_>>()?;
         let mut inputs = Vec::new();
+        let mut blocks = Vec::new();
+        let mut doc_of = Vec::new();
         let mut targets = Vec::new();
-        for (d, toks) in data.docs.iter().zip(&doc_tokens) {
+        for (n, (d, toks)) in data.docs.iter().zip(&doc_tokens).enumerate() {
             for (i, para) in d.paragraphs.iter().enumerate() {
                 if let Some(l) = para.label {
                     let mut pt = toks.para(i);
                     pt.index = para.index;
                     pt.count = d.n_paragraphs.max(para.index + 1);
                     inputs.push(pt);
+                    blocks.push(DocBlock { paras: &toks.paras });
+                    doc_of.push(n);
                     targets.push(l.index());
                 }
             }
         }
-        let featurizer = p.features.clone().check()?.fit(&inputs);
+        let featurizer = p.features.clone().check()?.fit_with_docs(&inputs, &blocks);
+        let doc_rows: Vec<SparseRow> = doc_tokens
+            .iter()
+            .map(|t| featurizer.doc_row(&DocBlock { paras: &t.paras }))
+            .collect();
         let nf = featurizer.n_features();
         let mut x = Array2::<f32>::zeros((inputs.len(), nf));
         for (r, pt) in inputs.iter().enumerate() {
-            let row = featurizer.transform(pt);
+            let row = merge_rows(&featurizer.transform(pt), &doc_rows[doc_of[r]]);
             for (&i, &v) in row.idx.iter().zip(&row.val) {
                 x[[r, i as usize]] = v;
             }
@@ -533,14 +541,19 @@ impl FramingModel {
 
     /// Label probabilities of one sparse row.
     pub fn predict_row(&self, row: &SparseRow) -> [f32; Label::COUNT] {
-        let mut z = self.bias;
+        softmax(self.logits(row, self.bias))
+    }
+
+    /// `start` + row · weights (no bias added: pass the bias in `start`).
+    fn logits(&self, row: &SparseRow, start: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
+        let mut z = start;
         for (&i, &v) in row.idx.iter().zip(&row.val) {
             let w = &self.weights[i as usize];
             for c in 0..Label::COUNT {
                 z[c] += v * w[c];
             }
         }
-        softmax(z)
+        z
     }
 
     /// Score every paragraph of a document and aggregate.
@@ -557,9 +570,15 @@ impl FramingModel {
         let mut probs = Vec::with_capacity(paragraphs.len());
         let mut rows = Vec::with_capacity(paragraphs.len());
         let mut weights = Vec::with_capacity(paragraphs.len());
+        // the document block adds the same logits to every paragraph: compute them once
+        let doc_row = self
+            .file
+            .featurizer
+            .doc_row(&DocBlock { paras: &toks.paras });
+        let doc_logits = self.logits(&doc_row, self.bias);
         for i in 0..paragraphs.len() {
             let row = self.file.featurizer.transform(&toks.para(i));
-            probs.push(self.predict_row(&row));
+            probs.push(softmax(self.logits(&row, doc_logits)));
             rows.push(row);
             weights.push(toks.paras[i].len().max(1) as f32);
         }
@@ -709,7 +728,16 @@ fn softmax(z: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
 }
 
 /// The model card (`MODEL.md`): data, command, parameters, seed. Deterministic.
-pub fn model_card(model: &FramingModel, manifest: &Manifest, labels: &[PathBuf]) -> String {
+///
+/// `articles` is the articles file joined to label files, and `notes` (e.g. development
+/// metrics measured with `framelens cv`/`eval`) is appended verbatim.
+pub fn model_card(
+    model: &FramingModel,
+    manifest: &Manifest,
+    labels: &[PathBuf],
+    articles: Option<&Path>,
+    notes: Option<&str>,
+) -> String {
     let f = model.file();
     let p = &f.train_params;
     let mut s = String::from("# framelens model card\n\n");
@@ -732,6 +760,9 @@ pub fn model_card(model: &FramingModel, manifest: &Manifest, labels: &[PathBuf])
     for l in labels {
         s.push_str(&format!(" --labels {}", l.display()));
     }
+    if let Some(a) = articles {
+        s.push_str(&format!(" --articles {}", a.display()));
+    }
     s.push_str(&format!(" --seed {} --out <folder>\n```\n\n", p.seed));
     s.push_str("## Parameters\n\n```json\n");
     s.push_str(&serde_json::to_string_pretty(p).expect("params serialise"));
@@ -742,6 +773,11 @@ pub fn model_card(model: &FramingModel, manifest: &Manifest, labels: &[PathBuf])
         model.featurizer().n_features(),
         Label::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>()
     ));
+    if let Some(n) = notes {
+        s.push('\n');
+        s.push_str(n.trim_end());
+        s.push('\n');
+    }
     s
 }
 
@@ -807,7 +843,17 @@ pub(crate) mod tests {
         let s = m.score_document(&texts).unwrap();
         let nf = m.featurizer().n_features();
         let mut x = Array2::<f32>::zeros((2, nf));
+        let toks: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| m.tokenizer().ids(t).unwrap())
+            .collect();
+        let doc = m.featurizer().doc_row(&DocBlock { paras: &toks });
+        assert!(
+            !doc.idx.is_empty(),
+            "the default parameters use the document block"
+        );
         for (r, row) in s.rows.iter().enumerate() {
+            let row = merge_rows(row, &doc);
             for (&i, &v) in row.idx.iter().zip(&row.val) {
                 x[[r, i as usize]] = v;
             }

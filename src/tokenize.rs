@@ -7,12 +7,18 @@
 //! training text by [`TokenizerParams::fit`] and saved as `tokenizer.json`.
 //!
 //! Speed: the `tokenizers` encoder does much work per call that this job does not need
-//! (offsets, alignment, added-token scanning). Because the pre-tokenizer splits on whitespace and
-//! punctuation, every ASCII whitespace or ASCII punctuation character is a word boundary, so
-//! [`DocTokenizer::ids`] cuts the text at those boundaries itself and asks the Hugging Face
-//! tokenizer once per *distinct* chunk, remembering the answer in a per-thread cache.
-//! The ids are identical to `Tokenizer::encode` on the whole paragraph (tested below and
-//! on the corpus in the integration tests); only repeated work is skipped.
+//! (offsets, alignment tracking through Unicode normalization, added-token scanning): about
+//! 6 µs per word here. For the pipeline [`TokenizerParams::fit`] builds (NFD → strip accents →
+//! lowercase, BERT pre-tokenizer, word-level model), every ASCII whitespace or punctuation
+//! character is a word boundary, so [`DocTokenizer::ids`] cuts the text there itself. A chunk
+//! of ASCII letters and digits (97% of the words of news text) is exactly one word, whose id
+//! is its lowercase form's entry in the model's vocabulary; an ASCII punctuation character is
+//! its own token; any other chunk (accents, curly quotes, dashes, other scripts) goes through
+//! the Hugging Face pipeline once per thread and is remembered. A paragraph containing an
+//! added token (a literal `[UNK]`) takes `Tokenizer::encode` whole, and so does every
+//! paragraph when a loaded tokenizer has any other pipeline ([`DocTokenizer::fast_path`]).
+//! The ids are identical to `Tokenizer::encode` on the whole paragraph: tested below on
+//! adversarial strings and in the integration tests on every paragraph of the corpus.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -20,17 +26,19 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use thread_local::ThreadLocal;
 use tokenizers::models::wordlevel::{WordLevel, WordLevelTrainer};
+use tokenizers::models::ModelWrapper;
 use tokenizers::normalizers::{Lowercase, Sequence, StripAccents, NFD};
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-use tokenizers::{AddedToken, Tokenizer, TokenizerBuilder};
+use tokenizers::{AddedToken, Model, Tokenizer, TokenizerBuilder};
 
 use crate::error::{Error, Result};
 
 /// The unknown-word token.
 pub const UNK: &str = "[UNK]";
 
-/// Cached chunks per thread before the cache is cleared (bounds memory on endless input).
-const CACHE_LIMIT: usize = 1 << 19;
+/// Cached non-ASCII chunks per thread before the cache is cleared (bounds memory on endless
+/// input: about 10 MB per thread at the limit).
+const CACHE_LIMIT: usize = 1 << 17;
 
 /// Parameters for training the tokenizer.
 ///
@@ -110,12 +118,206 @@ impl TokenizerParams {
     }
 }
 
-/// Token ids of each distinct chunk seen by one thread.
+/// Token ids of each distinct non-ASCII chunk seen by one thread.
 type ChunkCache = FxHashMap<Box<str>, Box<[u32]>>;
 
-/// A Hugging Face tokenizer with a fast, exact per-chunk cache.
+/// Byte classes of the chunk scanner.
+const WORD: u8 = 0;
+/// ASCII whitespace (and vertical tab): a word boundary that yields no token.
+const SPACE: u8 = 1;
+/// ASCII punctuation: a word boundary and a token of its own.
+const PUNCT: u8 = 2;
+/// Any other byte (non-ASCII, control characters): part of a chunk the Hugging Face
+/// pipeline must see.
+const OTHER: u8 = 3;
+
+/// Class of every byte value.
+static CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphanumeric() {
+            WORD
+        } else if c.is_ascii_whitespace() || c == 0x0B {
+            SPACE
+        } else if c.is_ascii_punctuation() {
+            PUNCT
+        } else {
+            OTHER
+        };
+        b += 1;
+    }
+    t
+};
+
+/// What the exact fast path needs, present only when the loaded pipeline is the one it is
+/// proven for (see [`FastPath::detect`]).
+#[derive(Debug, Clone)]
+struct FastPath {
+    /// The word-level vocabulary keyed by the normalized (lowercase) word.
+    vocab: WordTable,
+    /// The id the word-level model gives an unknown word.
+    unk: u32,
+    /// Ids of each ASCII punctuation character on its own.
+    punct: [u32; 128],
+    /// Contents of the added tokens: a paragraph containing one takes the reference path.
+    added: Vec<String>,
+}
+
+impl FastPath {
+    /// Enable the fast path only for the pipeline [`TokenizerParams::fit`] builds: the
+    /// normalizer NFD → StripAccents → Lowercase, the BERT pre-tokenizer, a word-level model
+    /// with its unknown token in the vocabulary, no truncation or padding, and only added
+    /// tokens matched on the raw text. Under those, the text can be cut at ASCII whitespace
+    /// and punctuation (every such character is a boundary both before and after
+    /// normalization, and normalization never crosses it), and a chunk of ASCII letters and
+    /// digits is exactly one word: its lowercase form looked up in the vocabulary.
+    fn detect(tk: &Tokenizer) -> Option<FastPath> {
+        let json = |v: serde_json::Result<serde_json::Value>| v.ok();
+        let normalizer = json(serde_json::to_value(tk.get_normalizer()?))?;
+        let expected = serde_json::json!({"type": "Sequence", "normalizers": [
+            {"type": "NFD"}, {"type": "StripAccents"}, {"type": "Lowercase"}]});
+        if normalizer != expected {
+            return None;
+        }
+        let pre = json(serde_json::to_value(tk.get_pre_tokenizer()?))?;
+        if pre != serde_json::json!({"type": "BertPreTokenizer"}) {
+            return None;
+        }
+        if tk.get_truncation().is_some() || tk.get_padding().is_some() {
+            return None;
+        }
+        let ModelWrapper::WordLevel(wl) = tk.get_model() else {
+            return None;
+        };
+        let unk = wl.token_to_id(&wl.unk_token)?;
+        let mut added = Vec::new();
+        for t in tk.get_added_tokens_decoder().values() {
+            if t.normalized || t.content.is_empty() {
+                return None;
+            }
+            added.push(t.content.clone());
+        }
+        let mut punct = [unk; 128];
+        for c in 0u8..128 {
+            if c.is_ascii_punctuation() {
+                // the normalizer leaves an ASCII punctuation character as it is
+                let s = [c];
+                punct[c as usize] = std::str::from_utf8(&s)
+                    .ok()
+                    .and_then(|w| wl.token_to_id(w))
+                    .unwrap_or(unk);
+            }
+        }
+        Some(FastPath {
+            vocab: WordTable::new(&wl.get_vocab()),
+            unk,
+            punct,
+            added,
+        })
+    }
+
+    /// The id of a chunk of ASCII letters and digits.
+    #[inline]
+    fn word(&self, chunk: &[u8]) -> u32 {
+        self.vocab.get_lowercase(chunk).unwrap_or(self.unk)
+    }
+}
+
+/// The vocabulary's ASCII words up to 16 bytes in an open-addressing table keyed by the word's
+/// bytes packed into two `u64` (zero-padded: these words hold no NUL byte), so a lookup is two
+/// loads, a multiply and one or two probes; longer or non-ASCII words are in a plain map.
+#[derive(Debug, Clone)]
+struct WordTable {
+    /// `(key0, key1, id)` slots; `key0 == 0` marks an empty slot.
+    slots: Vec<(u64, u64, u32)>,
+    mask: usize,
+    long: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl WordTable {
+    fn new(vocab: &std::collections::HashMap<String, u32>) -> Self {
+        let cap = (vocab.len() * 2).next_power_of_two().max(16);
+        let mut t = WordTable {
+            slots: vec![(0, 0, 0); cap],
+            mask: cap - 1,
+            long: FxHashMap::default(),
+        };
+        for (w, &id) in vocab {
+            let b = w.as_bytes();
+            if !b.is_empty() && b.len() <= 16 && b.iter().all(|&c| c != 0 && c.is_ascii()) {
+                let (k0, k1) = pack(b);
+                let mut i = slot_of(k0, k1) & t.mask;
+                while t.slots[i].0 != 0 {
+                    i = (i + 1) & t.mask;
+                }
+                t.slots[i] = (k0, k1, id);
+            } else {
+                t.long.insert(b.into(), id);
+            }
+        }
+        t
+    }
+
+    /// The id of the lowercase form of `chunk` (ASCII letters and digits only).
+    #[inline]
+    fn get_lowercase(&self, chunk: &[u8]) -> Option<u32> {
+        if chunk.len() <= 16 {
+            // ASCII letters and digits: setting bit 5 lowercases letters, digits have it set
+            let (k0, k1) = pack(chunk);
+            let lower = |k: u64, n: usize| {
+                let m = if n >= 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * n)) - 1
+                };
+                k | (0x2020_2020_2020_2020 & m)
+            };
+            let (k0, k1) = (
+                lower(k0, chunk.len().min(8)),
+                lower(k1, chunk.len().saturating_sub(8)),
+            );
+            let mut i = slot_of(k0, k1) & self.mask;
+            loop {
+                let s = &self.slots[i];
+                if s.0 == k0 && s.1 == k1 {
+                    return Some(s.2);
+                }
+                if s.0 == 0 {
+                    return None;
+                }
+                i = (i + 1) & self.mask;
+            }
+        } else {
+            let lower = chunk.to_ascii_lowercase();
+            self.long.get(lower.as_slice()).copied()
+        }
+    }
+}
+
+/// Up to 16 bytes as two little-endian `u64`, zero-padded.
+#[inline]
+fn pack(b: &[u8]) -> (u64, u64) {
+    let mut buf = [0u8; 16];
+    buf[..b.len()].copy_from_slice(b);
+    let (a, c) = buf.split_at(8);
+    (
+        u64::from_le_bytes(a.try_into().unwrap_or([0; 8])),
+        u64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
+    )
+}
+
+#[inline]
+fn slot_of(k0: u64, k1: u64) -> usize {
+    let h = (k0 ^ k1.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as usize
+}
+
+/// A Hugging Face tokenizer with a fast path that gives exactly its ids.
 pub struct DocTokenizer {
     inner: Tokenizer,
+    fast: Option<FastPath>,
     cache: ThreadLocal<RefCell<ChunkCache>>,
 }
 
@@ -123,6 +325,7 @@ impl std::fmt::Debug for DocTokenizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DocTokenizer")
             .field("vocab_size", &self.vocab_size())
+            .field("fast_path", &self.fast.is_some())
             .finish()
     }
 }
@@ -137,6 +340,7 @@ impl DocTokenizer {
     /// Wrap a loaded tokenizer.
     pub fn new(inner: Tokenizer) -> Self {
         DocTokenizer {
+            fast: FastPath::detect(&inner),
             inner,
             cache: ThreadLocal::new(),
         }
@@ -184,6 +388,12 @@ impl DocTokenizer {
         &self.inner
     }
 
+    /// Whether the exact fast path is on (the pipeline is the one [`TokenizerParams::fit`]
+    /// builds); otherwise every paragraph goes through `Tokenizer::encode`.
+    pub fn fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+
     /// Vocabulary size.
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
@@ -211,37 +421,44 @@ impl DocTokenizer {
 
     /// Token ids of a text, appended to `out`. Identical to [`Self::encode_reference`].
     ///
+    /// The text is cut at ASCII whitespace and punctuation; a chunk of ASCII letters and
+    /// digits is looked up in the vocabulary, any other chunk goes through the Hugging Face
+    /// pipeline once per thread and is remembered. A text containing an added token (such as
+    /// a literal `[UNK]`), or any text when the pipeline is not the recognised one, goes
+    /// through `Tokenizer::encode` whole.
+    ///
     /// # Errors
     /// [`Error::Tokenizer`] if the Hugging Face tokenizer fails on a chunk.
     pub fn ids_into(&self, text: &str, out: &mut Vec<u32>) -> Result<()> {
-        let cell = self.cache.get_or(|| RefCell::new(FxHashMap::default()));
-        let mut cache = cell.borrow_mut();
+        let Some(fast) = &self.fast else {
+            out.extend(self.encode_reference(text)?);
+            return Ok(());
+        };
+        if fast.added.iter().any(|a| text.contains(a.as_str())) {
+            out.extend(self.encode_reference(text)?);
+            return Ok(());
+        }
         let bytes = text.as_bytes();
         let mut start = 0;
-        let mut i = 0;
-        while i <= bytes.len() {
-            let boundary = if i == bytes.len() {
-                Some(false)
-            } else {
-                let b = bytes[i];
-                if b.is_ascii_whitespace() || b == 0x0B {
-                    Some(false)
-                } else if b.is_ascii_punctuation() {
-                    Some(true)
-                } else {
-                    None
+        let mut plain = true;
+        for (i, &b) in bytes.iter().enumerate() {
+            match CLASS[b as usize] {
+                WORD => {}
+                OTHER => plain = false,
+                class => {
+                    if start < i {
+                        self.chunk(fast, &text[start..i], plain, out)?;
+                    }
+                    if class == PUNCT {
+                        out.push(fast.punct[b as usize]);
+                    }
+                    start = i + 1;
+                    plain = true;
                 }
-            };
-            if let Some(is_punct) = boundary {
-                if start < i {
-                    self.chunk(&text[start..i], &mut cache, out)?;
-                }
-                if is_punct {
-                    self.chunk(&text[i..i + 1], &mut cache, out)?;
-                }
-                start = i + 1;
             }
-            i += 1;
+        }
+        if start < bytes.len() {
+            self.chunk(fast, &text[start..], plain, out)?;
         }
         Ok(())
     }
@@ -256,7 +473,14 @@ impl DocTokenizer {
         Ok(out)
     }
 
-    fn chunk(&self, chunk: &str, cache: &mut ChunkCache, out: &mut Vec<u32>) -> Result<()> {
+    #[inline]
+    fn chunk(&self, fast: &FastPath, chunk: &str, plain: bool, out: &mut Vec<u32>) -> Result<()> {
+        if plain {
+            out.push(fast.word(chunk.as_bytes()));
+            return Ok(());
+        }
+        let cell = self.cache.get_or(|| RefCell::new(FxHashMap::default()));
+        let mut cache = cell.borrow_mut();
         if let Some(ids) = cache.get(chunk) {
             out.extend_from_slice(ids);
             return Ok(());
@@ -299,9 +523,35 @@ mod tests {
             "tab\tseparated\u{a0}nbsp and\u{2028}line sep... (parenthetical) e-mail: a@b.c",
             "",
             "¿Qué? emoji 🙂 and combining e\u{301} accents",
+            "a literal [UNK] token, [UNK]] and [unk] and UNK",
+            "Greek question mark\u{37e}here, Kelvin \u{212a} and Angstrom \u{212b}",
+            "control\u{1}chars\u{1c}and\u{7f}del \u{b}vt\u{c}ff\r\n",
+            "UPPER lower MiXeD 12345 a1b2 Border BORDER border Families",
+            "averyveryveryverylongwordthatislongerthanfortyeightbytesforsureyesindeed x",
+            ";;;...!!!---",
+            "é",
+            " ",
         ] {
             assert_eq!(tk.ids(text).unwrap(), tk.encode_reference(text).unwrap(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn fast_path_only_for_the_recognised_pipeline() {
+        let tk = tiny();
+        assert!(tk.fast_path());
+        // the same tokenizer with another normalizer: every text takes the reference path
+        let mut inner = tk.inner().clone();
+        inner
+            .with_normalizer(Some(tokenizers::normalizers::Lowercase))
+            .expect("a normalizer can be set");
+        let other = DocTokenizer::new(inner);
+        assert!(!other.fast_path());
+        let text = "Café Families, BORDER agents";
+        assert_eq!(
+            other.ids(text).unwrap(),
+            other.encode_reference(text).unwrap()
+        );
     }
 
     #[test]

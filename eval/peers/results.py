@@ -11,7 +11,7 @@ import subprocess
 
 RUNS = [
     ("a-corpus-cv", "(a) 5-fold CV of `corpus/`, grouped by article"),
-    ("b-shared-default", "(b) `../shared/data/labels/` scored by framelens trained only on `corpus/` (the default model); the peer trained on `corpus/` only"),
+    ("b-shared-default", "(b) `../shared/data/labels/` scored by framelens trained only on `corpus/` (default parameters; the shipped `models/default` also learned from these labels, so it is not scored here); the peer trained on `corpus/` only"),
     ("c-shared-cv", "(c) 5-fold CV of `../shared/data/labels/`, grouped by article"),
     ("c-shared-cv-corpus", "(c+) the same folds of `../shared/data/labels/`, with `corpus/` added to every training split"),
 ]

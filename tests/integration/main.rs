@@ -1,7 +1,9 @@
 //! The integration suite: one test binary (see `Cargo.toml`), one module per area.
 
 mod classify;
-mod robustness;
+mod corpus;
 mod eval;
+mod robustness;
+mod throughput;
 mod trends;
 mod util;

@@ -549,6 +549,50 @@ fn issue_7_resume_ignores_a_checkpoint_of_another_model_or_input() {
     assert!(stderr(&o).contains("no interrupted run"), "{}", stderr(&o));
 }
 
+/// A named pipe (as from `<(zcat articles.jsonl.gz)`) is read once, for classification: hashing
+/// it for run.json or the checkpoint must not consume it.
+#[cfg(unix)]
+#[test]
+fn issue_7_a_pipe_input_is_not_consumed_by_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.jsonl");
+    match Command::new("mkfifo").arg(&fifo).status() {
+        Ok(s) if s.success() => {}
+        _ => {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            for i in 0..3 {
+                writeln!(
+                    f,
+                    "{}",
+                    json!({"id": format!("p{i}"), "text": "Agents detained migrants."})
+                )
+                .unwrap();
+            }
+        })
+    };
+    let out = dir.path().join("out");
+    let o = run([
+        os(Path::new("classify")),
+        os(&fifo),
+        "--out".as_ref(),
+        os(&out),
+        "--quiet".as_ref(),
+    ]);
+    writer.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(lines_by_id(&out).len(), 3);
+    let run_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["inputs"][0]["sha256"], Value::Null);
+}
+
 /// Labeled paragraphs with text for every label, as JSONL lines.
 fn tiny_labels() -> Vec<String> {
     let rows = [
