@@ -1026,6 +1026,48 @@ mod tests {
     }
 
     #[test]
+    fn many_runs_merge_in_passes_to_one_sorted_file() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = ReportWriter::new(d.path(), false).unwrap();
+        let n = MERGE_FAN_IN * 2 + 7;
+        for i in 0..n {
+            // ids in an order unlike their chunk order
+            let id = format!("d{:04}", (i * 37) % n);
+            let r = DocReport {
+                id,
+                title: None,
+                date: None,
+                source: None,
+                url: None,
+                meta: Map::new(),
+                shares: Shares::default(),
+                framed_fraction: 0.0,
+                dominant: Label::None,
+                present: Vec::new(),
+                paragraphs: Vec::new(),
+                evidence: BTreeMap::new(),
+                terms: BTreeMap::new(),
+            };
+            w.add_chunk(&[r]).unwrap();
+        }
+        w.finish(&Summary::default()).unwrap();
+        let docs = std::fs::read_to_string(d.path().join("documents.jsonl")).unwrap();
+        let ids: Vec<String> = docs
+            .lines()
+            .map(|l| serde_json::from_str::<DocReport>(l).unwrap().id)
+            .collect();
+        let want: Vec<String> = (0..n).map(|i| format!("d{i:04}")).collect();
+        assert_eq!(ids, want);
+        let csv = std::fs::read_to_string(d.path().join("summary.csv")).unwrap();
+        assert_eq!(csv.lines().count(), n + 1);
+        assert!(!d.path().join(CHECKPOINT_DIR).exists());
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("errors.jsonl")).unwrap(),
+            ""
+        );
+    }
+
+    #[test]
     fn atomic_write_leaves_no_temp_files() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("x.txt");
