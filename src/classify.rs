@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::checkpoint::{Checkpoint, ChunkEntry, Journal, JournalHeader, JOURNAL_VERSION};
 use crate::corpus::{read_inputs_with, Article, ArticleResult, Limits};
 use crate::error::{Error, InputError, InputProblem, Result};
+use crate::merge::Shard;
 use crate::model::{sha256_hex, FramingModel, Manifest};
 use crate::report::{
     build_report, write_atomic, DocReport, InputInfo, ReportWriter, RunInfo, Summary,
@@ -42,6 +43,8 @@ pub struct ClassifyConfig {
     pub resume: bool,
     /// Size limits for records and paragraphs.
     pub limits: Limits,
+    /// Process only this part of the batch (by id hash), for scale-out; see [`crate::merge`].
+    pub shard: Option<Shard>,
 }
 
 impl ClassifyConfig {
@@ -57,6 +60,7 @@ impl ClassifyConfig {
             write_docs: true,
             resume: false,
             limits: Limits::default(),
+            shard: None,
         }
     }
 
@@ -97,6 +101,7 @@ impl ClassifyConfig {
             "write_docs": self.write_docs,
             "max_doc_bytes": self.limits.max_doc_bytes,
             "max_paragraph_bytes": self.limits.max_paragraph_bytes,
+            "shard": self.shard.map(|s| s.to_string()),
         })
     }
 }
@@ -394,10 +399,23 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         if chunk.is_empty() {
             break;
         }
-        for a in chunk.iter_mut().flatten() {
-            dedup.apply(a);
-        }
         let n_records = chunk.len() as u64;
+        match cfg.shard {
+            // every shard renames duplicate ids over the whole input (so all shards agree),
+            // then keeps the records whose id as read hashes to it
+            Some(shard) => chunk.retain_mut(|item| {
+                let keep = shard.takes(item);
+                if let Ok(a) = item {
+                    dedup.apply(a);
+                }
+                keep
+            }),
+            None => {
+                for a in chunk.iter_mut().flatten() {
+                    dedup.apply(a);
+                }
+            }
+        }
         let limits = cfg.limits;
         let outcomes: Vec<Outcome> = pool.install(|| {
             chunk
@@ -457,6 +475,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         classified: summary.classified,
         failed: summary.failed,
         jobs: cfg.jobs,
+        shard: cfg.shard,
     };
     let json = serde_json::to_string_pretty(&info).expect("run info serialises");
     write_atomic(&cfg.out.join("run.json"), format!("{json}\n").as_bytes())?;

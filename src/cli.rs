@@ -57,6 +57,11 @@ enum Command {
     /// source, year or month, never splitting a group. Writes the evaluation outputs plus
     /// folds.csv (the fold of each document) into --out.
     Cv(CvArgs),
+    /// Merge the report folders of the shards of one batch (`classify --shard I/N`, every
+    /// I from 1 to N) into OUT: documents.jsonl, summary.csv, summary.md, errors.jsonl and
+    /// docs/ exactly as one unsharded run writes them (run.json: earliest start, latest
+    /// finish, the shards' threads added up).
+    Merge(MergeArgs),
     /// Frame shares over time: by day, ISO week, month, quarter or year, per outlet or
     /// metadata field, with bootstrap intervals.
     ///
@@ -112,6 +117,20 @@ struct ClassifyArgs {
     /// row per text and model, updated when the same text is classified again), for `trends`.
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Process only part I of N of the batch (1 <= I <= N), chosen by a hash of each
+    /// document's id, so N processes or machines split a batch with no coordination; merge
+    /// their --out folders with `framelens merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<framelens::merge::Shard>,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Output folder for the merged reports.
+    out: PathBuf,
+    /// The --out folders of the shard runs, every shard of the batch once.
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +208,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Eval(a) => run_eval(a),
         Command::Cv(a) => run_cv(a),
         Command::Trends(a) => run_trends(a),
+        Command::Merge(a) => run_merge(a),
     }
 }
 
@@ -210,6 +230,7 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
     cfg.progress = !quiet;
     cfg.write_docs = !a.no_docs;
     cfg.resume = a.resume;
+    cfg.shard = a.shard;
     cfg.limits = framelens::corpus::Limits {
         max_doc_bytes: a.max_doc_bytes,
         max_paragraph_bytes: a.max_paragraph_bytes,
@@ -233,6 +254,25 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
         stored_all = store_run(&db, &cfg.out)?;
     }
     Ok(if summary.failed > 0 || !stored_all {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_merge(a: MergeArgs) -> Result<ExitCode> {
+    let t0 = std::time::Instant::now();
+    let summary = framelens::merge::merge(&a.out, &a.shards)
+        .with_context(|| format!("cannot merge the shards into {}", a.out.display()))?;
+    log::info!(
+        "{} shards merged into {} in {:.2} s: {} documents classified, {} failed",
+        a.shards.len(),
+        a.out.display(),
+        t0.elapsed().as_secs_f64(),
+        summary.classified,
+        summary.failed
+    );
+    Ok(if summary.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -33,6 +33,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod labels;
+pub mod merge;
 pub mod model;
 pub mod report;
 pub mod store;

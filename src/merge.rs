@@ -415,48 +415,34 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
     let mut summary = Summary::default();
     let docs_path = out.join("documents.jsonl");
     let csv_path = out.join("summary.csv");
-    let mut csv_rows = csv::Writer::from_writer(Vec::new());
-    let mut csv_tmp: Option<(PathBuf, std::io::BufWriter<File>)> = None;
+    // summary.csv is written beside documents.jsonl in the same pass, through a temporary
+    // file renamed once complete (as a run writes it: atomically, fsynced)
+    let tmp = out.join(format!(".summary.csv.tmp{}", std::process::id()));
+    let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut cw = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
+    cw.write_record(crate::report::SUMMARY_HEADER)
+        .map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
     let mut failure: Option<Error> = None;
-    // documents.jsonl and summary.csv in one pass: the csv goes to a temporary file beside
-    // the target, renamed once complete
-    let tmp = out.join(format!(".summary.csv.merge{}", std::process::id()));
-    let csv_file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    csv_tmp.replace((
-        tmp.clone(),
-        std::io::BufWriter::with_capacity(1 << 16, csv_file),
-    ));
-    let mut header = csv::Writer::from_writer(Vec::new());
-    header
-        .write_record(crate::report::SUMMARY_HEADER)
-        .and_then(|_| header.flush())
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let (_, cw) = csv_tmp.as_mut().expect("set above");
-    cw.write_all(header.get_ref())
-        .map_err(|e| Error::io(&tmp, e))?;
-
-    write_atomic_with(&docs_path, true, |w| {
-        let (_, cw) = csv_tmp.as_mut().expect("set above");
+    let merged = write_atomic_with(&docs_path, true, |w| {
         loop {
             let mut best: Option<usize> = None;
             for (i, p) in parts.iter().enumerate() {
                 let Some((f, _)) = &p.head else { continue };
-                match best {
-                    None => best = Some(i),
-                    Some(b) => {
-                        let bid = &parts[b].head.as_ref().expect("head").0.id;
-                        if f.id < *bid {
-                            best = Some(i);
-                        } else if f.id == *bid {
-                            failure = Some(Error::Other(format!(
-                                "document {} is in both {} and {}: the shards overlap",
-                                f.id,
-                                parts[b].dir.display(),
-                                p.dir.display()
-                            )));
-                            return Err(std::io::Error::other("overlap"));
-                        }
-                    }
+                let Some(b) = best else {
+                    best = Some(i);
+                    continue;
+                };
+                let bid = &parts[b].head.as_ref().expect("head present").0.id;
+                if f.id < *bid {
+                    best = Some(i);
+                } else if f.id == *bid {
+                    failure = Some(Error::Other(format!(
+                        "document {} is in both {} and {}: the shards overlap",
+                        f.id,
+                        parts[b].dir.display(),
+                        p.dir.display()
+                    )));
+                    return Err(std::io::Error::other("the shards overlap"));
                 }
             }
             let Some(i) = best else { break };
@@ -464,28 +450,27 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
             w.write_all(line.as_bytes())?;
             w.write_all(b"\n")?;
             summary.add_report(&facts.to_report(), 0);
+            // the report above carries no paragraphs: count them here
             summary.paragraphs += facts.paragraphs.len() as u64;
-            let step = parts[i]
-                .csv_record(&facts.id)
-                .and_then(|rec| {
-                    csv_rows
-                        .write_record(&rec)
-                        .and_then(|_| csv_rows.flush())
-                        .map_err(|e| Error::Other(e.to_string()))
-                })
-                .and_then(|_| parts[i].advance());
+            let step = parts[i].csv_record(&facts.id).and_then(|rec| {
+                cw.write_record(&rec)
+                    .map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
+                parts[i].advance()
+            });
             if let Err(e) = step {
                 failure = Some(e);
                 return Err(std::io::Error::other("merge failed"));
             }
-            cw.write_all(csv_rows.get_ref())?;
-            csv_rows.get_mut().clear();
         }
         Ok(())
-    })
-    .map_err(|e| failure.take().unwrap_or(e))?;
-    let (tmp, cw) = csv_tmp.take().expect("set above");
+    });
+    if let Err(e) = merged {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(failure.take().unwrap_or(e));
+    }
     let file = cw
+        .into_inner()
+        .map_err(|e| Error::io(&tmp, e.into_error()))?
         .into_inner()
         .map_err(|e| Error::io(&tmp, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;

@@ -1021,6 +1021,10 @@ pub struct RunInfo {
     pub failed: u64,
     /// Worker threads.
     pub jobs: usize,
+    /// The part of a sharded batch this run processed (`classify --shard I/N`); absent for a
+    /// whole batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::merge::Shard>,
 }
 
 /// An input file and its checksum.

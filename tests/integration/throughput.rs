@@ -107,3 +107,115 @@ fn report_terms_equal_the_reference_definition() {
     }
     assert!(checked > 100, "only {checked} frames had terms");
 }
+
+fn read_tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("folder lists")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("file reads"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 6: `classify --shard I/N` runs merged with `framelens merge` write exactly what one
+/// run writes, including renamed duplicate ids, failed records and their errors.
+#[test]
+fn sharded_runs_merge_into_exactly_the_single_run() {
+    use crate::util::framelens;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let corpus = std::fs::read_to_string(root().join("corpus").join("articles.jsonl")).unwrap();
+    let lines: Vec<&str> = corpus.lines().collect();
+    let mut text = lines[..60].join("\n");
+    // a malformed line, duplicated ids (renamed #2, #3) and an empty text
+    text.push_str("\n{oops\n");
+    text.push_str(&lines[..3].join("\n"));
+    text.push('\n');
+    text.push_str(lines[0]);
+    text.push_str("\n{\"id\":\"empty\",\"text\":\"  \"}\n");
+    std::fs::write(&input, text).unwrap();
+    let out = |name: &str| dir.path().join(name);
+    let classify = |o: &std::path::Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "classify".into(),
+            input.clone().into(),
+            "--out".into(),
+            o.into(),
+            "--quiet".into(),
+            "--chunk-size".into(),
+            "16".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.into()));
+        let r = framelens(&args);
+        // 1: some records failed (each lands in one shard only)
+        assert!(
+            matches!(r.status.code(), Some(0 | 1)),
+            "{}",
+            crate::util::stderr(&r)
+        );
+        r.status.code()
+    };
+    assert_eq!(classify(&out("single"), &[]), Some(1));
+    let n = 3;
+    let shards: Vec<std::path::PathBuf> = (1..=n).map(|i| out(&format!("s{i}"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        classify(s, &["--shard", &format!("{}/{n}", i + 1), "--jobs", "1"]);
+    }
+    // every shard did part of the work, and together they did all of it
+    let count = |d: &std::path::Path| crate::util::documents(d).len();
+    assert!(shards.iter().all(|s| count(s) > 0));
+    assert_eq!(
+        shards.iter().map(|s| count(s)).sum::<usize>(),
+        count(&out("single"))
+    );
+    let mut args: Vec<std::ffi::OsString> = vec!["merge".into(), out("merged").into()];
+    args.extend(shards.iter().rev().map(|s| s.clone().into()));
+    let r = framelens(&args);
+    assert_eq!(r.status.code(), Some(1), "{}", crate::util::stderr(&r));
+    for f in [
+        "documents.jsonl",
+        "summary.csv",
+        "summary.md",
+        "errors.jsonl",
+    ] {
+        assert_eq!(
+            std::fs::read(out("single").join(f)).unwrap(),
+            std::fs::read(out("merged").join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    assert_eq!(
+        read_tree(&out("single").join("docs")),
+        read_tree(&out("merged").join("docs"))
+    );
+    let errors = std::fs::read_to_string(out("merged").join("errors.jsonl")).unwrap();
+    assert!(
+        errors.contains("malformed") && errors.contains("duplicate"),
+        "{errors}"
+    );
+    // run.json: identical but for the times and the threads
+    let run = |d: &std::path::Path| -> serde_json::Value {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("run.json")).unwrap()).unwrap();
+        for k in ["started", "finished", "jobs"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(run(&out("single")), run(&out("merged")));
+    // an incomplete set of shards is refused
+    let r = framelens([
+        "merge".as_ref(),
+        out("partial").as_os_str(),
+        shards[0].as_os_str(),
+        shards[1].as_os_str(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(crate::util::stderr(&r).contains("missing shard(s) 3/3"));
+}
