@@ -7,7 +7,6 @@
 //! listed in `errors.jsonl`; it never stops the batch. After each chunk a checkpoint is
 //! recorded ([`crate::checkpoint`]), so `resume` continues an interrupted run.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -238,21 +237,34 @@ fn now_rfc3339() -> String {
 }
 
 /// Make duplicate ids unique: the second `x` becomes `x#2`, and so on.
+///
+/// It keeps a 128-bit digest of each id seen (SHA-256, truncated) rather than the id itself:
+/// about 20 bytes per document however long the ids. Two different ids share a digest with
+/// probability about n²/2¹²⁹ (10⁻²⁷ for a million documents).
 #[derive(Debug, Default)]
 pub struct IdDeduper {
-    seen: HashSet<String>,
+    seen: rustc_hash::FxHashSet<u128>,
+}
+
+/// The digest [`IdDeduper`] keeps of an id.
+fn id_digest(id: &str) -> u128 {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(id.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    u128::from_le_bytes(b)
 }
 
 impl IdDeduper {
     /// Return a unique id for `id`, and a warning when it had to be changed.
     pub fn unique(&mut self, id: &str) -> (String, Option<String>) {
-        if self.seen.insert(id.to_string()) {
+        if self.seen.insert(id_digest(id)) {
             return (id.to_string(), None);
         }
         let mut n = 2;
         loop {
             let cand = format!("{id}#{n}");
-            if self.seen.insert(cand.clone()) {
+            if self.seen.insert(id_digest(&cand)) {
                 return (
                     cand.clone(),
                     Some(format!("duplicate id {id:?} renamed to {cand:?}")),

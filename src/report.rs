@@ -687,10 +687,16 @@ pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
 /// Most run files merged at once; more are merged in passes.
 const MERGE_FAN_IN: usize = 128;
 
-/// Threads that render, write (and, without `syncfs`, fsync) the per-document Markdown files
-/// of a chunk: fsync waits on the disk, not the CPU, so several run at once even on a small
-/// machine.
-const DOC_WRITERS: usize = 8;
+/// Threads that render, write and, without `syncfs`, fsync the per-document Markdown files of
+/// a chunk: fsync waits on the disk, not the CPU, so several run at once even on a small
+/// machine; with `syncfs` the work is CPU-bound and one thread per core is enough.
+fn doc_writers() -> usize {
+    if CAN_SYNC_FS {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        8
+    }
+}
 
 /// Writes the per-document outputs of a batch in bounded memory.
 ///
@@ -807,7 +813,7 @@ impl ReportWriter {
         let doc_pool = if write_docs {
             Some(
                 rayon::ThreadPoolBuilder::new()
-                    .num_threads(DOC_WRITERS)
+                    .num_threads(doc_writers())
                     .thread_name(|i| format!("framelens-docs-{i}"))
                     .build()
                     .map_err(|e| Error::Other(format!("cannot start writer threads: {e}")))?,
@@ -918,24 +924,23 @@ impl ReportWriter {
         }
         let docs_path = self.out.join("documents.jsonl");
         let csv_path = self.out.join("summary.csv");
-        let mut csv_rows: Vec<String> = Vec::new();
-        write_atomic_with(&docs_path, true, |w| {
-            merge_runs(&runs, |line| {
-                let mut it = line.splitn(3, '\t');
-                let _id = it.next();
-                csv_rows.push(it.next().unwrap_or("[]").to_string());
-                w.write_all(it.next().unwrap_or("").as_bytes())?;
-                w.write_all(b"\n")
-            })
-        })?;
-        write_atomic_with(&csv_path, true, |w| {
-            let mut cw = csv::Writer::from_writer(w);
+        // summary.csv is written in the same pass as documents.jsonl, so no row is held in
+        // memory; documents.jsonl is complete (renamed) first, as before
+        write_atomic_with(&csv_path, true, |csv_out| {
+            let mut cw = csv::Writer::from_writer(csv_out);
             cw.write_record(SUMMARY_HEADER)?;
-            for row in &csv_rows {
-                let fields: Vec<String> =
-                    serde_json::from_str(row).map_err(std::io::Error::other)?;
-                cw.write_record(&fields)?;
-            }
+            write_atomic_with(&docs_path, true, |w| {
+                merge_runs(&runs, |line| {
+                    let mut it = line.splitn(3, '\t');
+                    let _id = it.next();
+                    let fields: Vec<String> = serde_json::from_str(it.next().unwrap_or("[]"))
+                        .map_err(std::io::Error::other)?;
+                    cw.write_record(&fields)?;
+                    w.write_all(it.next().unwrap_or("").as_bytes())?;
+                    w.write_all(b"\n")
+                })
+            })
+            .map_err(std::io::Error::other)?;
             cw.flush()
         })?;
         write_atomic(
