@@ -306,19 +306,65 @@ pub struct Featurizer {
     /// Fast path of `index` for context keys, by token id.
     #[serde(skip)]
     context_ix: Vec<u32>,
+    /// Fast path of `index` for document keys, by token id.
+    #[serde(skip)]
+    doc_ix: Vec<u32>,
 }
 
 /// No feature, in the dense lookup tables.
 const NONE: u32 = u32::MAX;
 
-/// Feature occurrences (feature, count 1) of a block, before [`Featurizer::tfidf_block`].
-type Occurrences = Vec<(u32, f32)>;
+/// Per-thread buffers of [`Featurizer::transform`] and [`Featurizer::doc_row`].
+///
+/// Counting is dense: `counts[f]` is the count of feature `f` in the block being built, and
+/// `touched` lists the features counted so far. Building a block reads and resets only the
+/// touched counts, so `counts` is all zeros between blocks, whatever featurizer used it.
+#[derive(Debug, Default)]
+struct Scratch {
+    counts: Vec<f32>,
+    touched: Vec<u32>,
+    blocks: SparseRow,
+}
+
+impl Scratch {
+    /// Make room for features `0..n`.
+    fn reserve(&mut self, n: usize) {
+        if self.counts.len() < n {
+            self.counts.resize(n, 0.0);
+        }
+    }
+
+    #[inline]
+    fn count(&mut self, f: u32) {
+        let c = &mut self.counts[f as usize];
+        if *c == 0.0 {
+            self.touched.push(f);
+        }
+        *c += 1.0;
+    }
+}
 
 thread_local! {
-    /// Per-thread buffers of [`Featurizer::transform`]: feature occurrences of the paragraph
-    /// and of its neighbours, and the blocks before they are merged into the row.
-    static SCRATCH: std::cell::RefCell<(Occurrences, Occurrences, SparseRow)> =
-        std::cell::RefCell::new(Default::default());
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// `1 + ln tf` for small counts, computed once (the same `f32` values as computing it each
+/// time): most features occur a few times in a paragraph.
+fn log_tf(tf: f32) -> f32 {
+    static TABLE: std::sync::OnceLock<[f32; 64]> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        let mut t = [0f32; 64];
+        for (k, v) in t.iter_mut().enumerate().skip(1) {
+            *v = 1.0 + (k as f32).ln();
+        }
+        t
+    });
+    let k = tf as usize;
+    if k < 64 && k as f32 == tf {
+        t[k]
+    } else {
+        1.0 + tf.ln()
+    }
 }
 
 impl Featurizer {
@@ -330,6 +376,7 @@ impl Featurizer {
             index: FxHashMap::default(),
             unigram_ix: Vec::new(),
             context_ix: Vec::new(),
+            doc_ix: Vec::new(),
         };
         f.rebuild_index();
         f
@@ -376,6 +423,7 @@ impl Featurizer {
         };
         self.unigram_ix = dense(0);
         self.context_ix = dense(CONTEXT);
+        self.doc_ix = dense(DOC);
     }
 
     /// Number of features.
@@ -407,51 +455,41 @@ impl Featurizer {
     /// Sparse features of one paragraph.
     pub fn transform(&self, para: &ParaTokens<'_>) -> SparseRow {
         let p = &self.params;
-        SCRATCH.with(|cell| {
-            let mut guard = cell.borrow_mut();
-            let (occ, ctx, blocks) = &mut *guard;
-            blocks.idx.clear();
-            blocks.val.clear();
-            // the paragraph's unigram and bigram features, one entry per occurrence
-            occ.clear();
-            occ.extend(
-                para.ids
-                    .iter()
-                    .filter_map(|&id| self.unigram(id))
-                    .map(|i| (i, 1.0)),
-            );
+        self.with_scratch(|s| {
+            // the paragraph's unigram and bigram features
+            for &id in para.ids {
+                if let Some(i) = self.unigram(id) {
+                    s.count(i);
+                }
+            }
             if p.bigrams {
-                occ.extend(
-                    para.ids
-                        .windows(2)
-                        .filter_map(|w| self.index.get(&bigram(w[0], w[1])))
-                        .map(|&i| (i, 1.0)),
-                );
+                for w in para.ids.windows(2) {
+                    if let Some(&i) = self.index.get(&bigram(w[0], w[1])) {
+                        s.count(i);
+                    }
+                }
             }
-            self.tfidf_block(occ, 1.0, blocks);
-            let main_end = blocks.idx.len();
+            self.flush_block(s, 1.0);
+            let main_end = s.blocks.idx.len();
             if p.context_weight > 0.0 {
-                ctx.clear();
-                ctx.extend(
-                    para.prev
-                        .iter()
-                        .chain(para.next.iter())
-                        .filter_map(|&id| self.context(id))
-                        .map(|i| (i, 1.0)),
-                );
-                self.tfidf_block(ctx, p.context_weight, blocks);
+                for &id in para.prev.iter().chain(para.next.iter()) {
+                    if let Some(i) = self.context(id) {
+                        s.count(i);
+                    }
+                }
+                self.flush_block(s, p.context_weight);
             }
-            let ctx_end = blocks.idx.len();
+            let ctx_end = s.blocks.idx.len();
             if p.layout_weight > 0.0 {
                 for c in layout_codes(para.index, para.count, para.ids.len()) {
                     if let Some(&i) = self.index.get(&(LAYOUT | c)) {
-                        blocks.idx.push(i);
-                        blocks.val.push(p.layout_weight);
+                        s.blocks.idx.push(i);
+                        s.blocks.val.push(p.layout_weight);
                     }
                 }
             }
             // each block is sorted and their features are disjoint: merge them
-            merge_blocks(blocks, &[0, main_end, ctx_end, blocks.idx.len()])
+            merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
         })
     }
 
@@ -471,41 +509,55 @@ impl Featurizer {
             .filter(|&i| i != NONE)
     }
 
+    #[inline]
+    fn doc(&self, id: u32) -> Option<u32> {
+        self.doc_ix.get(id as usize).copied().filter(|&i| i != NONE)
+    }
+
     /// The whole-document block of a document (empty when `doc_weight` is 0). Add it to each
     /// paragraph's row with [`merge_rows`] for training, or score it once per document.
     pub fn doc_row(&self, doc: &DocBlock<'_>) -> SparseRow {
-        let mut row = SparseRow::default();
-        if self.params.doc_weight > 0.0 {
-            let mut counts: Vec<(u32, f32)> = doc
-                .paras
-                .iter()
-                .flatten()
-                .filter_map(|&id| self.index.get(&(DOC | id as u64)))
-                .map(|&i| (i, 1.0))
-                .collect();
-            self.tfidf_block(&mut counts, self.params.doc_weight, &mut row);
+        if self.params.doc_weight <= 0.0 {
+            return SparseRow::default();
         }
-        row
+        self.with_scratch(|s| {
+            for &id in doc.paras.iter().flatten() {
+                if let Some(i) = self.doc(id) {
+                    s.count(i);
+                }
+            }
+            self.flush_block(s, self.params.doc_weight);
+            s.blocks.clone()
+        })
     }
 
-    /// Merge counts, apply `(1 + ln tf)·idf`, scale the block to L2 norm `norm`, append.
-    fn tfidf_block(&self, counts: &mut [(u32, f32)], norm: f32, row: &mut SparseRow) {
-        if counts.is_empty() {
+    /// Run `f` with this thread's [`Scratch`], sized for this featurizer, with no blocks.
+    fn with_scratch<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let s = &mut *guard;
+            s.reserve(self.keys.len());
+            s.blocks.idx.clear();
+            s.blocks.val.clear();
+            f(s)
+        })
+    }
+
+    /// Turn the counted features of `s` into a block appended to `s.blocks`: `(1 + ln tf)·idf`
+    /// in increasing feature order, scaled to L2 norm `norm`; the counts are reset.
+    fn flush_block(&self, s: &mut Scratch, norm: f32) {
+        if s.touched.is_empty() {
             return;
         }
-        counts.sort_unstable_by_key(|c| c.0);
+        s.touched.sort_unstable();
+        let row = &mut s.blocks;
         let start = row.idx.len();
-        let mut i = 0;
-        while i < counts.len() {
-            let f = counts[i].0;
-            let mut tf = 0.0;
-            while i < counts.len() && counts[i].0 == f {
-                tf += counts[i].1;
-                i += 1;
-            }
+        for &f in &s.touched {
+            let tf = std::mem::take(&mut s.counts[f as usize]);
             row.idx.push(f);
-            row.val.push((1.0 + tf.ln()) * self.idf[f as usize]);
+            row.val.push(log_tf(tf) * self.idf[f as usize]);
         }
+        s.touched.clear();
         let ss: f32 = row.val[start..].iter().map(|v| v * v).sum();
         if ss > 0.0 {
             let scale = norm / ss.sqrt();
@@ -634,6 +686,50 @@ mod tests {
         assert_relative_eq!(row.val[i2] / row.val[i1], 1.0 + 2f32.ln(), epsilon = 1e-5);
     }
 
+    /// The straightforward block: sort the occurrences, add up each feature's count, weight
+    /// `(1 + ln tf)·idf`, scale to L2 norm `norm`, append to `row`.
+    fn reference_block(f: &Featurizer, counts: &mut [(u32, f32)], norm: f32, row: &mut SparseRow) {
+        if counts.is_empty() {
+            return;
+        }
+        counts.sort_unstable_by_key(|c| c.0);
+        let start = row.idx.len();
+        let mut i = 0;
+        while i < counts.len() {
+            let feature = counts[i].0;
+            let mut tf = 0.0;
+            while i < counts.len() && counts[i].0 == feature {
+                tf += counts[i].1;
+                i += 1;
+            }
+            row.idx.push(feature);
+            row.val.push((1.0 + f32::ln(tf)) * f.idf[feature as usize]);
+        }
+        let ss: f32 = row.val[start..].iter().map(|v| v * v).sum();
+        if ss > 0.0 {
+            let scale = norm / ss.sqrt();
+            for v in &mut row.val[start..] {
+                *v *= scale;
+            }
+        }
+    }
+
+    /// The straightforward document block (one hash lookup per token).
+    fn reference_doc_row(f: &Featurizer, doc: &DocBlock<'_>) -> SparseRow {
+        let mut row = SparseRow::default();
+        if f.params.doc_weight > 0.0 {
+            let mut counts: Vec<(u32, f32)> = doc
+                .paras
+                .iter()
+                .flatten()
+                .filter_map(|&id| f.index.get(&(DOC | id as u64)))
+                .map(|&i| (i, 1.0))
+                .collect();
+            reference_block(f, &mut counts, f.params.doc_weight, &mut row);
+        }
+        row
+    }
+
     /// The straightforward transform (one hash lookup per key, one sort of the whole row): the
     /// optimised [`Featurizer::transform`] must give bit-identical rows.
     fn reference_transform(f: &Featurizer, para: &ParaTokens<'_>) -> SparseRow {
@@ -652,7 +748,7 @@ mod tests {
                 }
             }
         }
-        f.tfidf_block(&mut counts, 1.0, &mut row);
+        reference_block(f, &mut counts, 1.0, &mut row);
         if p.context_weight > 0.0 {
             let mut ctx: Vec<(u32, f32)> = para
                 .prev
@@ -661,7 +757,7 @@ mod tests {
                 .filter_map(|&id| f.index.get(&(CONTEXT | id as u64)))
                 .map(|&i| (i, 1.0))
                 .collect();
-            f.tfidf_block(&mut ctx, p.context_weight, &mut row);
+            reference_block(f, &mut ctx, p.context_weight, &mut row);
         }
         if p.layout_weight > 0.0 {
             for c in layout_codes(para.index, para.count, para.ids.len()) {
@@ -718,16 +814,27 @@ mod tests {
                 .min_df(1)
                 .layout_weight(0.0)
                 .max_features(40),
+            FeaturizerParams::default().min_df(1).doc_weight(0.0),
         ] {
             let inputs: Vec<ParaTokens<'_>> = docs
                 .iter()
                 .flat_map(|d| (0..d.len()).map(move |i| pt(d, i)))
                 .collect();
-            let f = params.check().unwrap().fit(&inputs);
+            let blocks: Vec<DocBlock<'_>> = docs
+                .iter()
+                .flat_map(|d| (0..d.len()).map(move |_| DocBlock { paras: d }))
+                .collect();
+            let f = params.check().unwrap().fit_with_docs(&inputs, &blocks);
+            let bits = |r: &SparseRow| r.val.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             for p in &inputs {
                 let (a, b) = (f.transform(p), reference_transform(&f, p));
                 assert_eq!(a.idx, b.idx);
-                let bits = |r: &SparseRow| r.val.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b));
+            }
+            for d in &docs {
+                let block = DocBlock { paras: d };
+                let (a, b) = (f.doc_row(&block), reference_doc_row(&f, &block));
+                assert_eq!(a.idx, b.idx);
                 assert_eq!(bits(&a), bits(&b));
             }
         }
