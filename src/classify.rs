@@ -47,14 +47,14 @@ pub struct ClassifyConfig {
 }
 
 impl ClassifyConfig {
-    /// A configuration with defaults: all cores, chunks of 2,000, progress on, docs on, no
+    /// A configuration with defaults: all cores, chunks of 500, progress on, docs on, no
     /// resume, default [`Limits`].
     pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
         ClassifyConfig {
             inputs,
             out,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            chunk_size: 2000,
+            chunk_size: 500,
             progress: true,
             write_docs: true,
             resume: false,
@@ -236,6 +236,20 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// Hand the memory freed by a finished chunk back to the operating system.
+///
+/// glibc's allocator keeps freed pages in per-thread arenas, and a chunk's records are
+/// allocated on the reader thread and freed on the others, so without this the resident size
+/// creeps up over a long batch although the live heap stays flat. `malloc_trim` releases the
+/// free pages of every arena; it takes well under a millisecond per chunk.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Make duplicate ids unique: the second `x` becomes `x#2`, and so on.
 ///
 /// It keeps a 128-bit digest of each id seen (SHA-256, truncated) rather than the id itself:
@@ -406,74 +420,102 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
     } else {
         indicatif::ProgressBar::hidden()
     };
-    loop {
-        let mut chunk: Vec<ArticleResult> = input.by_ref().take(cfg.chunk_size).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        let n_records = chunk.len() as u64;
-        match cfg.shard {
-            // every shard renames duplicate ids over the whole input (so all shards agree),
-            // then keeps the records whose id as read hashes to it
-            Some(shard) => chunk.retain_mut(|item| {
-                let keep = shard.takes(item);
-                if let Ok(a) = item {
-                    dedup.apply(a);
-                }
-                keep
-            }),
-            None => {
-                for a in chunk.iter_mut().flatten() {
-                    dedup.apply(a);
+    // Three stages overlap, each chunk passing through them in order: a reader thread parses
+    // records and renames duplicate ids; this thread classifies on the pool; a writer thread
+    // writes the chunk's reports and checkpoints it. The channels hold no chunk (a hand-over
+    // waits for the next stage), so at most three chunks are in memory at once.
+    let (chunk_size, shard, limits) = (cfg.chunk_size, cfg.shard, cfg.limits);
+    let (writer, summary) = std::thread::scope(|scope| -> Result<(ReportWriter, Summary)> {
+        let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<(Vec<ArticleResult>, u64)>(0);
+        scope.spawn(move || loop {
+            let mut chunk: Vec<ArticleResult> = input.by_ref().take(chunk_size).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let n_records = chunk.len() as u64;
+            match shard {
+                // every shard renames duplicate ids over the whole input (so all shards
+                // agree), then keeps the records whose id as read hashes to it
+                Some(shard) => chunk.retain_mut(|item| {
+                    let keep = shard.takes(item);
+                    if let Ok(a) = item {
+                        dedup.apply(a);
+                    }
+                    keep
+                }),
+                None => {
+                    for a in chunk.iter_mut().flatten() {
+                        dedup.apply(a);
+                    }
                 }
             }
-        }
-        let limits = cfg.limits;
-        let outcomes: Vec<Outcome> = pool.install(|| {
-            chunk
-                .into_par_iter()
-                .map(|item| process(model, &limits, item))
-                .collect()
+            if read_tx.send((chunk, n_records)).is_err() {
+                break; // a later stage failed
+            }
         });
-        let mut part = Summary::default();
-        let mut reports = Vec::with_capacity(outcomes.len());
-        let mut bytes = 0u64;
-        for (res, warnings) in outcomes {
-            for w in warnings {
-                log::warn!("{}: {}", location(&w), w.reason);
-                part.add_warning(w);
+        let (write_tx, write_rx) =
+            std::sync::mpsc::sync_channel::<(Vec<DocReport>, Summary, u64, u64)>(0);
+        let bar = &bar;
+        let writing = scope.spawn(move || -> Result<(ReportWriter, Summary)> {
+            for (reports, part, n_records, bytes) in write_rx {
+                let run = writer.add_chunk(&reports)?;
+                records += n_records;
+                checkpoint.append(&ChunkEntry {
+                    chunk: chunks,
+                    records,
+                    run: run
+                        .as_ref()
+                        .and_then(|p| p.file_name())
+                        .map(|n| n.to_string_lossy().into_owned()),
+                    summary: part.clone(),
+                })?;
+                chunks += 1;
+                summary += part;
+                release_free_memory();
+                bar.inc(bytes);
+                bar.set_message(format!(
+                    "{} docs, {} failed",
+                    summary.classified, summary.failed
+                ));
             }
-            match res {
-                Ok((rep, n)) => {
-                    part.add_report(&rep, n);
-                    bytes += n as u64;
-                    reports.push(rep);
+            Ok((writer, summary))
+        });
+        for (chunk, n_records) in read_rx {
+            let outcomes: Vec<Outcome> = pool.install(|| {
+                chunk
+                    .into_par_iter()
+                    .map(|item| process(model, &limits, item))
+                    .collect()
+            });
+            let mut part = Summary::default();
+            let mut reports = Vec::with_capacity(outcomes.len());
+            let mut bytes = 0u64;
+            for (res, warnings) in outcomes {
+                for w in warnings {
+                    log::warn!("{}: {}", location(&w), w.reason);
+                    part.add_warning(w);
                 }
-                Err(e) => {
-                    log::error!("{e}");
-                    part.add_failure(e);
+                match res {
+                    Ok((rep, n)) => {
+                        part.add_report(&rep, n);
+                        bytes += n as u64;
+                        reports.push(rep);
+                    }
+                    Err(e) => {
+                        log::error!("{e}");
+                        part.add_failure(e);
+                    }
                 }
+            }
+            if write_tx.send((reports, part, n_records, bytes)).is_err() {
+                break; // the writer failed: its error is returned below
             }
         }
-        let run = writer.add_chunk(&reports)?;
-        records += n_records;
-        checkpoint.append(&ChunkEntry {
-            chunk: chunks,
-            records,
-            run: run
-                .as_ref()
-                .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned()),
-            summary: part.clone(),
-        })?;
-        chunks += 1;
-        summary += part;
-        bar.inc(bytes);
-        bar.set_message(format!(
-            "{} docs, {} failed",
-            summary.classified, summary.failed
-        ));
-    }
+        drop(write_tx);
+        writing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })?;
     bar.finish_and_clear();
     writer.write_outputs(&summary)?;
     let info = RunInfo {

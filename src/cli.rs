@@ -98,7 +98,7 @@ struct ClassifyArgs {
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Documents per chunk; bounds memory.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 500)]
     chunk_size: usize,
     /// Do not write the per-document Markdown reports (docs/).
     #[arg(long)]

@@ -687,6 +687,10 @@ pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
 /// Most run files merged at once; more are merged in passes.
 const MERGE_FAN_IN: usize = 128;
 
+/// Read buffer per run file while merging: small, since up to [`MERGE_FAN_IN`] are open at
+/// once and memory must not grow with the batch.
+const MERGE_READ_BUFFER: usize = 8 << 10;
+
 /// Threads that render, write and, without `syncfs`, fsync the per-document Markdown files of
 /// a chunk: fsync waits on the disk, not the CPU, so several run at once even on a small
 /// machine; with `syncfs` the work is CPU-bound and one thread per core is enough.
@@ -731,8 +735,13 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// Write a document's Markdown into `md_dir` (when given; fsynced if `sync`) and return its
-/// run line `"<id json>\t<summary row json>\t<report json>\n"` keyed by its id.
+/// Write a document's Markdown into `md_dir` (when given) and return its run line
+/// `"<id json>\t<summary row json>\t<report json>\n"` keyed by its id.
+///
+/// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
+/// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
+/// file-system operation instead of three. A file torn by a crash belongs to a chunk that was
+/// not checkpointed, so `--resume` writes it again.
 fn encode_doc<'a>(
     r: &'a DocReport,
     md_dir: Option<&Path>,
@@ -741,7 +750,11 @@ fn encode_doc<'a>(
     if let Some(dir) = md_dir {
         let p = dir.join(format!("{}.md", safe_name(&r.id)));
         let md = render_markdown(r);
-        write_atomic_with(&p, sync, |w| w.write_all(md.as_bytes()))?;
+        if sync {
+            write_atomic_with(&p, true, |w| w.write_all(md.as_bytes()))?;
+        } else {
+            std::fs::write(&p, md.as_bytes()).map_err(|e| Error::io(&p, e))?;
+        }
     }
     let id = serde_json::to_string(&r.id).expect("string serialises");
     let row = serde_json::to_string(&summary_row(r)).expect("row serialises");
@@ -964,7 +977,7 @@ fn merge_runs(
     let mut readers = Vec::with_capacity(runs.len());
     for p in runs {
         let f = File::open(p).map_err(|e| with_path(p, e))?;
-        readers.push(BufReader::with_capacity(1 << 16, f).lines());
+        readers.push(BufReader::with_capacity(MERGE_READ_BUFFER, f).lines());
     }
     let next = |r: &mut std::io::Lines<BufReader<File>>,
                 p: &Path|
