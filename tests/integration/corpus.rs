@@ -2,15 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::util::{framelens, root, stderr};
+use crate::util::{framelens, read_jsonl, root, stderr};
 
 fn lines(path: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(root().join(path))
-        .unwrap()
-        .lines()
-        .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}:{}: {e}", i + 1)))
-        .collect()
+    read_jsonl(&root().join(path))
 }
 
 const LABELS: [&str; 5] = [

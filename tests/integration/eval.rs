@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::util::{default_model, framelens, root, shared, stderr};
+use crate::util::{default_model, framelens, read_jsonl, root, shared, stderr};
 
 const LABELS: [&str; 5] = [
     "humanitarian",
@@ -15,15 +15,6 @@ const LABELS: [&str; 5] = [
     "enforcement",
     "none",
 ];
-
-fn read_jsonl(p: &Path) -> Vec<Value> {
-    std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn write_jsonl(p: &Path, rows: &[Value]) {
     let mut s = String::new();

@@ -44,11 +44,20 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Read a JSON Lines file (blank lines skipped); a bad line panics naming the file and line.
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
 /// Read `documents.jsonl` of a report folder as JSON values.
 pub fn documents(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("documents.jsonl"))
-        .expect("documents.jsonl exists")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
+    read_jsonl(&dir.join("documents.jsonl"))
 }
