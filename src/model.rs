@@ -59,7 +59,7 @@ impl Default for Thresholds {
 /// | `tokenizer` | see [`TokenizerParams`] | word vocabulary | |
 /// | `features` | see [`FeaturizerParams`] | n-grams, context, layout | |
 /// | `alpha` | 0.1 | L2 penalty of the logistic regression | > 0 |
-/// | `max_iterations` | 40 | L-BFGS iterations (grouped CV on real coverage plateaus from 40; see `eval/RESULTS.md`) | 1 ..= 10 000 |
+/// | `max_iterations` | 40 | L-BFGS iterations (grouped CV on real coverage plateaus from 40; see `eval/iterations.md`) | 1 ..= 10 000 |
 /// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
 /// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
 /// | `thresholds` | see [`Thresholds`] | document decisions | |
