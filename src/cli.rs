@@ -97,7 +97,7 @@ struct ClassifyArgs {
     /// Worker threads (output is identical for any value); default: all cores.
     #[arg(long, short)]
     jobs: Option<usize>,
-    /// Documents per chunk; bounds memory.
+    /// Documents per chunk; at most three chunks (read, classified, written) are in memory.
     #[arg(long, default_value_t = 500)]
     chunk_size: usize,
     /// Do not write the per-document Markdown reports (docs/).
