@@ -593,6 +593,71 @@ fn issue_7_a_pipe_input_is_not_consumed_by_hashing() {
     assert_eq!(run_json["inputs"][0]["sha256"], Value::Null);
 }
 
+/// A write that fails in the middle of a batch (here one document's report path is a folder)
+/// stops the run with exit code 2 and an error naming the file, without hanging the reader,
+/// worker and writer threads; the chunks written before it are checkpointed, and once the
+/// obstacle is gone `--resume` finishes the batch.
+#[test]
+fn issue_7_a_failed_write_mid_batch_stops_cleanly_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines: Vec<String> = (0..60)
+        .map(|i| {
+            json!({"id": format!("w{i:03}"), "text": "Agents detained migrants at the border.\n\nFamilies fled violence at home."})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out");
+    let blocker = out.join("docs").join("w045.md");
+    std::fs::create_dir_all(&blocker).unwrap();
+    let args = [
+        os(Path::new("classify")),
+        os(&input),
+        "--out".as_ref(),
+        os(&out),
+        "--chunk-size".as_ref(),
+        "10".as_ref(),
+        "--jobs".as_ref(),
+        "2".as_ref(),
+        "--quiet".as_ref(),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_framelens"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("classify did not stop after a failed write");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("w045.md"), "the error names the file: {err}");
+    assert!(!out.join("documents.jsonl").exists());
+    assert!(
+        journal_lines(&out) >= 5,
+        "the chunks before the failure are checkpointed"
+    );
+    std::fs::remove_dir(&blocker).unwrap();
+    let mut resume: Vec<&std::ffi::OsStr> = args.to_vec();
+    resume.push("--resume".as_ref());
+    let o = run(&resume);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(lines_by_id(&out).len(), 60);
+    assert!(blocker.is_file());
+}
+
 /// Labeled paragraphs with text for every label, as JSONL lines.
 fn tiny_labels() -> Vec<String> {
     let rows = [
