@@ -377,14 +377,23 @@ fn journal_lines(out: &Path) -> usize {
 }
 
 /// Start `classify` and SIGKILL it once the journal has at least `lines` lines.
-fn classify_and_kill(args: &[std::ffi::OsString], out: &Path, lines: usize) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_framelens"))
+/// Start the framelens binary in the background, stdout discarded.
+fn spawn<I, S>(args: I, stderr: Stdio) -> std::process::Child
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_framelens"))
         .args(args)
         .current_dir(root())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn classify_and_kill(args: &[std::ffi::OsString], out: &Path, lines: usize) {
+    let mut child = spawn(args, Stdio::null());
     let t0 = Instant::now();
     while journal_lines(out) < lines {
         if let Some(status) = child.try_wait().unwrap() {
@@ -622,13 +631,7 @@ fn issue_7_a_failed_write_mid_batch_stops_cleanly_and_resumes() {
         "2".as_ref(),
         "--quiet".as_ref(),
     ];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_framelens"))
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(args, Stdio::piped());
     let t0 = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
