@@ -454,10 +454,10 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             }
         });
         let (write_tx, write_rx) =
-            std::sync::mpsc::sync_channel::<(Vec<DocReport>, Summary, u64, u64)>(0);
+            std::sync::mpsc::sync_channel::<(Vec<DocReport>, Summary, u64)>(0);
         let bar = &bar;
         let writing = scope.spawn(move || -> Result<(ReportWriter, Summary)> {
-            for (reports, part, n_records, bytes) in write_rx {
+            for (reports, part, n_records) in write_rx {
                 let run = writer.add_chunk(&reports)?;
                 records += n_records;
                 checkpoint.append(&ChunkEntry {
@@ -470,9 +470,9 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
                     summary: part.clone(),
                 })?;
                 chunks += 1;
+                bar.inc(part.bytes);
                 summary += part;
                 release_free_memory();
-                bar.inc(bytes);
                 bar.set_message(format!(
                     "{} docs, {} failed",
                     summary.classified, summary.failed
@@ -489,7 +489,6 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             });
             let mut part = Summary::default();
             let mut reports = Vec::with_capacity(outcomes.len());
-            let mut bytes = 0u64;
             for (res, warnings) in outcomes {
                 for w in warnings {
                     log::warn!("{}: {}", location(&w), w.reason);
@@ -498,7 +497,6 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
                 match res {
                     Ok((rep, n)) => {
                         part.add_report(&rep, n);
-                        bytes += n as u64;
                         reports.push(rep);
                     }
                     Err(e) => {
@@ -507,7 +505,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
                     }
                 }
             }
-            if write_tx.send((reports, part, n_records, bytes)).is_err() {
+            if write_tx.send((reports, part, n_records)).is_err() {
                 break; // the writer failed: its error is returned below
             }
         }
