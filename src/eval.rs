@@ -41,6 +41,7 @@ use crate::corpus::{DocId, Label};
 use crate::error::{Error, Result};
 use crate::labels::{Annotations, DocumentLabel, LabeledDoc, LabeledSet};
 use crate::model::{aggregate, Aggregate, FramingModel, Thresholds, TrainValidParams};
+use crate::stats::{quantile, SplitMix64};
 
 // ---------------------------------------------------------------------------------------------
 // Predictions
@@ -560,40 +561,6 @@ pub fn document_metrics(
 
 // ---------------------------------------------------------------------------------------------
 // Bootstrap
-
-/// SplitMix64: a small, fast, seedable generator (enough for resampling).
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// A uniform integer in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-}
-
-/// The `q` quantile of sorted values, linear interpolation (numpy's default).
-pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (i, frac) = (pos.floor() as usize, pos - pos.floor());
-    let hi = sorted[(i + 1).min(sorted.len() - 1)];
-    Some(sorted[i] + frac * (hi - sorted[i]))
-}
 
 fn interval(mut v: Vec<f64>) -> Option<Interval> {
     v.sort_by(f64::total_cmp);
@@ -1725,14 +1692,6 @@ mod tests {
         assert!(acc.hi <= 1.0 && acc.lo > 0.7);
         let d = da.unwrap();
         assert!(d.lo < 26.0 / 40.0 && 26.0 / 40.0 < d.hi, "{d:?}");
-    }
-
-    #[test]
-    fn quantile_interpolates_like_numpy() {
-        // numpy.quantile([1, 2, 3, 4], 0.25) == 1.75
-        assert_relative_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.25).unwrap(), 1.75);
-        assert_eq!(quantile(&[5.0], 0.975), Some(5.0));
-        assert_eq!(quantile(&[], 0.5), Option::None);
     }
 
     fn labeled(id: &str, source: &str, date: &str, n: usize) -> LabeledDoc {

@@ -12,7 +12,8 @@
 //! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training;
 //! [`eval`] measures a model against them (metrics, cross-validation; charts via [`svg`]).
 //! [`store`] keeps classified documents across runs (SQLite); [`trends`] aggregates them by
-//! period and group (dates parsed by [`dates`], charts drawn by [`charts`]).
+//! period and group (dates parsed by [`dates`], charts drawn by [`charts`]); both resample with
+//! [`stats`].
 //!
 //! ```
 //! # fn main() -> framelens::Result<()> {
@@ -36,6 +37,7 @@ pub mod labels;
 pub mod merge;
 pub mod model;
 pub mod report;
+pub mod stats;
 pub mod store;
 pub mod svg;
 pub mod tokenize;

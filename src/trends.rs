@@ -27,6 +27,7 @@ use crate::corpus::Label;
 use crate::dates::{check_date, cmp_timestamps, today_utc, DateProblem};
 use crate::error::{Error, Result};
 use crate::report::{write_atomic, Shares};
+use crate::stats::{quantile, SplitMix64};
 use crate::store::{RunFacts, Store};
 
 /// The four frames, in column order.
@@ -646,33 +647,6 @@ impl TrendValidParams {
     }
 }
 
-/// SplitMix64: a small, fast, well-tested generator whose stream never changes with a crate
-/// version, so seeded intervals repeat exactly.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-and-reject, unbiased).
-    fn below(&mut self, n: usize) -> usize {
-        let n = n as u64;
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let m = u128::from(self.next_u64()) * u128::from(n);
-            if (m as u64) >= threshold {
-                return (m >> 64) as usize;
-            }
-        }
-    }
-}
-
 /// The seed of one bin: the run seed mixed with the bin's labels (FNV-1a), so a bin's
 /// interval does not depend on which other bins exist.
 fn bin_seed(seed: u64, period: &str, group: &str) -> u64 {
@@ -681,15 +655,7 @@ fn bin_seed(seed: u64, period: &str, group: &str) -> u64 {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    SplitMix64(seed ^ h).next_u64()
-}
-
-/// Linear-interpolation quantile of sorted values (type 7).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    SplitMix64::new(seed ^ h).next_u64()
 }
 
 /// Means, presence shares and percentile-bootstrap intervals over the bin's documents.
@@ -706,7 +672,7 @@ fn bin_stats(docs: &[&TrendDoc], b: usize, confidence: f64, seed: u64) -> [Frame
         s.map(|x| x / n as f64)
     };
     let mean = mean_of(&mut (0..n));
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut boot: [Vec<f64>; 4] = std::array::from_fn(|_| Vec::with_capacity(b));
     for _ in 0..b {
         let m = mean_of(&mut (0..n).map(|_| rng.below(n)));
@@ -721,8 +687,8 @@ fn bin_stats(docs: &[&TrendDoc], b: usize, confidence: f64, seed: u64) -> [Frame
         FrameStat {
             mean_share: mean[f],
             present_share: present as f64 / n as f64,
-            low: quantile(&boot[f], alpha),
-            high: quantile(&boot[f], 1.0 - alpha),
+            low: quantile(&boot[f], alpha).expect("at least 100 replicates"),
+            high: quantile(&boot[f], 1.0 - alpha).expect("at least 100 replicates"),
         }
     })
 }
@@ -1671,7 +1637,7 @@ mod tests {
 
     #[test]
     fn intervals_contain_the_mean_and_repeat_exactly() {
-        let mut rng = SplitMix64(7);
+        let mut rng = SplitMix64::new(7);
         let mut docs = Vec::new();
         for i in 0..400 {
             let mut a = [0.0; 4];
@@ -1803,17 +1769,5 @@ mod tests {
             "2020-01,all,economic,1,0.250000,1.000000,0.250000,0.250000"
         );
         assert_eq!(lines[5], "2020-02,all,humanitarian,0,,,,");
-    }
-
-    #[test]
-    fn splitmix_below_is_in_range_and_roughly_uniform() {
-        let mut r = SplitMix64(1);
-        let mut c = [0usize; 3];
-        for _ in 0..30_000 {
-            c[r.below(3)] += 1;
-        }
-        for x in c {
-            assert!((9_500..10_500).contains(&x), "{c:?}");
-        }
     }
 }
