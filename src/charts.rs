@@ -53,6 +53,18 @@ pub struct Chart {
     pub png: Vec<u8>,
 }
 
+impl Chart {
+    /// A chart from its SVG, with the PNG rasterised from it.
+    fn from_svg(stem: &str, title: String, svg: String) -> Result<Chart> {
+        Ok(Chart {
+            stem: stem.into(),
+            png: svg_to_png(&svg, PNG_SCALE)?,
+            svg,
+            title,
+        })
+    }
+}
+
 fn chart_err<E: std::fmt::Debug>(e: E) -> Error {
     Error::Chart(format!("{e:?}"))
 }
@@ -134,23 +146,13 @@ pub fn render(series: &TrendSeries, model_hash: &str) -> Result<Vec<Chart>> {
         series.period.as_str()
     );
     let svg = overview_svg(series, &title, model_hash, Kind::MeanShare)?;
-    charts.push(Chart {
-        stem: "shares_over_time".into(),
-        png: svg_to_png(&svg, PNG_SCALE)?,
-        svg,
-        title,
-    });
+    charts.push(Chart::from_svg("shares_over_time", title, svg)?);
     let title = format!(
         "Documents where each frame is present, by {}, {who}",
         series.period.as_str()
     );
     let svg = overview_svg(series, &title, model_hash, Kind::Present)?;
-    charts.push(Chart {
-        stem: "present_over_time".into(),
-        png: svg_to_png(&svg, PNG_SCALE)?,
-        svg,
-        title,
-    });
+    charts.push(Chart::from_svg("present_over_time", title, svg)?);
     if series.grouping != Grouping::None {
         let title = format!(
             "Frame shares by {} and {}",
@@ -158,12 +160,7 @@ pub fn render(series: &TrendSeries, model_hash: &str) -> Result<Vec<Chart>> {
             series.grouping
         );
         let svg = panels_svg(series, &title, model_hash)?;
-        charts.push(Chart {
-            stem: "shares_by_group".into(),
-            png: svg_to_png(&svg, PNG_SCALE)?,
-            svg,
-            title,
-        });
+        charts.push(Chart::from_svg("shares_by_group", title, svg)?);
     }
     Ok(charts)
 }
