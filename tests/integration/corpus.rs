@@ -2,19 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::util::{framelens, read_jsonl, root, stderr};
+use crate::util::{framelens, read_jsonl, root, stderr, LABELS};
 
 fn lines(path: &str) -> Vec<serde_json::Value> {
     read_jsonl(&root().join(path))
 }
-
-const LABELS: [&str; 5] = [
-    "humanitarian",
-    "economic",
-    "security",
-    "enforcement",
-    "none",
-];
 
 #[test]
 fn corpus_is_valid_and_meets_the_minimums() {

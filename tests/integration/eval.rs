@@ -6,15 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::util::{default_model, framelens, read_jsonl, root, shared, stderr};
-
-const LABELS: [&str; 5] = [
-    "humanitarian",
-    "economic",
-    "security",
-    "enforcement",
-    "none",
-];
+use crate::util::{default_model, framelens, read_jsonl, root, shared, stderr, LABELS};
 
 fn write_jsonl(p: &Path, rows: &[Value]) {
     let mut s = String::new();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::util::{framelens, root, stderr};
+use crate::util::{command, framelens, root, stderr};
 
 const JOURNAL: &str = ".framelens-checkpoint/journal.jsonl";
 
@@ -383,9 +383,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_framelens"))
-        .args(args)
-        .current_dir(root())
+    command(args)
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()

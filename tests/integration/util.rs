@@ -26,17 +26,33 @@ pub fn shared() -> Option<PathBuf> {
     }
 }
 
+/// The five labels as the reports and label files spell them, frames first (codebook order).
+pub const LABELS: [&str; 5] = [
+    "humanitarian",
+    "economic",
+    "security",
+    "enforcement",
+    "none",
+];
+
+/// A command running the framelens binary with arguments, from the repository root.
+pub fn command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut c = Command::new(env!("CARGO_BIN_EXE_framelens"));
+    c.args(args).current_dir(root());
+    c
+}
+
 /// Run the framelens binary with arguments.
 pub fn framelens<I, S>(args: I) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_framelens"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("framelens runs")
+    command(args).output().expect("framelens runs")
 }
 
 /// Stderr of an output as text.
