@@ -85,6 +85,9 @@ pub enum Error {
     /// A chart could not be drawn or rasterised.
     #[error("chart: {0}")]
     Chart(String),
+    /// A narrative file is unusable (see [`crate::narratives`]).
+    #[error(transparent)]
+    Narratives(#[from] crate::narratives::NarrativeError),
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),

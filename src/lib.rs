@@ -36,6 +36,7 @@ pub mod features;
 pub mod labels;
 pub mod merge;
 pub mod model;
+pub mod narratives;
 pub mod report;
 pub mod stats;
 pub mod store;

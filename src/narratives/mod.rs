@@ -1,0 +1,305 @@
+//! Narratives: user-defined storylines detected per paragraph, with evidence.
+//!
+//! Input: a narrative file ([`NarrativeFile`], TOML) and the paragraphs of a document with
+//! their labels. Output: for each paragraph the narratives it matches, and for the document a
+//! [`NarrativeHit`] per narrative (paragraph count, share of the text, evidence with spans).
+//!
+//! Frames are the angle; narratives are the recurring storylines coverage repeats and
+//! contests ("the caravan", "China will not take its deportees back"). Each narrative has a
+//! rule in a small query language ([`query`]); all rules of a file, plus the rebuttal cue
+//! rule of [`stance`], are compiled once into one [`Matcher`] and run in the same streaming
+//! pass as classification (see [`crate::classify`]).
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use framelens::narratives::{NarrativeFile, NarrativeSet};
+//! let file = NarrativeFile::from_str(
+//!     "[[narrative]]\nid = \"wall\"\nlabel = \"The wall\"\nrule = '\"border wall\"'\n",
+//!     std::path::Path::new("n.toml"),
+//! )?;
+//! let set = NarrativeSet::new(file);
+//! let found = set.detect(&["They want a border wall.", "Nothing here."], |_| String::new());
+//! assert_eq!(found.paragraphs[0], ["wall"]);
+//! assert_eq!(found.documents["wall"].evidence[0].span, [11, 22]);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod file;
+pub mod matcher;
+pub mod query;
+pub mod stance;
+pub mod words;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use file::{Narrative, NarrativeError, NarrativeFile, StanceConfig};
+pub use matcher::{Matcher, RuleMatch, Scratch};
+pub use query::{Query, QueryError};
+pub use stance::Stance;
+
+/// Most evidence passages kept per narrative and document.
+pub const EVIDENCE_PER_NARRATIVE: usize = 3;
+
+/// The name of a narrative file kept inside a model folder; `classify` uses it when no
+/// `--narratives` is given.
+pub const MODEL_NARRATIVES_FILE: &str = "narratives.toml";
+
+/// A passage quoted as evidence for a narrative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeEvidence {
+    /// Paragraph index.
+    pub index: usize,
+    /// The paragraph text.
+    pub text: String,
+    /// Byte range `[start, end)` of the first match in `text`.
+    pub span: [usize; 2],
+    /// Asserted or rebutted (only when the narrative file enables stance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stance: Option<Stance>,
+}
+
+/// One narrative in one document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeHit {
+    /// Paragraphs that carry it.
+    pub paragraphs: usize,
+    /// Their share of the document's text (bytes of matching paragraphs / bytes of all).
+    pub share: f64,
+    /// Of those paragraphs, how many rebut it (only when stance is enabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebutted: Option<usize>,
+    /// The first matching passages, in paragraph order.
+    pub evidence: Vec<NarrativeEvidence>,
+}
+
+/// What [`NarrativeSet::detect`] found in one document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Detection {
+    /// For each paragraph, the ids of the narratives it carries (file order).
+    pub paragraphs: Vec<Vec<String>>,
+    /// For each paragraph, the ids of the narratives it rebuts (empty unless stance is on).
+    pub rebutted: Vec<Vec<String>>,
+    /// Per narrative carried by the document.
+    pub documents: BTreeMap<String, NarrativeHit>,
+}
+
+/// Per narrative while a document is scanned: (paragraphs, bytes, rebutted, evidence).
+type Tally = (usize, usize, usize, Vec<NarrativeEvidence>);
+
+/// A narrative file compiled for matching. Share one across threads: each thread keeps its
+/// own working memory.
+#[derive(Debug)]
+pub struct NarrativeSet {
+    file: NarrativeFile,
+    matcher: Matcher,
+    scratch: thread_local::ThreadLocal<RefCell<Scratch>>,
+}
+
+impl NarrativeSet {
+    /// Compile the rules of `file` (and its rebuttal cue rule) into one matcher.
+    pub fn new(file: NarrativeFile) -> Self {
+        let mut rules: Vec<Query> = file.narratives.iter().map(|n| n.query.clone()).collect();
+        rules.push(file.stance.query.clone());
+        NarrativeSet {
+            matcher: Matcher::new(&rules),
+            file,
+            scratch: thread_local::ThreadLocal::new(),
+        }
+    }
+
+    /// Read and compile a narrative file.
+    ///
+    /// # Errors
+    /// See [`NarrativeFile::from_file`].
+    pub fn from_file(path: &Path) -> Result<Self, NarrativeError> {
+        NarrativeFile::from_file(path).map(Self::new)
+    }
+
+    /// The parsed file.
+    pub fn file(&self) -> &NarrativeFile {
+        &self.file
+    }
+
+    /// The narratives, in file order.
+    pub fn narratives(&self) -> &[Narrative] {
+        &self.file.narratives
+    }
+
+    /// The narrative ids, in file order.
+    pub fn ids(&self) -> Vec<String> {
+        self.file.narratives.iter().map(|n| n.id.clone()).collect()
+    }
+
+    /// Find the narratives in a document's paragraphs. `label_of(i)` gives paragraph `i`'s
+    /// label; it is called only for narratives with a `frames` filter.
+    pub fn detect(&self, paras: &[&str], label_of: impl Fn(usize) -> String) -> Detection {
+        let cell = self.scratch.get_or_default();
+        let mut scratch = cell.borrow_mut();
+        let s = &mut *scratch;
+        let n = self.file.narratives.len();
+        let stance_on = self.file.stance.enabled;
+        let total: usize = paras.iter().map(|p| p.len()).sum();
+        let mut out = Detection {
+            paragraphs: vec![Vec::new(); paras.len()],
+            rebutted: vec![Vec::new(); paras.len()],
+            documents: BTreeMap::new(),
+        };
+        let mut acc: Vec<Option<Tally>> = vec![None; n];
+        for (i, text) in paras.iter().enumerate() {
+            let found = self.matcher.find(text, s);
+            if found.is_empty() {
+                continue;
+            }
+            let rebutted = stance_on && found.last().is_some_and(|m| m.rule == n);
+            let mut label: Option<String> = None;
+            for m in found.iter().filter(|m| m.rule < n) {
+                let nar = &self.file.narratives[m.rule];
+                if !nar.frames.is_empty() {
+                    let l = label.get_or_insert_with(|| label_of(i));
+                    if !nar.frames.iter().any(|f| f == l) {
+                        continue;
+                    }
+                }
+                out.paragraphs[i].push(nar.id.clone());
+                if rebutted {
+                    out.rebutted[i].push(nar.id.clone());
+                }
+                let e = acc[m.rule].get_or_insert_with(|| (0, 0, 0, Vec::new()));
+                e.0 += 1;
+                e.1 += text.len();
+                e.2 += rebutted as usize;
+                if e.3.len() < EVIDENCE_PER_NARRATIVE {
+                    e.3.push(NarrativeEvidence {
+                        index: i,
+                        text: text.to_string(),
+                        span: [s.words.span(m.first).0, s.words.span(m.last).1],
+                        stance: stance_on.then_some(if rebutted {
+                            Stance::Rebutted
+                        } else {
+                            Stance::Asserted
+                        }),
+                    });
+                }
+            }
+        }
+        for (nar, a) in self.file.narratives.iter().zip(acc) {
+            if let Some((paragraphs, bytes, rebutted, evidence)) = a {
+                let share = if total == 0 {
+                    0.0
+                } else {
+                    (bytes as f64 / total as f64 * 1e6).round() / 1e6
+                };
+                out.documents.insert(
+                    nar.id.clone(),
+                    NarrativeHit {
+                        paragraphs,
+                        share,
+                        rebutted: stance_on.then_some(rebutted),
+                        evidence,
+                    },
+                );
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(toml: &str) -> NarrativeSet {
+        NarrativeSet::new(NarrativeFile::from_str(toml, Path::new("t.toml")).unwrap())
+    }
+
+    const TWO: &str = r#"
+[[narrative]]
+id = "wall"
+label = "The wall"
+rule = '"border wall" OR wall NEAR/3 build*'
+
+[[narrative]]
+id = "deportees"
+label = "China refuses deportees"
+rule = 'china NEAR/6 (deport* OR "take back")'
+frames = ["enforcement"]
+"#;
+
+    #[test]
+    fn documents_get_counts_shares_and_evidence() {
+        let s = set(TWO);
+        let paras = [
+            "Trump wants to build a wall.",
+            "China will not take back its citizens.",
+            "Nothing.",
+            "The border wall.",
+        ];
+        let labels = ["security", "enforcement", "none", "security"];
+        let d = s.detect(&paras, |i| labels[i].to_string());
+        assert_eq!(d.paragraphs[0], ["wall"]);
+        assert_eq!(d.paragraphs[1], ["deportees"]);
+        assert!(d.paragraphs[2].is_empty());
+        let w = &d.documents["wall"];
+        assert_eq!(w.paragraphs, 2);
+        let total: usize = paras.iter().map(|p| p.len()).sum();
+        let want = ((paras[0].len() + paras[3].len()) as f64 / total as f64 * 1e6).round() / 1e6;
+        assert_eq!(w.share, want);
+        assert_eq!(w.evidence[0].index, 0);
+        let [a, b] = w.evidence[0].span;
+        assert_eq!(&paras[0][a..b], "build a wall");
+        assert_eq!(
+            &paras[3][w.evidence[1].span[0]..w.evidence[1].span[1]],
+            "border wall"
+        );
+        assert_eq!(w.rebutted, None);
+        assert_eq!(w.evidence[0].stance, None);
+    }
+
+    #[test]
+    fn frames_filter_counts_only_labelled_paragraphs() {
+        let s = set(TWO);
+        let paras = ["China will not take back deportees."];
+        let d = s.detect(&paras, |_| "humanitarian".into());
+        assert!(d.paragraphs[0].is_empty());
+        assert!(d.documents.is_empty());
+        let d = s.detect(&paras, |_| "enforcement".into());
+        assert_eq!(d.documents["deportees"].paragraphs, 1);
+    }
+
+    #[test]
+    fn stance_marks_rebuttals_when_enabled() {
+        let toml = format!("[stance]\nenabled = true\n{TWO}");
+        let s = set(&toml);
+        let paras = [
+            "Claims that Mexico will build a wall are false.",
+            "They will build the wall.",
+        ];
+        let d = s.detect(&paras, |_| String::new());
+        let w = &d.documents["wall"];
+        assert_eq!(w.rebutted, Some(1));
+        assert_eq!(w.evidence[0].stance, Some(Stance::Rebutted));
+        assert_eq!(w.evidence[1].stance, Some(Stance::Asserted));
+        assert_eq!(d.rebutted[0], ["wall"]);
+        assert!(d.rebutted[1].is_empty());
+        // a rebuttal cue alone is not a narrative
+        let d = s.detect(&["That is false."], |_| String::new());
+        assert!(d.documents.is_empty());
+    }
+
+    #[test]
+    fn evidence_is_capped_and_in_paragraph_order() {
+        let s = set(TWO);
+        let paras = vec!["border wall"; 5];
+        let d = s.detect(&paras, |_| String::new());
+        let w = &d.documents["wall"];
+        assert_eq!(w.paragraphs, 5);
+        assert_eq!(w.share, 1.0);
+        let idx: Vec<usize> = w.evidence.iter().map(|e| e.index).collect();
+        assert_eq!(idx, [0, 1, 2]);
+    }
+}
