@@ -44,6 +44,8 @@ pub struct ClassifyConfig {
     pub limits: Limits,
     /// Process only this part of the batch (by id hash), for scale-out; see [`crate::merge`].
     pub shard: Option<Shard>,
+    /// Detect these narratives in the same pass (see [`crate::narratives`]).
+    pub narratives: Option<std::sync::Arc<crate::narratives::NarrativeSet>>,
 }
 
 impl ClassifyConfig {
@@ -60,6 +62,7 @@ impl ClassifyConfig {
             resume: false,
             limits: Limits::default(),
             shard: None,
+            narratives: None,
         }
     }
 
@@ -96,12 +99,16 @@ impl ClassifyConfig {
     /// The settings that change the output, recorded in the checkpoint journal: a run can only
     /// be resumed with the same ones. (`jobs` and `chunk_size` do not change the output.)
     pub fn output_settings(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "write_docs": self.write_docs,
             "max_doc_bytes": self.limits.max_doc_bytes,
             "max_paragraph_bytes": self.limits.max_paragraph_bytes,
             "shard": self.shard.map(|s| s.to_string()),
-        })
+        });
+        if let Some(n) = &self.narratives {
+            v["narratives"] = n.file().sha256.clone().into();
+        }
+        v
     }
 }
 
@@ -136,7 +143,12 @@ type Outcome = (
 
 /// Prepare ([`Article::prepare`]) and classify one record, never panicking: a panic inside the
 /// pipeline becomes an [`InputProblem::Internal`] error for this document only.
-fn process(model: &FramingModel, limits: &Limits, item: ArticleResult) -> Outcome {
+fn process(
+    model: &FramingModel,
+    limits: &Limits,
+    narratives: Option<&crate::narratives::NarrativeSet>,
+    item: ArticleResult,
+) -> Outcome {
     let mut article = match item {
         Ok(a) => a,
         Err(e) => return (Err(e), Vec::new()),
@@ -151,7 +163,11 @@ fn process(model: &FramingModel, limits: &Limits, item: ArticleResult) -> Outcom
         let mut a = article.prepare(limits)?;
         let w = std::mem::take(&mut a.warnings);
         let bytes = a.text.len();
-        classify_article(model, &a).map(|r| (r, bytes, w))
+        let mut r = classify_article(model, &a)?;
+        if let Some(n) = narratives {
+            n.annotate(&a.paragraphs(), &mut r);
+        }
+        Ok((r, bytes, w))
     }));
     match run {
         Ok(Ok((r, bytes, w))) => {
@@ -371,11 +387,13 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         inputs: cfg.inputs.iter().map(|p| input_info(p)).collect(),
     };
     let ck_dir = cfg.out.join(CHECKPOINT_DIR);
+    let narrative_ids = cfg.narratives.as_ref().map(|n| n.ids()).unwrap_or_default();
     let journal = resumable(&ck_dir, &header, cfg.resume);
     let (mut writer, mut checkpoint, mut summary, mut chunks, mut records) = match journal {
         Some(j) => {
             let runs = j.runs(&ck_dir);
-            let writer = ReportWriter::resume(&cfg.out, cfg.write_docs, runs)?;
+            let writer = ReportWriter::resume(&cfg.out, cfg.write_docs, runs)?
+                .with_narratives(narrative_ids.clone());
             // stale temporary files of the interrupted run's per-document reports
             crate::report::remove_stale_temps(&cfg.out.join("docs"));
             let ck = Checkpoint::create(&ck_dir, &header, &j.chunks)?;
@@ -388,7 +406,8 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             (writer, ck, j.summary(), j.chunks.len() as u64, j.records())
         }
         None => {
-            let writer = ReportWriter::new(&cfg.out, cfg.write_docs)?;
+            let writer =
+                ReportWriter::new(&cfg.out, cfg.write_docs)?.with_narratives(narrative_ids.clone());
             let ck = Checkpoint::create(writer.checkpoint_dir(), &header, &[])?;
             (writer, ck, Summary::default(), 0, 0)
         }
@@ -425,6 +444,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
     // writes the chunk's reports and checkpoints it. The channels hold no chunk (a hand-over
     // waits for the next stage), so at most three chunks are in memory at once.
     let (chunk_size, shard, limits) = (cfg.chunk_size, cfg.shard, cfg.limits);
+    let narratives = cfg.narratives.as_deref();
     let (writer, summary) = std::thread::scope(|scope| -> Result<(ReportWriter, Summary)> {
         let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<(Vec<ArticleResult>, u64)>(0);
         scope.spawn(move || loop {
@@ -484,7 +504,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             let outcomes: Vec<Outcome> = pool.install(|| {
                 chunk
                     .into_par_iter()
-                    .map(|item| process(model, &limits, item))
+                    .map(|item| process(model, &limits, narratives, item))
                     .collect()
             });
             let mut part = Summary::default();
@@ -565,14 +585,14 @@ mod tests {
             text: "Agents detained migrants.".into(),
             ..Default::default()
         };
-        let (ok, w) = process(&m, &Limits::default(), Ok(a.clone()));
+        let (ok, w) = process(&m, &Limits::default(), None, Ok(a.clone()));
         assert!(ok.is_ok() && w.is_empty());
         // a limit of zero bytes cannot be met: an ordinary error, not a panic
         let zero = Limits {
             max_doc_bytes: 0,
             ..Limits::default()
         };
-        let (e, _) = process(&m, &zero, Ok(a));
+        let (e, _) = process(&m, &zero, None, Ok(a));
         assert_eq!(e.unwrap_err().kind, InputProblem::TooLarge);
     }
 

@@ -122,6 +122,10 @@ struct ClassifyArgs {
     /// their --out folders with `framelens merge`.
     #[arg(long, value_name = "I/N")]
     shard: Option<framelens::merge::Shard>,
+    /// Detect the narratives of this TOML file in each paragraph (default: the model folder's
+    /// narratives.toml, when it has one); see models/narratives/.
+    #[arg(long, value_name = "FILE")]
+    narratives: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -235,6 +239,7 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
         max_doc_bytes: a.max_doc_bytes,
         max_paragraph_bytes: a.max_paragraph_bytes,
     };
+    cfg.narratives = load_narratives(a.narratives, &a.model)?;
     let cfg = cfg.check()?;
     let t0 = std::time::Instant::now();
     let summary = classify::run(&model, &manifest, &cfg)
@@ -258,6 +263,43 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The narrative set for `classify`: `--narratives FILE`, else the model folder's
+/// `narratives.toml` when there is one; its `frames` must be labels of the model.
+fn load_narratives(
+    file: Option<PathBuf>,
+    model_dir: &std::path::Path,
+) -> Result<Option<std::sync::Arc<framelens::narratives::NarrativeSet>>> {
+    use framelens::narratives::{NarrativeFile, NarrativeSet, MODEL_NARRATIVES_FILE};
+    let path = match file {
+        Some(p) => p,
+        None => {
+            let p = model_dir.join(MODEL_NARRATIVES_FILE);
+            if !p.is_file() {
+                return Ok(None);
+            }
+            log::info!("using the model's narratives in {}", p.display());
+            p
+        }
+    };
+    let f = NarrativeFile::from_file(&path)?;
+    let labels: Vec<String> = framelens::Label::ALL
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    f.check_frames(&labels)?;
+    log::info!(
+        "{} narratives from {}{}",
+        f.narratives.len(),
+        path.display(),
+        if f.stance.enabled {
+            ", with stance"
+        } else {
+            ""
+        }
+    );
+    Ok(Some(std::sync::Arc::new(NarrativeSet::new(f))))
 }
 
 fn run_merge(a: MergeArgs) -> Result<ExitCode> {

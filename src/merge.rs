@@ -145,6 +145,7 @@ impl DocFacts {
             paragraphs: Vec::new(),
             evidence: Default::default(),
             terms: Default::default(),
+            narratives: Default::default(),
         }
     }
 }

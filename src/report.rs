@@ -124,6 +124,12 @@ pub struct ParagraphReport {
     pub label: Label,
     /// Label probabilities.
     pub scores: LabelScores,
+    /// Ids of the narratives this paragraph carries (with `--narratives`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub narratives: Vec<String>,
+    /// Of those, the ones it rebuts (when the narrative file enables stance).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rebutted: Vec<String>,
 }
 
 /// A passage quoted as evidence for a frame.
@@ -168,6 +174,9 @@ pub struct DocReport {
     pub evidence: BTreeMap<Label, Vec<Evidence>>,
     /// The terms that pushed each present frame most.
     pub terms: BTreeMap<Label, Vec<String>>,
+    /// The narratives the document carries (with `--narratives`), by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub narratives: BTreeMap<String, crate::narratives::NarrativeHit>,
 }
 
 /// Build a document report from an article, its paragraphs and their scores.
@@ -195,6 +204,8 @@ pub fn build_report(
                     enforcement: r(3),
                     none: r(4),
                 },
+                narratives: Vec::new(),
+                rebutted: Vec::new(),
             }
         })
         .collect();
@@ -243,6 +254,7 @@ pub fn build_report(
         paragraphs,
         evidence,
         terms,
+        narratives: BTreeMap::new(),
     }
 }
 
@@ -423,6 +435,7 @@ pub fn render_markdown(r: &DocReport) -> String {
             ));
         }
     }
+    crate::narratives::render_markdown_section(&r.narratives, &mut s);
     s
 }
 
@@ -456,6 +469,9 @@ pub struct Summary {
     /// Non-fatal problems (derived or duplicate ids, HTML stripped, a field of the wrong type
     /// kept under `meta` …), in input order: the document was classified.
     pub warnings: Vec<InputError>,
+    /// Documents carrying each narrative (with `--narratives`), by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub narratives: BTreeMap<String, u64>,
 }
 
 /// A millionth-unit integer from a value rounded to 6 decimals.
@@ -478,6 +494,9 @@ impl Summary {
             self.present[l.index()] += 1;
         }
         self.framed_sum_e6 += e6(r.framed_fraction);
+        for id in r.narratives.keys() {
+            *self.narratives.entry(id.clone()).or_default() += 1;
+        }
     }
 
     /// Count one failed record.
@@ -540,6 +559,9 @@ impl AddAssign for Summary {
         self.framed_sum_e6 += o.framed_sum_e6;
         self.failures.extend(o.failures);
         self.warnings.extend(o.warnings);
+        for (id, n) in o.narratives {
+            *self.narratives.entry(id).or_default() += n;
+        }
     }
 }
 
@@ -622,6 +644,7 @@ pub fn render_summary(s: &Summary) -> String {
         ));
     }
     o.push_str(&format!("\nMean framed fraction: {:.3}\n", s.mean_framed()));
+    crate::narratives::render_summary_section(&s.narratives, s.classified, &mut o);
     let problems = s.problems();
     let table = |o: &mut String, sev: Severity| {
         o.push_str("| file | line | id | problem | reason |\n|---|---:|---|---|---|\n");
@@ -715,6 +738,8 @@ pub struct ReportWriter {
     tmp: PathBuf,
     runs: Vec<PathBuf>,
     doc_pool: Option<rayon::ThreadPool>,
+    /// Narrative ids: one `narrative:<id>` column each in `summary.csv`.
+    narrative_ids: Vec<String>,
 }
 
 /// Remove temporary files (`.<name>.tmp<pid>`) left in `dir` by an interrupted atomic write.
@@ -746,6 +771,7 @@ fn encode_doc<'a>(
     r: &'a DocReport,
     md_dir: Option<&Path>,
     sync: bool,
+    narrative_ids: &[String],
 ) -> Result<(&'a str, String)> {
     if let Some(dir) = md_dir {
         let p = dir.join(format!("{}.md", safe_name(&r.id)));
@@ -757,7 +783,9 @@ fn encode_doc<'a>(
         }
     }
     let id = serde_json::to_string(&r.id).expect("string serialises");
-    let row = serde_json::to_string(&summary_row(r)).expect("row serialises");
+    let mut row = summary_row(r);
+    row.extend(crate::narratives::summary_cells(r, narrative_ids));
+    let row = serde_json::to_string(&row).expect("row serialises");
     let doc = serde_json::to_string(r).expect("report serialises");
     Ok((r.id.as_str(), format!("{id}\t{row}\t{doc}\n")))
 }
@@ -839,7 +867,15 @@ impl ReportWriter {
             tmp,
             runs,
             doc_pool,
+            narrative_ids: Vec::new(),
         })
+    }
+
+    /// Add a `narrative:<id>` column per id to `summary.csv` (the document's paragraph count
+    /// for that narrative).
+    pub fn with_narratives(mut self, ids: Vec<String>) -> Self {
+        self.narrative_ids = ids;
+        self
     }
 
     /// The checkpoint folder (`<out>/.framelens-checkpoint`).
@@ -870,7 +906,8 @@ impl ReportWriter {
         let docs = self.out.join("docs");
         let batch_sync = self.doc_pool.is_some() && CAN_SYNC_FS;
         let md_dir = self.doc_pool.as_ref().map(|_| docs.as_path());
-        let encode = |r| encode_doc(r, md_dir, !batch_sync);
+        let ids = &self.narrative_ids;
+        let encode = |r| encode_doc(r, md_dir, !batch_sync, ids);
         let mut lines: Vec<(&str, String)> = match &self.doc_pool {
             Some(pool) => pool.install(|| reports.par_iter().map(encode).collect::<Result<_>>())?,
             None => reports.par_iter().map(encode).collect::<Result<_>>()?,
@@ -941,7 +978,13 @@ impl ReportWriter {
         // memory; documents.jsonl is complete (renamed) first, as before
         write_atomic_with(&csv_path, true, |csv_out| {
             let mut cw = csv::Writer::from_writer(csv_out);
-            cw.write_record(SUMMARY_HEADER)?;
+            cw.write_record(
+                SUMMARY_HEADER.iter().map(|h| h.to_string()).chain(
+                    self.narrative_ids
+                        .iter()
+                        .map(|id| format!("narrative:{id}")),
+                ),
+            )?;
             write_atomic_with(&docs_path, true, |w| {
                 merge_runs(&runs, |line| {
                     let mut it = line.splitn(3, '\t');
@@ -1110,6 +1153,7 @@ mod tests {
                 paragraphs: Vec::new(),
                 evidence: BTreeMap::new(),
                 terms: BTreeMap::new(),
+                narratives: BTreeMap::new(),
             };
             w.add_chunk(&[r]).unwrap();
         }

@@ -9,7 +9,9 @@
 //! prefix length, which gives the positions of every pattern. A rule is evaluated only when
 //! at least one of its patterns occurs (rules that could match without any of their terms are
 //! rejected by the parser), so the cost per paragraph is one pass over its words plus the few
-//! rules that have a candidate.
+//! rules that have a candidate. Before any lookup, two bit tables that fit in the L1
+//! cache (the first two bytes of every pattern, and a hash of the first three) reject most
+//! words of a paragraph at the cost of two bit tests.
 
 use rustc_hash::FxHashMap;
 
@@ -34,8 +36,46 @@ pub struct Matcher {
     prefixes: Vec<(usize, FxHashMap<Box<str>, u32>)>,
     n_pats: usize,
     rules: Vec<Node>,
-    /// The distinct pattern ids of each rule.
-    rule_pats: Vec<Vec<u32>>,
+    /// The rules that use each pattern.
+    pat_rules: Vec<Vec<u32>>,
+    /// Bit `b0 << 8 | b1` is set when some pattern starts with the bytes `b0 b1` (`b1` = 0 for
+    /// a one-byte word): a word whose first two bytes are not set matches nothing.
+    starts2: Bits,
+    /// Set for the first two bytes of two-byte prefixes (`ab*`), which the three-byte table
+    /// cannot filter.
+    short_prefix: Bits,
+    /// Bit [`key3`] is set for the first three bytes of every pattern of three bytes or more.
+    starts3: Bits,
+}
+
+/// A fixed table of 2^16 bits.
+#[derive(Debug, Clone)]
+struct Bits(Vec<u64>);
+
+impl Default for Bits {
+    fn default() -> Self {
+        Bits(vec![0; 1 << 10])
+    }
+}
+
+impl Bits {
+    fn set(&mut self, k: usize) {
+        self.0[k >> 6] |= 1 << (k & 63);
+    }
+    #[inline]
+    fn get(&self, k: usize) -> bool {
+        self.0[k >> 6] & (1 << (k & 63)) != 0
+    }
+}
+
+fn key2(w: &[u8]) -> usize {
+    (w[0] as usize) << 8 | w.get(1).copied().unwrap_or(0) as usize
+}
+
+/// A 16-bit hash of the first three bytes (`w.len() >= 3`).
+fn key3(w: &[u8]) -> usize {
+    let x = (w[0] as u32) | (w[1] as u32) << 8 | (w[2] as u32) << 16;
+    (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
 /// A rule's match in one paragraph: the first (leftmost) matching span, in words, inclusive.
@@ -60,6 +100,8 @@ pub struct Scratch {
     /// Pattern ids of each word: `word_pats[word_start[i]..word_start[i+1]]`.
     word_pats: Vec<u32>,
     word_start: Vec<u32>,
+    /// Candidate rules of the current paragraph, as bits.
+    cand: Vec<u64>,
 }
 
 type Spans = Option<Vec<(u32, u32)>>;
@@ -75,9 +117,24 @@ impl Matcher {
             pats.sort_unstable();
             pats.dedup();
             m.rules.push(node);
-            m.rule_pats.push(pats);
+            for p in pats {
+                if m.pat_rules.len() <= p as usize {
+                    m.pat_rules.resize_with(p as usize + 1, Vec::new);
+                }
+                m.pat_rules[p as usize].push(m.rules.len() as u32 - 1);
+            }
         }
         m.n_pats = ids.len();
+        m.pat_rules.resize_with(ids.len(), Vec::new);
+        for w in ids.keys() {
+            let b = w.text.as_bytes();
+            m.starts2.set(key2(b));
+            if b.len() >= 3 {
+                m.starts3.set(key3(b));
+            } else if w.prefix {
+                m.short_prefix.set(key2(b));
+            }
+        }
         let mut by_len: FxHashMap<usize, FxHashMap<Box<str>, u32>> = FxHashMap::default();
         for (w, id) in ids {
             if w.prefix {
@@ -137,20 +194,14 @@ impl Matcher {
         for i in 0..s.words.len() {
             s.word_start.push(s.word_pats.len() as u32);
             let w = s.words.word(i);
-            if let Some(&id) = self.exact.get(w) {
-                s.word_pats.push(id);
+            let b = w.as_bytes();
+            let k = key2(b);
+            if !self.starts2.get(k)
+                || (b.len() >= 3 && !self.starts3.get(key3(b)) && !self.short_prefix.get(k))
+            {
+                continue;
             }
-            for (len, map) in &self.prefixes {
-                if *len > w.len() {
-                    break;
-                }
-                if !w.is_char_boundary(*len) {
-                    continue;
-                }
-                if let Some(&id) = map.get(&w[..*len]) {
-                    s.word_pats.push(id);
-                }
-            }
+            self.lookup(w, &mut s.word_pats);
             for k in s.word_start[i] as usize..s.word_pats.len() {
                 let id = s.word_pats[k];
                 let p = &mut s.pos[id as usize];
@@ -163,6 +214,24 @@ impl Matcher {
         s.word_start.push(s.word_pats.len() as u32);
     }
 
+    /// Push the ids of the patterns that match word `w` to `out`.
+    fn lookup(&self, w: &str, out: &mut Vec<u32>) {
+        if let Some(&id) = self.exact.get(w) {
+            out.push(id);
+        }
+        for (len, map) in &self.prefixes {
+            if *len > w.len() {
+                break;
+            }
+            if !w.is_char_boundary(*len) {
+                continue;
+            }
+            if let Some(&id) = map.get(&w[..*len]) {
+                out.push(id);
+            }
+        }
+    }
+
     /// The rules that match `text`, in rule order, each with its first match.
     pub fn find(&self, text: &str, s: &mut Scratch) -> Vec<RuleMatch> {
         self.index(text, s);
@@ -170,14 +239,26 @@ impl Matcher {
         if s.touched.is_empty() {
             return out;
         }
-        for (r, node) in self.rules.iter().enumerate() {
-            if !self.rule_pats[r]
-                .iter()
-                .any(|&p| !s.pos[p as usize].is_empty())
-            {
-                continue;
+        // candidate rules: those using a pattern that occurs
+        s.cand.clear();
+        s.cand.resize(self.rules.len().div_ceil(64), 0);
+        for &t in &s.touched {
+            for &r in &self.pat_rules[t as usize] {
+                s.cand[r as usize >> 6] |= 1 << (r & 63);
             }
-            if let Some(spans) = eval(node, s) {
+        }
+        for w in 0..s.cand.len() {
+            let mut bits = s.cand[w];
+            while bits != 0 {
+                let r = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let node = &self.rules[r];
+                if !possible(node, s) {
+                    continue;
+                }
+                let Some(spans) = eval(node, s) else {
+                    continue;
+                };
                 let (first, last) = spans.into_iter().min().unwrap_or((0, 0));
                 out.push(RuleMatch {
                     rule: r,
@@ -195,6 +276,17 @@ fn has_pat(s: &Scratch, word: usize, id: u32) -> bool {
         return false;
     }
     s.word_pats[s.word_start[word] as usize..s.word_start[word + 1] as usize].contains(&id)
+}
+
+/// Whether the rule can match given only which patterns occur (positions ignored): a cheap,
+/// allocation-free test that rejects most rules before [`eval`].
+fn possible(node: &Node, s: &Scratch) -> bool {
+    match node {
+        Node::Term(ids) => ids.iter().all(|&i| !s.pos[i as usize].is_empty()),
+        Node::Not(_) => true,
+        Node::And(a, b) | Node::Near(a, b, _) => possible(a, s) && possible(b, s),
+        Node::Or(a, b) => possible(a, s) || possible(b, s),
+    }
 }
 
 fn eval(node: &Node, s: &Scratch) -> Spans {

@@ -20,7 +20,7 @@
 //! let set = NarrativeSet::new(file);
 //! let found = set.detect(&["They want a border wall.", "Nothing here."], |_| String::new());
 //! assert_eq!(found.paragraphs[0], ["wall"]);
-//! assert_eq!(found.documents["wall"].evidence[0].span, [11, 22]);
+//! assert_eq!(found.documents["wall"].evidence[0].span, [12, 23]);
 //! # Ok(())
 //! # }
 //! ```
@@ -206,6 +206,88 @@ impl NarrativeSet {
             }
         }
         out
+    }
+}
+
+impl NarrativeSet {
+    /// Add the narratives of a classified document to its report: each paragraph's ids (and
+    /// rebutted ids) and the document's [`NarrativeHit`]s. `paras` are the paragraphs the
+    /// report was built from.
+    pub fn annotate(&self, paras: &[&str], report: &mut crate::report::DocReport) {
+        let d = self.detect(paras, |i| {
+            report
+                .paragraphs
+                .get(i)
+                .map(|p| p.label.to_string())
+                .unwrap_or_default()
+        });
+        for ((p, ids), reb) in report
+            .paragraphs
+            .iter_mut()
+            .zip(d.paragraphs)
+            .zip(d.rebutted)
+        {
+            p.narratives = ids;
+            p.rebutted = reb;
+        }
+        report.narratives = d.documents;
+    }
+}
+
+/// The `narrative:<id>` cells of a document's `summary.csv` row: paragraphs carrying each
+/// narrative (0 when absent).
+pub fn summary_cells<'a>(
+    r: &'a crate::report::DocReport,
+    ids: &'a [String],
+) -> impl Iterator<Item = String> + 'a {
+    let hits = &r.narratives;
+    ids.iter()
+        .map(move |id| hits.get(id).map_or(0, |h| h.paragraphs).to_string())
+}
+
+/// Append the narratives section of a document's Markdown report (nothing when none).
+pub fn render_markdown_section(hits: &BTreeMap<String, NarrativeHit>, s: &mut String) {
+    if hits.is_empty() {
+        return;
+    }
+    s.push_str(
+        "\n## Narratives\n\n| narrative | paragraphs | share of the text |\n|---|---:|---:|\n",
+    );
+    for (id, h) in hits {
+        s.push_str(&format!(
+            "| {id} | {} | {:.1}% |\n",
+            h.paragraphs,
+            h.share * 100.0
+        ));
+    }
+    for (id, h) in hits {
+        s.push_str(&format!("\n### {id}\n\n"));
+        for e in &h.evidence {
+            let [a, b] = e.span;
+            let t = &e.text;
+            let quoted = match (t.get(..a), t.get(a..b), t.get(b..)) {
+                (Some(x), Some(y), Some(z)) => format!("{x}**{y}**{z}"),
+                _ => t.clone(),
+            };
+            s.push_str(&format!(
+                "> {}\n>\n> — paragraph {}{}\n\n",
+                quoted.replace('\n', " "),
+                e.index,
+                e.stance.map(|st| format!(", {st}")).unwrap_or_default()
+            ));
+        }
+    }
+}
+
+/// Append the narratives section of `summary.md` (nothing when no document carries one).
+pub fn render_summary_section(counts: &BTreeMap<String, u64>, classified: u64, o: &mut String) {
+    if counts.is_empty() {
+        return;
+    }
+    o.push_str("\n## Narratives\n\n| narrative | documents | % |\n|---|---:|---:|\n");
+    let n = classified.max(1) as f64;
+    for (id, c) in counts {
+        o.push_str(&format!("| {id} | {c} | {:.1} |\n", 100.0 * *c as f64 / n));
     }
 }
 

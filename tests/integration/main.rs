@@ -3,6 +3,7 @@
 mod classify;
 mod corpus;
 mod eval;
+mod narratives;
 mod robustness;
 mod throughput;
 mod trends;
