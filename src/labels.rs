@@ -93,6 +93,44 @@ pub struct LabeledDoc {
     pub n_paragraphs: usize,
 }
 
+impl LabeledDoc {
+    /// Unite the paragraphs of another labeling of the same document.
+    fn merge(&mut self, other: LabeledDoc) -> Result<()> {
+        for p in other.paragraphs {
+            match self.paragraphs.binary_search_by_key(&p.index, |q| q.index) {
+                Ok(i) => {
+                    let q = &mut self.paragraphs[i];
+                    if q.text != p.text {
+                        return Err(Error::Other(format!(
+                            "document {} paragraph {} has a different text in two inputs",
+                            self.id, p.index
+                        )));
+                    }
+                    match (q.label, p.label) {
+                        (Some(_), Some(_)) => {
+                            return Err(Error::Other(format!(
+                                "document {} paragraph {} is labeled in two inputs",
+                                self.id, p.index
+                            )))
+                        }
+                        (None, Some(l)) => q.label = Some(l),
+                        _ => {}
+                    }
+                }
+                Err(i) => self.paragraphs.insert(i, p),
+            }
+        }
+        self.n_paragraphs = self.n_paragraphs.max(other.n_paragraphs);
+        if self.source.is_none() {
+            self.source = other.source;
+        }
+        if self.date.is_none() {
+            self.date = other.date;
+        }
+        Ok(())
+    }
+}
+
 /// A set of labeled documents, sorted by id.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LabeledSet {
@@ -119,19 +157,26 @@ impl LabeledSet {
         self.counts().iter().sum()
     }
 
-    /// Merge another set (documents with the same id in both are an error).
+    /// Merge another set. A document in both (e.g. coded in two rounds) is merged: its
+    /// paragraphs are united by index.
     ///
     /// # Errors
-    /// [`Error::Other`] naming the first duplicated id.
+    /// [`Error::Other`] naming the document and paragraph when a paragraph is labeled in both
+    /// sets or has a different text in each.
     pub fn extend(&mut self, other: LabeledSet) -> Result<()> {
-        self.docs.extend(other.docs);
-        self.docs.sort_by(|a, b| a.id.cmp(&b.id));
-        if let Some(w) = self.docs.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(Error::Other(format!(
-                "document {} is labeled in two inputs",
-                w[0].id
-            )));
+        let mut by_id: BTreeMap<DocId, LabeledDoc> = std::mem::take(&mut self.docs)
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
+        for d in other.docs {
+            match by_id.entry(d.id.clone()) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(d);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(d)?,
+            }
         }
+        self.docs = by_id.into_values().collect();
         Ok(())
     }
 
@@ -1081,6 +1126,58 @@ fn label_studio_task(
     document_row(path, n, data, id, primary, present).map(Row::Document)
 }
 
+/// The label files behind label paths, each with the articles file its rows join to.
+///
+/// A folder in corpus layout (`articles.jsonl` and `labels/`) gives every label file in
+/// `labels/`, joined to its own `articles.jsonl`; any other folder gives every `.jsonl`,
+/// `.json` and `.csv` file in it (sorted), joined to `articles`; a file is itself.
+///
+/// # Errors
+/// [`Error::Io`] for a path that does not exist or a folder that cannot be listed;
+/// [`Error::Labels`] for a folder without label files.
+pub fn label_files(
+    paths: &[PathBuf],
+    articles: Option<&Path>,
+) -> Result<Vec<(PathBuf, Option<PathBuf>)>> {
+    let mut files: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let (dir, arts) = if p.join("labels").is_dir() && p.join("articles.jsonl").is_file() {
+                (p.join("labels"), Some(p.join("articles.jsonl")))
+            } else {
+                (p.clone(), articles.map(Path::to_path_buf))
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| Error::io(&dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                            ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
+                        })
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(label_err(
+                    &dir,
+                    0,
+                    "no label files (.jsonl, .json, .csv) here",
+                ));
+            }
+            files.extend(found.into_iter().map(|f| (f, arts.clone())));
+        } else if p.is_file() {
+            files.push((p.clone(), articles.map(Path::to_path_buf)));
+        } else {
+            return Err(Error::io(
+                p,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+            ));
+        }
+    }
+    Ok(files)
+}
+
 /// Paragraph and document labels that join to the same articles file.
 type RowsToJoin = (Vec<Sourced<ParagraphLabel>>, Vec<Sourced<DocumentLabel>>);
 
@@ -1112,43 +1209,7 @@ impl Annotations {
     /// twice (in one file or across files), ids missing from the articles, document labels
     /// with no text to score, and paragraphs that do not exist.
     pub fn load(paths: &[PathBuf], articles: Option<&Path>) -> Result<Annotations> {
-        let mut files: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-        for p in paths {
-            if p.is_dir() {
-                let (dir, arts) = if p.join("labels").is_dir() && p.join("articles.jsonl").is_file()
-                {
-                    (p.join("labels"), Some(p.join("articles.jsonl")))
-                } else {
-                    (p.clone(), articles.map(Path::to_path_buf))
-                };
-                let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-                    .map_err(|e| Error::io(&dir, e))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| {
-                        f.is_file()
-                            && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                                ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
-                            })
-                    })
-                    .collect();
-                found.sort();
-                if found.is_empty() {
-                    return Err(label_err(
-                        &dir,
-                        0,
-                        "no label files (.jsonl, .json, .csv) here",
-                    ));
-                }
-                files.extend(found.into_iter().map(|f| (f, arts.clone())));
-            } else if p.is_file() {
-                files.push((p.clone(), articles.map(Path::to_path_buf)));
-            } else {
-                return Err(Error::io(
-                    p,
-                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-                ));
-            }
-        }
+        let files = label_files(paths, articles)?;
         // Read every file, grouping rows by the articles file they join to.
         let mut groups: BTreeMap<Option<PathBuf>, RowsToJoin> = BTreeMap::new();
         let mut seen_para: HashMap<(String, usize), (PathBuf, u64)> = HashMap::new();
@@ -1260,14 +1321,21 @@ impl Annotations {
             .map(|i| &self.documents[i])
     }
 
-    /// Merge another set of annotations (a document in both is an error).
+    /// Merge another set of annotations (see [`LabeledSet::extend`] for documents in both).
     ///
     /// # Errors
-    /// [`Error::Other`] naming the first document present in both.
+    /// [`Error::Other`] naming the document when a paragraph is labeled in both, or a
+    /// document carries a document label in both.
     pub fn extend(&mut self, other: Annotations) -> Result<()> {
         self.set.extend(other.set)?;
         self.documents.extend(other.documents);
         self.documents.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(w) = self.documents.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(Error::Other(format!(
+                "document {} has a document label in two inputs",
+                w[0].id
+            )));
+        }
         self.files.extend(other.files);
         Ok(())
     }
@@ -1285,6 +1353,63 @@ mod tests {
             .write_all(body.as_bytes())
             .unwrap();
         p
+    }
+
+    fn doc(id: &str, labels: &[(usize, Option<Label>)]) -> LabeledDoc {
+        LabeledDoc {
+            id: id.into(),
+            paragraphs: labels
+                .iter()
+                .map(|&(index, label)| LabeledPara {
+                    index,
+                    text: format!("p{index}"),
+                    label,
+                })
+                .collect(),
+            n_paragraphs: 4,
+            ..LabeledDoc::default()
+        }
+    }
+
+    #[test]
+    fn sets_merge_a_document_coded_in_two_rounds() {
+        let mut a = LabeledSet {
+            docs: vec![doc("x", &[(0, Some(Label::None)), (2, None)])],
+        };
+        let b = LabeledSet {
+            docs: vec![
+                doc(
+                    "x",
+                    &[(1, Some(Label::Security)), (2, Some(Label::Economic))],
+                ),
+                doc("w", &[(0, Some(Label::Humanitarian))]),
+            ],
+        };
+        a.extend(b).unwrap();
+        assert_eq!(a.docs.len(), 2);
+        assert_eq!(a.docs[0].id, "w");
+        let labels: Vec<_> = a.docs[1]
+            .paragraphs
+            .iter()
+            .map(|p| (p.index, p.label))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (0, Some(Label::None)),
+                (1, Some(Label::Security)),
+                (2, Some(Label::Economic))
+            ]
+        );
+        assert_eq!(a.n_labeled(), 4);
+        let again = LabeledSet {
+            docs: vec![doc("x", &[(1, Some(Label::Enforcement))])],
+        };
+        let e = a.extend(again).unwrap_err().to_string();
+        assert!(
+            e.contains("document x paragraph 1 is labeled in two inputs"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!
 //! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training;
 //! [`eval`] measures a model against them (metrics, cross-validation; charts via [`svg`]).
+//! [`suggest`] picks the paragraphs to hand-code next (active learning).
 //! [`store`] keeps classified documents across runs (SQLite); [`trends`] aggregates them by
 //! period and group (dates parsed by [`dates`], charts drawn by [`charts`]); both resample with
 //! [`stats`].
@@ -39,6 +40,7 @@ pub mod model;
 pub mod report;
 pub mod stats;
 pub mod store;
+pub mod suggest;
 pub mod svg;
 pub mod tokenize;
 pub mod trends;

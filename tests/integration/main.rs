@@ -4,6 +4,7 @@ mod classify;
 mod corpus;
 mod eval;
 mod robustness;
+mod suggest;
 mod throughput;
 mod trends;
 mod util;
