@@ -44,8 +44,8 @@ printf 'framelens prior correction 1.0\t%s\t%s\n' "$(field accuracy < "$d/h.tsv"
 rm -rf "$d"
 eval/peers/peer.sh --help > /dev/null 2>&1 || true   # creates eval/peers/.venv on first use
 eval/peers/.venv/bin/python eval/gvfc/sklearn_gvfc.py --codebook "$CB" --labels "$DATA" \
-    --folds "$OUT/framelens/folds.csv" --out "$OUT/peer" > "$OUT/peer.tsv"
-printf 'scikit-learn peer (same folds)\t%s\t%s\n' \
+    --folds "$OUT/framelens/folds.csv" --out "$OUT/peer" --c-grid 10 > "$OUT/peer.tsv"
+printf 'scikit-learn peer, C 10 (same folds)\t%s\t%s\n' \
     "$(field accuracy < "$OUT/peer.tsv")" "$(field macro_f1 < "$OUT/peer.tsv")" >> "$OUT/summary.tsv"
 rm -f "$OUT/peer.tsv"
 cat "$OUT/summary.tsv"
