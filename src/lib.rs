@@ -18,9 +18,10 @@
 //!
 //! ```
 //! # fn main() -> framelens::Result<()> {
-//! use framelens::corpus::Label;
-//! let label: Label = "enforcement".parse().map_err(framelens::Error::Other)?;
-//! assert!(label.is_frame());
+//! use framelens::codebook::Codebook;
+//! let codebook = Codebook::migration();
+//! let label = codebook.parse("enforcement").map_err(framelens::Error::Other)?;
+//! assert!(codebook.is_frame(label));
 //! # Ok(())
 //! # }
 //! ```
@@ -29,6 +30,7 @@
 pub mod charts;
 pub mod checkpoint;
 pub mod classify;
+pub mod codebook;
 pub mod corpus;
 pub mod dates;
 pub mod error;
@@ -45,6 +47,7 @@ pub mod svg;
 pub mod tokenize;
 pub mod trends;
 
-pub use corpus::{Article, DocId, Label};
+pub use codebook::{Codebook, Label};
+pub use corpus::{Article, DocId};
 pub use error::{Error, InputError, InputProblem, Result};
 pub use model::{FramingModel, TrainParams};

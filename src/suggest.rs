@@ -21,7 +21,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::corpus::{paragraphs, read_inputs, Label};
+use crate::codebook::LabelResolver;
+use crate::corpus::{paragraphs, read_inputs};
 use crate::error::{Error, Result};
 use crate::labels::{label_files, read_label_file};
 use crate::model::FramingModel;
@@ -29,14 +30,15 @@ use crate::report::write_atomic_with;
 use crate::stats::SplitMix64;
 
 /// How one share of the suggestions is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Strategy {
     /// Highest entropy of the label distribution first (the model is least sure overall).
     Entropy,
     /// Smallest gap between the two most probable labels first ("breaking ties").
     Margin,
-    /// The most probable paragraphs of one label first (to enrich a rare frame).
-    Label(Label),
+    /// The most probable paragraphs of one label (named as in the model's codebook) first,
+    /// to enrich a rare frame.
+    Label(String),
     /// A seeded random sample of the pool (for unbiased estimates and learning curves).
     Random,
 }
@@ -60,7 +62,8 @@ impl std::str::FromStr for Strategy {
             "margin" => Ok(Strategy::Margin),
             "random" => Ok(Strategy::Random),
             other => match other.strip_prefix("label:") {
-                Some(l) => l.parse::<Label>().map(Strategy::Label),
+                Some(l) if !l.trim().is_empty() => Ok(Strategy::Label(l.trim().to_string())),
+                Some(_) => Err("label: needs a label name, e.g. label:security".into()),
                 None => Err(format!(
                     "unknown strategy {other:?} (entropy, margin, random or label:FRAME)"
                 )),
@@ -82,6 +85,24 @@ impl Mix {
     /// The strategies and their shares, as given.
     pub fn parts(&self) -> &[(Strategy, f64)] {
         &self.0
+    }
+
+    /// Check that every `label:NAME` names one of `labels` (the model's codebook).
+    ///
+    /// # Errors
+    /// A message naming the unknown label and the known ones.
+    pub fn check_labels(&self, labels: &[&str]) -> std::result::Result<(), String> {
+        for (s, _) in &self.0 {
+            if let Strategy::Label(name) = s {
+                if !labels.contains(&name.as_str()) {
+                    return Err(format!(
+                        "unknown label {name:?} (the model's labels: {})",
+                        labels.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// How many of `n` suggestions each part picks: `n × share`, rounded by largest
@@ -173,6 +194,10 @@ impl Default for SuggestParams {
 pub struct SuggestValidParams(SuggestParams);
 
 impl SuggestParams {
+    /// The strategies and shares.
+    pub fn strategies(&self) -> &Mix {
+        &self.mix
+    }
     /// Paragraphs to suggest.
     pub fn n(mut self, v: usize) -> Self {
         self.n = v;
@@ -231,9 +256,9 @@ impl Exclusions {
     ///
     /// # Errors
     /// [`Error::Labels`] or [`Error::Io`] naming the file (and line) that cannot be read.
-    pub fn add_labels(&mut self, paths: &[PathBuf]) -> Result<()> {
+    pub fn add_labels(&mut self, paths: &[PathBuf], r: &dyn LabelResolver) -> Result<()> {
         for (f, _) in label_files(paths, None)? {
-            for (_, l) in read_label_file(&f)?.paragraphs {
+            for (_, l) in read_label_file(&f, r)?.paragraphs {
                 self.paragraphs.insert((l.id, l.para));
             }
         }
@@ -271,7 +296,7 @@ pub struct Candidate {
     pub previous: Option<String>,
     /// The paragraph after, if any.
     pub next: Option<String>,
-    /// Label probabilities, [`Label::ALL`] order.
+    /// Label probabilities, in the model's codebook order.
     pub probs: Vec<f32>,
 }
 
@@ -302,6 +327,8 @@ fn argmax(p: &[f32]) -> usize {
 /// Every scorable paragraph of a pool, sorted by (id, paragraph).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pool {
+    /// The model's label names, in codebook order (the columns of the probabilities).
+    pub labels: Vec<String>,
     /// The candidates.
     pub candidates: Vec<Candidate>,
     /// Articles read.
@@ -325,7 +352,15 @@ impl Pool {
     /// and line of the first bad record of a file that holds no article at all (e.g. a label
     /// file given as the pool); [`Error::Tokenizer`] if tokenization fails.
     pub fn score(model: &FramingModel, pool: &[PathBuf], exclude: &Exclusions) -> Result<Pool> {
-        let mut out = Pool::default();
+        let mut out = Pool {
+            labels: model
+                .codebook()
+                .names()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            ..Pool::default()
+        };
         let mut seen = BTreeSet::new();
         for path in pool {
             let mut good = 0usize;
@@ -392,7 +427,7 @@ impl Pool {
                             title: a.title.clone(),
                             previous: i.checked_sub(1).map(|j| paras[j].to_string()),
                             next: paras.get(i + 1).map(|s| (*s).to_string()),
-                            probs: s.paragraphs[i].to_vec(),
+                            probs: s.paragraphs[i].clone(),
                         });
                     }
                     Ok((cands, skipped))
@@ -446,8 +481,13 @@ impl SuggestValidParams {
     pub fn select(&self, pool: &Pool) -> Vec<Suggestion> {
         let p = &self.0;
         let quotas = p.mix.quotas(p.n);
-        let mut parts: Vec<(Strategy, usize)> =
-            p.mix.parts().iter().map(|(s, _)| *s).zip(quotas).collect();
+        let mut parts: Vec<(Strategy, usize)> = p
+            .mix
+            .parts()
+            .iter()
+            .map(|(s, _)| s.clone())
+            .zip(quotas)
+            .collect();
         // stable: random parts first, the rest keep their order
         parts.sort_by_key(|(s, _)| !matches!(s, Strategy::Random));
         let cands = &pool.candidates;
@@ -474,8 +514,10 @@ impl SuggestValidParams {
                         .total_cmp(&cands[b].margin())
                         .then(a.cmp(&b))
                 }),
-                Strategy::Label(l) => {
-                    let c = l.index();
+                Strategy::Label(ref name) => {
+                    let Some(c) = pool.labels.iter().position(|l| l == name) else {
+                        continue; // refused by Mix::check_labels
+                    };
                     order.sort_by(|&a, &b| {
                         cands[b].probs[c]
                             .total_cmp(&cands[a].probs[c])
@@ -497,7 +539,7 @@ impl SuggestValidParams {
                 rank += 1;
                 out.push(Suggestion {
                     candidate: cands[i].clone(),
-                    strategy,
+                    strategy: strategy.clone(),
                     rank,
                 });
             }
@@ -513,11 +555,11 @@ fn rounded(p: f32) -> f64 {
     (f64::from(p) * 1e4).round() / 1e4
 }
 
-fn scores_json(probs: &[f32]) -> serde_json::Map<String, Value> {
-    Label::ALL
+fn scores_json(labels: &[String], probs: &[f32]) -> serde_json::Map<String, Value> {
+    labels
         .iter()
         .zip(probs)
-        .map(|(l, p)| (l.as_str().to_string(), json!(rounded(*p))))
+        .map(|(l, p)| (l.clone(), json!(rounded(*p))))
         .collect()
 }
 
@@ -529,7 +571,7 @@ struct JsonRow<'a> {
     text: &'a str,
     title: Option<&'a str>,
     context: Context<'a>,
-    suggested: &'static str,
+    suggested: &'a str,
     scores: serde_json::Map<String, Value>,
     strategy: String,
 }
@@ -547,7 +589,13 @@ struct Context<'a> {
 ///
 /// # Errors
 /// [`Error::Io`] when a file cannot be written.
-pub fn write_outputs(out: &Path, suggestions: &[Suggestion], model_version: &str) -> Result<()> {
+/// `labels` are the model's label names in codebook order (see [`Pool::labels`]).
+pub fn write_outputs(
+    out: &Path,
+    suggestions: &[Suggestion],
+    labels: &[String],
+    model_version: &str,
+) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     write_atomic_with(&out.join(OUTPUT_FILES[0]), true, |w| {
         for s in suggestions {
@@ -561,8 +609,8 @@ pub fn write_outputs(out: &Path, suggestions: &[Suggestion], model_version: &str
                     previous: c.previous.as_deref(),
                     next: c.next.as_deref(),
                 },
-                suggested: Label::from_index(c.suggested()).as_str(),
-                scores: scores_json(&c.probs),
+                suggested: &labels[c.suggested()],
+                scores: scores_json(labels, &c.probs),
                 strategy: s.strategy.to_string(),
             };
             serde_json::to_writer(&mut *w, &row)?;
@@ -574,7 +622,7 @@ pub fn write_outputs(out: &Path, suggestions: &[Suggestion], model_version: &str
         let mut csv = csv::Writer::from_writer(w);
         let mut header = vec!["id", "para", "frame", "suggested", "strategy", "title"];
         header.extend(["previous", "text", "next"]);
-        let score_cols: Vec<String> = Label::ALL.iter().map(|l| format!("p_{l}")).collect();
+        let score_cols: Vec<String> = labels.iter().map(|l| format!("p_{l}")).collect();
         header.extend(score_cols.iter().map(String::as_str));
         csv.write_record(&header)?;
         for s in suggestions {
@@ -583,7 +631,7 @@ pub fn write_outputs(out: &Path, suggestions: &[Suggestion], model_version: &str
                 c.id.clone(),
                 c.para.to_string(),
                 String::new(),
-                Label::from_index(c.suggested()).as_str().to_string(),
+                labels[c.suggested()].clone(),
                 s.strategy.to_string(),
                 c.title.clone().unwrap_or_default(),
                 c.previous.clone().unwrap_or_default(),
@@ -617,7 +665,7 @@ pub fn write_outputs(out: &Path, suggestions: &[Suggestion], model_version: &str
                         "from_name": "frame",
                         "to_name": "text",
                         "type": "choices",
-                        "value": {"choices": [Label::from_index(best).as_str()]},
+                        "value": {"choices": [labels[best]]},
                     }],
                 }],
             })
@@ -657,6 +705,15 @@ mod tests {
 
     fn pool() -> Pool {
         Pool {
+            labels: [
+                "humanitarian",
+                "economic",
+                "security",
+                "enforcement",
+                "none",
+            ]
+            .map(String::from)
+            .to_vec(),
             candidates: vec![
                 cand("a", 0, [0.2, 0.2, 0.2, 0.2, 0.2]), // max entropy, margin 0
                 cand("a", 1, [0.45, 0.44, 0.01, 0.05, 0.05]), // small margin
@@ -747,7 +804,7 @@ mod tests {
         for (s, needle) in [
             ("margin=0.5,random=0.4", "sum to"),
             ("margins=1", "unknown strategy"),
-            ("label:sports=1", "sports"),
+            ("label:=1", "label name"),
             ("margin", "STRATEGY=SHARE"),
             ("margin=x", "not a number"),
             ("margin=0.5,margin=0.5", "twice"),
@@ -756,6 +813,12 @@ mod tests {
             let e = s.parse::<Mix>().unwrap_err();
             assert!(e.contains(needle), "{s}: {e}");
         }
+        let m: Mix = "label:sports=1".parse().unwrap();
+        let e = m.check_labels(&["security", "none"]).unwrap_err();
+        assert!(
+            e.contains("\"sports\"") && e.contains("security, none"),
+            "{e}"
+        );
         assert!(SuggestParams::default().n(0).check().is_err());
         assert!(SuggestParams::default().per_article(0).check().is_err());
     }

@@ -1,6 +1,7 @@
 //! The integration suite: one test binary (see `Cargo.toml`), one module per area.
 
 mod classify;
+mod codebook;
 mod corpus;
 mod eval;
 mod robustness;
