@@ -9,6 +9,7 @@
 //! fitted weights directly (`params()`/`intercept()`), which reproduces linfa's probabilities.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use linfa::prelude::*;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
@@ -16,38 +17,51 @@ use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::corpus::Label;
+use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::error::{Error, Result};
 use crate::features::{merge_rows, DocBlock, Featurizer, FeaturizerParams, ParaTokens, SparseRow};
 use crate::labels::LabeledSet;
 use crate::tokenize::{DocTokenizer, TokenizerParams};
 
-/// Version of the model folder format; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the model folder format written by this framelens; bumped on incompatible changes.
+///
+/// 1: `model.json`, `tokenizer.json`, `manifest.json`, labels fixed to the migration codebook.
+/// 2: adds `codebook.toml` (checksummed in the manifest); the labels are the codebook's.
+/// Every version from [`OLDEST_FORMAT_VERSION`] to this one loads.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest model folder format this framelens still loads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
+
+/// Whether a model folder of format `v` loads.
+pub fn format_supported(v: u32) -> bool {
+    (OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&v)
+}
 
 /// Document-level decision thresholds, stored in the model.
 ///
 /// | Name | Default | Purpose | Range |
 /// |------|---------|---------|-------|
 /// | `framed_min` | 0.25 | below this framed fraction the dominant frame is `none` | 0 ..= 1 |
-/// | `present_share` | 0.15 each | a frame is present when its share reaches this … | 0 ..= 1 |
+/// | `present_share` | 0.15 each | a frame is present when its share reaches this (one value per frame, codebook order) … | 0 ..= 1 |
 /// | `present_mass` | 0.1 | … and it covers at least this fraction of all text | 0 ..= 1 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// Minimum framed fraction for a dominant frame.
     pub framed_min: f64,
-    /// Minimum share per frame (humanitarian, economic, security, enforcement).
-    pub present_share: [f64; 4],
+    /// Minimum share per frame, in the codebook's frame order.
+    pub present_share: Vec<f64>,
     /// Minimum `share × framed_fraction` for a present frame.
     pub present_mass: f64,
 }
 
-impl Default for Thresholds {
-    fn default() -> Self {
+impl Thresholds {
+    /// The codebook's default thresholds.
+    pub fn from_codebook(cb: &Codebook) -> Self {
         Thresholds {
-            framed_min: 0.25,
-            present_share: [0.15; 4],
-            present_mass: 0.1,
+            framed_min: cb.thresholds.framed_min,
+            present_share: cb.present_shares(),
+            present_mass: cb.thresholds.present_mass,
         }
     }
 }
@@ -62,7 +76,7 @@ impl Default for Thresholds {
 /// | `max_iterations` | 40 | L-BFGS iterations (grouped CV on real coverage plateaus from 40; see `eval/iterations.md`) | 1 ..= 10 000 |
 /// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
 /// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
-/// | `thresholds` | see [`Thresholds`] | document decisions | |
+/// | `thresholds` | the codebook's | document decisions (one `present_share` per frame) | |
 ///
 /// # Errors
 /// [`TrainParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
@@ -80,8 +94,9 @@ pub struct TrainParams {
     pub prior_correction: f32,
     /// Seed, recorded in the manifest.
     pub seed: u64,
-    /// Document thresholds.
-    pub thresholds: Thresholds,
+    /// Document thresholds; `None` takes the codebook's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
 }
 
 impl Default for TrainParams {
@@ -93,7 +108,7 @@ impl Default for TrainParams {
             max_iterations: 40,
             prior_correction: 0.5,
             seed: 42,
-            thresholds: Thresholds::default(),
+            thresholds: None,
         }
     }
 }
@@ -165,15 +180,18 @@ impl TrainParams {
                 "must be in 0..=1",
             ));
         }
-        let t = &self.thresholds;
-        let unit = |x: f64| (0.0..=1.0).contains(&x);
-        if !unit(t.framed_min) || !unit(t.present_mass) || !t.present_share.iter().all(|&x| unit(x))
-        {
-            return Err(bad(
-                "thresholds",
-                format!("{t:?}"),
-                "every threshold must be in 0..=1",
-            ));
+        if let Some(t) = &self.thresholds {
+            let unit = |x: f64| (0.0..=1.0).contains(&x);
+            if !unit(t.framed_min)
+                || !unit(t.present_mass)
+                || !t.present_share.iter().all(|&x| unit(x))
+            {
+                return Err(bad(
+                    "thresholds",
+                    format!("{t:?}"),
+                    "every threshold must be in 0..=1",
+                ));
+            }
         }
         self.features.clone().check()?;
         Ok(TrainValidParams(self))
@@ -206,20 +224,35 @@ impl TrainValidParams {
         &self.0
     }
 
-    /// Fit tokenizer, featurizer and classifier on the labeled paragraphs.
+    /// Fit tokenizer, featurizer and classifier on the labeled paragraphs, whose labels index
+    /// `codebook`; the model carries the codebook.
     ///
     /// # Errors
-    /// [`Error::Fit`] when a label has no examples or linfa fails; tokenizer errors.
-    pub fn fit(&self, data: &LabeledSet) -> Result<FramingModel> {
+    /// [`Error::Fit`] when a label has no examples or linfa fails, or when the thresholds do
+    /// not have one `present_share` per frame; tokenizer errors.
+    pub fn fit(&self, data: &LabeledSet, codebook: &Codebook) -> Result<FramingModel> {
         let p = &self.0;
-        let counts = data.counts();
-        for l in Label::ALL {
+        let k = codebook.len();
+        let counts = data.counts(k);
+        for l in codebook.labels() {
             if counts[l.index()] == 0 {
                 return Err(Error::Fit(format!(
-                    "label {l} has no examples in the training data (counts: {})",
-                    format_counts(&counts)
+                    "label {} has no examples in the training data (counts: {})",
+                    codebook.name(l),
+                    format_counts(&counts, codebook)
                 )));
             }
+        }
+        let thresholds = p
+            .thresholds
+            .clone()
+            .unwrap_or_else(|| Thresholds::from_codebook(codebook));
+        if thresholds.present_share.len() != codebook.n_frames() {
+            return Err(Error::Fit(format!(
+                "thresholds give {} present_share values; the codebook has {} frames",
+                thresholds.present_share.len(),
+                codebook.n_frames()
+            )));
         }
         let tokenizer = p.tokenizer.fit(data.docs.iter().flat_map(|d| {
             d.paragraphs
@@ -281,38 +314,42 @@ impl TrainValidParams {
             .fit(&dataset)
             .map_err(|e| Error::Fit(e.to_string()))?;
         let n = counts.iter().sum::<usize>() as f32;
-        let mut adjust = [0f32; Label::COUNT];
+        let mut adjust = vec![0f32; k];
         for (a, &c) in adjust.iter_mut().zip(&counts) {
             *a = -p.prior_correction * (c as f32 / n).ln();
         }
-        let mean = adjust.iter().sum::<f32>() / Label::COUNT as f32;
+        let mean = adjust.iter().sum::<f32>() / k as f32;
         for a in &mut adjust {
             *a -= mean;
         }
         let tokenizer_json = tokenizer.to_json()?;
         let file = ModelFile {
             format_version: FORMAT_VERSION,
-            labels: Label::ALL.to_vec(),
+            labels: codebook.names().iter().map(|s| s.to_string()).collect(),
             tokenizer_sha256: sha256_hex(tokenizer_json.as_bytes()),
             train_params: p.clone(),
-            training_counts: Label::ALL
-                .iter()
-                .map(|l| (l.to_string(), counts[l.index()]))
+            training_counts: codebook
+                .labels()
+                .map(|l| (codebook.name(l).to_string(), counts[l.index()]))
                 .collect(),
             training_documents: data.docs.len(),
-            thresholds: p.thresholds.clone(),
+            thresholds,
             intercept_adjust: adjust,
             featurizer,
             classifier: fitted,
         };
-        FramingModel::from_parts(file, tokenizer, PathBuf::from("<memory>"))
+        FramingModel::from_parts(
+            file,
+            tokenizer,
+            Arc::new(codebook.clone()),
+            PathBuf::from("<memory>"),
+        )
     }
 }
 
-fn format_counts(c: &[usize; Label::COUNT]) -> String {
-    Label::ALL
-        .iter()
-        .map(|l| format!("{l} {}", c[l.index()]))
+fn format_counts(c: &[usize], cb: &Codebook) -> String {
+    cb.labels()
+        .map(|l| format!("{} {}", cb.name(l), c[l.index()]))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -327,8 +364,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub struct ModelFile {
     /// [`FORMAT_VERSION`] at training time.
     pub format_version: u32,
-    /// Label order of the score columns.
-    pub labels: Vec<Label>,
+    /// Label names in score-column order (the codebook's).
+    pub labels: Vec<String>,
     /// SHA-256 of the `tokenizer.json` this model was trained with.
     pub tokenizer_sha256: String,
     /// The parameters used.
@@ -339,8 +376,8 @@ pub struct ModelFile {
     pub training_documents: usize,
     /// Document thresholds.
     pub thresholds: Thresholds,
-    /// Added to the logits (prior correction).
-    pub intercept_adjust: [f32; Label::COUNT],
+    /// Added to the logits (prior correction), one per label.
+    pub intercept_adjust: Vec<f32>,
     /// Vocabulary and IDF.
     pub featurizer: Featurizer,
     /// The fitted linfa classifier.
@@ -354,7 +391,8 @@ pub struct Manifest {
     pub format_version: u32,
     /// framelens version that wrote it.
     pub framelens_version: String,
-    /// Content hash of the model (SHA-256 over model.json and tokenizer.json checksums).
+    /// Content hash of the model (SHA-256 over the model.json, tokenizer.json and, from
+    /// format 2, codebook.toml checksums).
     pub model_hash: String,
     /// SHA-256 of `model.json`.
     pub model_sha256: String,
@@ -362,13 +400,16 @@ pub struct Manifest {
     pub tokenizer_sha256: String,
     /// The seed recorded at training.
     pub seed: u64,
+    /// SHA-256 of `codebook.toml` (format 2 on; format 1 has no codebook file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codebook_sha256: Option<String>,
 }
 
 /// The per-paragraph and per-document output of the model for one document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocScores {
-    /// Label probabilities per paragraph, [`Label::ALL`] order.
-    pub paragraphs: Vec<[f32; Label::COUNT]>,
+    /// Label probabilities per paragraph, codebook column order.
+    pub paragraphs: Vec<Vec<f32>>,
     /// Length weight (token count, at least 1) per paragraph.
     pub weights: Vec<f32>,
     /// Sparse features per paragraph (kept for explanations).
@@ -380,28 +421,33 @@ pub struct DocScores {
 /// Document-level aggregates of paragraph probabilities.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
-    /// Share of each frame in the framed text (sums to 1 when framed mass > 0).
-    pub shares: [f64; 4],
-    /// 1 − length-weighted mean probability of `none`.
+    /// Share of each frame ([`Codebook::frames`] order) in the framed text (sums to 1 when
+    /// framed mass > 0).
+    pub shares: Vec<f64>,
+    /// 1 − length-weighted mean probability of the none label (1 without one).
     pub framed_fraction: f64,
-    /// The dominant frame, or `none`.
-    pub dominant: Label,
+    /// The dominant frame, or `None`.
+    pub dominant: Option<Label>,
     /// Frames present, in label order.
     pub present: Vec<Label>,
 }
 
 /// Aggregate paragraph probabilities into document shares and decisions.
 ///
-/// `probs[i]` are paragraph `i`'s label probabilities and `weights[i]` its length.
-pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds) -> Aggregate {
+/// `probs[i]` are paragraph `i`'s label probabilities (codebook column order) and `weights[i]`
+/// its length.
+pub fn aggregate(probs: &[Vec<f32>], weights: &[f32], t: &Thresholds, cb: &Codebook) -> Aggregate {
+    let frames = cb.frames();
     let total: f64 = weights.iter().map(|&w| w as f64).sum();
-    let mut mass = [0f64; 4];
+    let mut mass = vec![0f64; frames.len()];
     let mut none = 0f64;
     for (p, &w) in probs.iter().zip(weights) {
-        for (m, &x) in mass.iter_mut().zip(&p[..4]) {
-            *m += w as f64 * x as f64;
+        for (m, f) in mass.iter_mut().zip(frames) {
+            *m += w as f64 * p[f.index()] as f64;
         }
-        none += w as f64 * p[4] as f64;
+        if let Some(n) = cb.none() {
+            none += w as f64 * p[n.index()] as f64;
+        }
     }
     let framed_mass: f64 = mass.iter().sum();
     let framed_fraction = if total > 0.0 {
@@ -409,23 +455,19 @@ pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds)
     } else {
         0.0
     };
-    let shares = if framed_mass > 0.0 {
-        mass.map(|m| m / framed_mass)
+    let shares: Vec<f64> = if framed_mass > 0.0 {
+        mass.iter().map(|m| m / framed_mass).collect()
     } else {
-        [0.0; 4]
+        vec![0.0; frames.len()]
     };
     let mut best = 0;
-    for i in 1..4 {
+    for i in 1..shares.len() {
         if shares[i] > shares[best] {
             best = i;
         }
     }
-    let dominant = if framed_mass > 0.0 && framed_fraction >= t.framed_min {
-        Label::FRAMES[best]
-    } else {
-        Label::None
-    };
-    let present = Label::FRAMES
+    let dominant = (framed_mass > 0.0 && framed_fraction >= t.framed_min).then(|| frames[best]);
+    let present = frames
         .iter()
         .enumerate()
         .filter(|&(i, _)| {
@@ -448,54 +490,70 @@ pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds)
 pub struct FramingModel {
     file: ModelFile,
     tokenizer: DocTokenizer,
-    /// Row-major `[n_features][5]` weights for sparse scoring.
-    weights: Vec<[f32; Label::COUNT]>,
+    codebook: Arc<Codebook>,
+    /// Row-major `[n_features][K]` weights for sparse scoring (K labels).
+    weights: Vec<f32>,
     /// Intercept plus prior correction.
-    bias: [f32; Label::COUNT],
+    bias: Vec<f32>,
     path: PathBuf,
 }
 
 impl FramingModel {
-    fn from_parts(mut file: ModelFile, tokenizer: DocTokenizer, path: PathBuf) -> Result<Self> {
+    fn from_parts(
+        mut file: ModelFile,
+        tokenizer: DocTokenizer,
+        codebook: Arc<Codebook>,
+        path: PathBuf,
+    ) -> Result<Self> {
         let merr = |m: String| Error::Model {
             path: path.clone(),
             message: m,
         };
-        if file.classifier.classes() != [0, 1, 2, 3, 4] {
+        let k = codebook.len();
+        if !file.classifier.classes().iter().copied().eq(0..k) {
             return Err(merr(format!(
-                "classifier classes {:?}, expected 0..5",
+                "classifier classes {:?}, expected 0..{k}",
                 file.classifier.classes()
             )));
         }
-        if file.labels != Label::ALL {
-            return Err(merr(
-                "label order differs from this framelens version".into(),
-            ));
+        if !file.labels.iter().map(String::as_str).eq(codebook.names()) {
+            return Err(merr(format!(
+                "the model's labels ({}) differ from its codebook's ({})",
+                file.labels.join(", "),
+                codebook.names().join(", ")
+            )));
+        }
+        if file.intercept_adjust.len() != k {
+            return Err(merr(format!(
+                "{} intercept adjustments, expected {k}",
+                file.intercept_adjust.len()
+            )));
+        }
+        if file.thresholds.present_share.len() != codebook.n_frames() {
+            return Err(merr(format!(
+                "{} present_share thresholds, expected one per frame ({})",
+                file.thresholds.present_share.len(),
+                codebook.n_frames()
+            )));
         }
         file.featurizer
             .validate_and_index()
             .map_err(|e| merr(e.to_string()))?;
         let params = file.classifier.params();
         let nf = file.featurizer.n_features();
-        if params.dim() != (nf, Label::COUNT) {
+        if params.dim() != (nf, k) {
             return Err(merr(format!(
-                "weights are {:?}, expected ({nf}, 5)",
+                "weights are {:?}, expected ({nf}, {k})",
                 params.dim()
             )));
         }
-        let weights = params
-            .rows()
-            .into_iter()
-            .map(|r| [r[0], r[1], r[2], r[3], r[4]])
-            .collect();
+        let weights = params.rows().into_iter().flatten().copied().collect();
         let b = file.classifier.intercept();
-        let mut bias = [0f32; Label::COUNT];
-        for (i, x) in bias.iter_mut().enumerate() {
-            *x = b[i] + file.intercept_adjust[i];
-        }
+        let bias = (0..k).map(|i| b[i] + file.intercept_adjust[i]).collect();
         Ok(FramingModel {
             file,
             tokenizer,
+            codebook,
             weights,
             bias,
             path,
@@ -537,23 +595,34 @@ impl FramingModel {
         &self.path
     }
 
+    /// The codebook: the labels of the score columns.
+    pub fn codebook(&self) -> &Arc<Codebook> {
+        &self.codebook
+    }
+
+    /// Number of labels (score columns).
+    pub fn n_labels(&self) -> usize {
+        self.bias.len()
+    }
+
     /// Weight of feature `f` for each label.
-    pub fn weight(&self, f: u32) -> &[f32; Label::COUNT] {
-        &self.weights[f as usize]
+    pub fn weight(&self, f: u32) -> &[f32] {
+        let k = self.n_labels();
+        &self.weights[f as usize * k..(f as usize + 1) * k]
     }
 
     /// Label probabilities of one sparse row.
-    pub fn predict_row(&self, row: &SparseRow) -> [f32; Label::COUNT] {
-        softmax(self.logits(row, self.bias))
+    pub fn predict_row(&self, row: &SparseRow) -> Vec<f32> {
+        softmax(self.logits(row, self.bias.clone()))
     }
 
     /// `start` + row · weights (no bias added: pass the bias in `start`).
-    fn logits(&self, row: &SparseRow, start: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
+    fn logits(&self, row: &SparseRow, start: Vec<f32>) -> Vec<f32> {
         let mut z = start;
         for (&i, &v) in row.idx.iter().zip(&row.val) {
-            let w = &self.weights[i as usize];
-            for c in 0..Label::COUNT {
-                z[c] += v * w[c];
+            let w = self.weight(i);
+            for (zc, &wc) in z.iter_mut().zip(w) {
+                *zc += v * wc;
             }
         }
         z
@@ -578,14 +647,14 @@ impl FramingModel {
             .file
             .featurizer
             .doc_row(&DocBlock { paras: &toks.paras });
-        let doc_logits = self.logits(&doc_row, self.bias);
+        let doc_logits = self.logits(&doc_row, self.bias.clone());
         for i in 0..paragraphs.len() {
             let row = self.file.featurizer.transform(&toks.para(i));
-            probs.push(softmax(self.logits(&row, doc_logits)));
+            probs.push(softmax(self.logits(&row, doc_logits.clone())));
             rows.push(row);
             weights.push(toks.paras[i].len().max(1) as f32);
         }
-        let aggregate = aggregate(&probs, &weights, &self.file.thresholds);
+        let aggregate = aggregate(&probs, &weights, &self.file.thresholds, &self.codebook);
         Ok(DocScores {
             paragraphs: probs,
             weights,
@@ -594,7 +663,8 @@ impl FramingModel {
         })
     }
 
-    /// Save as a model folder: `model.json`, `tokenizer.json`, `manifest.json`.
+    /// Save as a model folder: `model.json`, `tokenizer.json`, `codebook.toml`, `manifest.json`
+    /// (always the current [`FORMAT_VERSION`]).
     ///
     /// Files are written atomically; the same model always gives the same bytes.
     ///
@@ -607,16 +677,24 @@ impl FramingModel {
             path: dir.join("model.json"),
             source: e,
         })?;
+        let codebook = self.codebook.to_toml();
+        let (ms, ts, cs) = (
+            sha256_hex(model.as_bytes()),
+            sha256_hex(tok.as_bytes()),
+            sha256_hex(codebook.as_bytes()),
+        );
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             framelens_version: env!("CARGO_PKG_VERSION").to_string(),
-            model_hash: model_hash(&sha256_hex(model.as_bytes()), &sha256_hex(tok.as_bytes())),
-            model_sha256: sha256_hex(model.as_bytes()),
-            tokenizer_sha256: sha256_hex(tok.as_bytes()),
+            model_hash: model_hash(&ms, &ts, Some(&cs)),
+            model_sha256: ms,
+            tokenizer_sha256: ts,
             seed: self.file.train_params.seed,
+            codebook_sha256: Some(cs),
         };
         crate::report::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
         crate::report::write_atomic(&dir.join("model.json"), model.as_bytes())?;
+        crate::report::write_atomic(&dir.join(CODEBOOK_FILE), codebook.as_bytes())?;
         let m = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         crate::report::write_atomic(&dir.join("manifest.json"), format!("{m}\n").as_bytes())?;
         Ok(manifest)
@@ -642,11 +720,45 @@ impl FramingModel {
         let manifest = read("manifest.json")?;
         let model = read("model.json")?;
         let tok = read("tokenizer.json")?;
-        FramingModel::from_bytes(dir, &manifest, &model, &tok)
+        let codebook = if dir.join(CODEBOOK_FILE).exists() {
+            Some(read(CODEBOOK_FILE)?)
+        } else {
+            None
+        };
+        FramingModel::from_bytes(dir, &manifest, &model, &tok, codebook.as_deref())
     }
 
-    /// Load a model from the bytes of its three files, verifying format version and checksums
-    /// as [`FramingModel::load`] does; `dir` names the folder in errors.
+    /// The same model with another codebook of the same labels in the same order (new
+    /// descriptions, colours or scheme version), e.g. to give a format-1 model its codebook.
+    ///
+    /// # Errors
+    /// [`Error::Model`] when the label names differ.
+    pub fn with_codebook(mut self, codebook: Codebook) -> Result<FramingModel> {
+        if codebook.names() != self.codebook.names() {
+            return Err(Error::Model {
+                path: self.path.clone(),
+                message: format!(
+                    "the codebook's labels ({}) differ from the model's ({})",
+                    codebook.names().join(", "),
+                    self.codebook.names().join(", ")
+                ),
+            });
+        }
+        if codebook.none() != self.codebook.none() {
+            return Err(Error::Model {
+                path: self.path.clone(),
+                message: "the codebook's none label differs from the model's".into(),
+            });
+        }
+        self.codebook = Arc::new(codebook);
+        self.file.format_version = FORMAT_VERSION;
+        Ok(self)
+    }
+
+    /// Load a model from the bytes of its files, verifying format version and checksums
+    /// as [`FramingModel::load`] does; `dir` names the folder in errors. `codebook` is the
+    /// content of `codebook.toml`, required from format 2 on (format 1 uses
+    /// [`Codebook::migration`]).
     ///
     /// # Errors
     /// [`Error::Model`] as for [`FramingModel::load`].
@@ -655,6 +767,7 @@ impl FramingModel {
         manifest: &[u8],
         model: &[u8],
         tokenizer: &[u8],
+        codebook: Option<&[u8]>,
     ) -> Result<(FramingModel, Manifest)> {
         let merr = |p: &Path, m: String| Error::Model {
             path: p.to_path_buf(),
@@ -674,9 +787,9 @@ impl FramingModel {
         let mpath = dir.join("manifest.json");
         let manifest: Manifest = serde_json::from_str(&text("manifest.json", manifest)?)
             .map_err(|e| merr(&mpath, format!("invalid manifest: {e}")))?;
-        if manifest.format_version != FORMAT_VERSION {
+        if !format_supported(manifest.format_version) {
             return Err(merr(&mpath, format!(
-                "model format version {} is not supported by this framelens (expects {FORMAT_VERSION}); retrain the model",
+                "model format version {} is not supported by this framelens (reads {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}); retrain the model",
                 manifest.format_version
             )));
         }
@@ -695,9 +808,32 @@ impl FramingModel {
                 "checksum mismatch: the file is truncated, corrupted or replaced".into(),
             ));
         }
+        let cpath = dir.join(CODEBOOK_FILE);
+        let codebook = match (&manifest.codebook_sha256, manifest.format_version) {
+            (None, 1) => Codebook::migration(),
+            (None, _) => {
+                return Err(merr(
+                    &mpath,
+                    "the manifest has no codebook checksum (codebook_sha256)".into(),
+                ))
+            }
+            (Some(want), _) => {
+                let Some(bytes) = codebook else {
+                    return Err(merr(&cpath, "missing: the model has no codebook".into()));
+                };
+                let text = text(CODEBOOK_FILE, bytes)?;
+                if &sha256_hex(text.as_bytes()) != want {
+                    return Err(merr(
+                        &cpath,
+                        "checksum mismatch: the file is truncated, corrupted or edited".into(),
+                    ));
+                }
+                Codebook::from_toml(&text, &cpath)?
+            }
+        };
         let file: ModelFile = serde_json::from_str(&model)
             .map_err(|e| merr(&dir.join("model.json"), format!("invalid model: {e}")))?;
-        if file.format_version != FORMAT_VERSION {
+        if !format_supported(file.format_version) {
             return Err(merr(
                 &dir.join("model.json"),
                 format!("format version {} not supported", file.format_version),
@@ -710,19 +846,22 @@ impl FramingModel {
             ));
         }
         let tokenizer = DocTokenizer::from_json(&tok, &dir.join("tokenizer.json"))?;
-        let m = FramingModel::from_parts(file, tokenizer, dir.to_path_buf())?;
+        let m = FramingModel::from_parts(file, tokenizer, Arc::new(codebook), dir.to_path_buf())?;
         Ok((m, manifest))
     }
 }
 
-/// The model hash from the two file checksums.
-pub fn model_hash(model_sha: &str, tokenizer_sha: &str) -> String {
-    sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n").as_bytes())
+/// The model hash from the file checksums (format 1 has no codebook file).
+pub fn model_hash(model_sha: &str, tokenizer_sha: &str, codebook_sha: Option<&str>) -> String {
+    match codebook_sha {
+        None => sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n").as_bytes()),
+        Some(c) => sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n{c}\n").as_bytes()),
+    }
 }
 
-fn softmax(z: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
+fn softmax(z: Vec<f32>) -> Vec<f32> {
     let m = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    let mut e = z.map(|x| (x - m).exp());
+    let mut e: Vec<f32> = z.into_iter().map(|x| (x - m).exp()).collect();
     let s: f32 = e.iter().sum();
     for x in &mut e {
         *x /= s;
@@ -747,6 +886,10 @@ pub fn model_card(
     s.push_str(&format!(
         "- model hash: `{}`\n- format version: {}\n- framelens version: {}\n- seed: {}\n\n",
         manifest.model_hash, manifest.format_version, manifest.framelens_version, manifest.seed
+    ));
+    s.push_str(&format!(
+        "Codebook: {} (`codebook.toml`).\n\n",
+        model.codebook().describe()
     ));
     s.push_str("## Training data\n\n");
     for l in labels {
@@ -774,7 +917,7 @@ pub fn model_card(
         "Vocabulary: {} words (tokenizer), {} features. Classifier: linfa-logistic multinomial logistic regression over {:?}.\n",
         model.tokenizer().vocab_size(),
         model.featurizer().n_features(),
-        Label::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>()
+        model.codebook().names()
     ));
     if let Some(n) = notes {
         s.push('\n');
@@ -792,16 +935,16 @@ pub(crate) mod tests {
 
     pub(crate) fn tiny_set() -> LabeledSet {
         let texts: [(&str, Label); 10] = [
-            ("Families fled persecution and feared for their lives in the jungle.", Label::Humanitarian),
-            ("Children died of hunger on the dangerous journey, aid groups said.", Label::Humanitarian),
-            ("Unemployment and unpaid wages pushed workers to leave; smuggling fees cost thousands.", Label::Economic),
-            ("Migrant labour fills jobs and pays taxes, a fiscal study found.", Label::Economic),
-            ("Officials warned of espionage and a national security threat from spies.", Label::Security),
-            ("Cartels and terrorists threaten communities, the sheriff said.", Label::Security),
-            ("Border Patrol agents apprehended 300 migrants and processed them for removal.", Label::Enforcement),
-            ("Deportation flights resumed and detention centers filled, ICE said.", Label::Enforcement),
-            ("By Jane Doe, staff writer", Label::None),
-            ("The Senate vote is scheduled for Tuesday; polls show a tight race.", Label::None),
+            ("Families fled persecution and feared for their lives in the jungle.", Label(0)),
+            ("Children died of hunger on the dangerous journey, aid groups said.", Label(0)),
+            ("Unemployment and unpaid wages pushed workers to leave; smuggling fees cost thousands.", Label(1)),
+            ("Migrant labour fills jobs and pays taxes, a fiscal study found.", Label(1)),
+            ("Officials warned of espionage and a national security threat from spies.", Label(2)),
+            ("Cartels and terrorists threaten communities, the sheriff said.", Label(2)),
+            ("Border Patrol agents apprehended 300 migrants and processed them for removal.", Label(3)),
+            ("Deportation flights resumed and detention centers filled, ICE said.", Label(3)),
+            ("By Jane Doe, staff writer", Label(4)),
+            ("The Senate vote is scheduled for Tuesday; polls show a tight race.", Label(4)),
         ];
         let docs = texts
             .chunks(2)
@@ -825,6 +968,10 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn tiny_model() -> FramingModel {
+        tiny_model_with(&Codebook::migration())
+    }
+
+    pub(crate) fn tiny_model_with(cb: &Codebook) -> FramingModel {
         let params = TrainParams::default()
             .tokenizer(TokenizerParams {
                 vocab_size: 1000,
@@ -833,7 +980,7 @@ pub(crate) mod tests {
             .features(FeaturizerParams::default().min_df(1))
             .alpha(0.1)
             .max_iterations(50);
-        params.check().unwrap().fit(&tiny_set()).unwrap()
+        params.check().unwrap().fit(&tiny_set(), cb).unwrap()
     }
 
     #[test]
@@ -867,7 +1014,7 @@ pub(crate) mod tests {
             let z: Vec<f32> = (0..5)
                 .map(|c| lp[[r, c]].ln() + m.file.intercept_adjust[c])
                 .collect();
-            let p = softmax([z[0], z[1], z[2], z[3], z[4]]);
+            let p = softmax(z);
             for (a, b) in p.iter().zip(&s.paragraphs[r]) {
                 assert_relative_eq!(a, b, epsilon = 1e-5);
             }
@@ -883,7 +1030,7 @@ pub(crate) mod tests {
         let best = (0..5)
             .max_by(|&a, &b| s.paragraphs[0][a].total_cmp(&s.paragraphs[0][b]))
             .unwrap();
-        assert_eq!(Label::from_index(best), Label::Enforcement);
+        assert_eq!(Label::from_index(best), Label(3));
     }
 
     #[test]
@@ -893,31 +1040,39 @@ pub(crate) mod tests {
         let e = TrainParams::default()
             .check()
             .unwrap()
-            .fit(&set)
+            .fit(&set, &Codebook::migration())
             .unwrap_err();
         assert!(e.to_string().contains("none has no examples"), "{e}");
     }
 
     #[test]
     fn aggregate_shares_and_decisions() {
-        let t = Thresholds::default();
+        let cb = Codebook::migration();
+        let t = Thresholds::from_codebook(&cb);
         let probs = [
-            [0.8, 0.0, 0.0, 0.0, 0.2],
-            [0.0, 0.0, 0.0, 0.0, 1.0],
-            [0.0, 0.5, 0.0, 0.0, 0.5],
+            vec![0.8, 0.0, 0.0, 0.0, 0.2],
+            vec![0.0, 0.0, 0.0, 0.0, 1.0],
+            vec![0.0, 0.5, 0.0, 0.0, 0.5],
         ];
-        let a = aggregate(&probs, &[1.0, 1.0, 2.0], &t);
+        let a = aggregate(&probs, &[1.0, 1.0, 2.0], &t, &cb);
         // framed mass: hum 0.8, eco 1.0 → shares 0.444.., 0.555..
         assert_relative_eq!(a.shares[0], 0.8 / 1.8, epsilon = 1e-6);
         assert_relative_eq!(a.shares.iter().sum::<f64>(), 1.0, epsilon = 1e-9);
         assert_relative_eq!(a.framed_fraction, 1.8 / 4.0, epsilon = 1e-6);
-        assert_eq!(a.dominant, Label::Economic);
-        assert_eq!(a.present, vec![Label::Humanitarian, Label::Economic]);
-        let none = aggregate(&[[0.0, 0.0, 0.0, 0.05, 0.95]], &[1.0], &t);
-        assert_eq!(none.dominant, Label::None);
+        assert_eq!(a.dominant, Some(Label(1)));
+        assert_eq!(a.present, vec![Label(0), Label(1)]);
+        let none = aggregate(&[vec![0.0, 0.0, 0.0, 0.05, 0.95]], &[1.0], &t, &cb);
+        assert_eq!(none.dominant, None);
         assert!(none.present.is_empty());
-        let empty = aggregate(&[], &[], &t);
+        let empty = aggregate(&[], &[], &t, &cb);
         assert_eq!(empty.shares, [0.0; 4]);
+        // a codebook without a none label: everything is framed
+        let three = Codebook::from_names("t", &["a".into(), "b".into(), "c".into()], None).unwrap();
+        let t3 = Thresholds::from_codebook(&three);
+        let a = aggregate(&[vec![0.2, 0.7, 0.1]], &[1.0], &t3, &three);
+        assert_eq!(a.framed_fraction, 1.0);
+        assert_eq!(a.dominant, Some(Label(1)));
+        assert_eq!(a.present, vec![Label(0), Label(1)]);
     }
 
     #[test]
@@ -940,5 +1095,14 @@ pub(crate) mod tests {
         std::fs::write(&p, &s[..s.len() / 2]).unwrap();
         let e = FramingModel::load(dir.path()).unwrap_err();
         assert!(e.to_string().contains("checksum"), "{e}");
+        // an edited codebook is caught by its checksum
+        let p = dir2.path().join(CODEBOOK_FILE);
+        let s = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, s.replace("humanitarian", "humane")).unwrap();
+        let e = FramingModel::load(dir2.path()).unwrap_err();
+        assert!(
+            e.to_string().contains("codebook.toml") && e.to_string().contains("checksum"),
+            "{e}"
+        );
     }
 }

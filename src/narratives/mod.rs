@@ -218,7 +218,7 @@ impl NarrativeSet {
             report
                 .paragraphs
                 .get(i)
-                .map(|p| p.label.to_string())
+                .map(|p| report.codebook.name(p.label).to_string())
                 .unwrap_or_default()
         });
         for ((p, ids), reb) in report
