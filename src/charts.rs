@@ -677,6 +677,7 @@ mod tests {
                 framed_fraction: 0.5,
                 dominant: Some(crate::Label(0)),
                 present: vec![],
+                narratives: None,
             });
         }
         let s = TrendParams::default()

@@ -548,6 +548,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         failed: summary.failed,
         jobs: cfg.jobs,
         shard: cfg.shard,
+        narratives: cfg.narratives.as_ref().map(|n| n.info()),
     };
     let json = serde_json::to_string_pretty(&info).expect("run info serialises");
     write_atomic(&cfg.out.join("run.json"), format!("{json}\n").as_bytes())?;

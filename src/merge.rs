@@ -129,6 +129,8 @@ struct DocFacts {
     dominant: Option<String>,
     present: Vec<String>,
     paragraphs: Vec<serde::de::IgnoredAny>,
+    #[serde(default)]
+    narratives: std::collections::BTreeMap<String, crate::narratives::NarrativeCount>,
 }
 
 impl DocFacts {
@@ -150,7 +152,20 @@ impl DocFacts {
             paragraphs: Vec::new(),
             evidence: Default::default(),
             terms: Default::default(),
-            narratives: Default::default(),
+            // the summary counts documents per narrative: the evidence is not needed
+            narratives: self
+                .narratives
+                .iter()
+                .map(|(id, c)| {
+                    let hit = crate::narratives::NarrativeHit {
+                        paragraphs: c.paragraphs as usize,
+                        share: c.share,
+                        rebutted: c.rebutted.map(|r| r as usize),
+                        evidence: Vec::new(),
+                    };
+                    (id.clone(), hit)
+                })
+                .collect(),
         })
     }
 }
@@ -298,6 +313,26 @@ fn check_parts(parts: &[Part]) -> Result<()> {
                 first.codebook.describe()
             )));
         }
+        if p.info.narratives != first.info.narratives {
+            let set = |i: &RunInfo| {
+                i.narratives
+                    .as_ref()
+                    .map_or("no narratives".to_string(), |n| {
+                        format!(
+                            "narratives {} ({})",
+                            n.file,
+                            &n.sha256[..n.sha256.len().min(12)]
+                        )
+                    })
+            };
+            return Err(Error::Other(format!(
+                "{} detected {} but {} detected {}",
+                p.dir.display(),
+                set(&p.info),
+                first.dir.display(),
+                set(&first.info)
+            )));
+        }
         let sums = |i: &RunInfo| -> Vec<Option<String>> {
             i.inputs.iter().map(|x| x.sha256.clone()).collect()
         };
@@ -439,8 +474,18 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
     let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let mut cw = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
     let codebook = parts[0].codebook.clone();
-    cw.write_record(crate::report::summary_header(&codebook))
-        .map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
+    let narrative_ids: Vec<String> = parts[0]
+        .info
+        .narratives
+        .iter()
+        .flat_map(|n| n.narratives.iter().map(|r| format!("narrative:{}", r.id)))
+        .collect();
+    cw.write_record(
+        crate::report::summary_header(&codebook)
+            .into_iter()
+            .chain(narrative_ids),
+    )
+    .map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
     let mut failure: Option<Error> = None;
     let merged = write_atomic_with(&docs_path, true, |w| {
         loop {
@@ -544,6 +589,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
         failed: summary.failed,
         jobs: parts.iter().map(|p| p.info.jobs).sum(),
         shard: None,
+        narratives: first.narratives.clone(),
     };
     let json = serde_json::to_string_pretty(&info).expect("run info serialises");
     write_atomic(&out.join("run.json"), format!("{json}\n").as_bytes())?;

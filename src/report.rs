@@ -1211,6 +1211,9 @@ pub struct RunInfo {
     /// whole batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::merge::Shard>,
+    /// The narrative file detected (`classify --narratives`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narratives: Option<crate::narratives::NarrativeSetInfo>,
 }
 
 /// An input file and its checksum.

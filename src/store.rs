@@ -36,7 +36,8 @@ use crate::corpus::{paragraphs, read_inputs};
 use crate::dates::cmp_timestamps;
 use crate::error::{Error, Result};
 use crate::model::sha256_hex;
-use crate::trends::{read_documents, TrendDoc};
+use crate::narratives::{NarrativeCount, NarrativeSetInfo};
+use crate::trends::{attach_narrative_set, read_documents, DocNarratives, TrendDoc};
 
 /// One step of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +51,7 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Append new steps; never edit a released one.
-pub const MIGRATIONS: &[Migration] = &[MIGRATION_1, MIGRATION_2];
+pub const MIGRATIONS: &[Migration] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
 
 const MIGRATION_1: Migration = Migration {
     version: 1,
@@ -136,6 +137,32 @@ ALTER TABLE documents DROP COLUMN enforcement;
 ",
 };
 
+const MIGRATION_3: Migration = Migration {
+    version: 3,
+    description: "narratives: the set each document was checked with, counts per narrative",
+    sql: "
+CREATE TABLE narrative_sets (
+    sha256     TEXT PRIMARY KEY,
+    file       TEXT NOT NULL,
+    stance     INTEGER NOT NULL,
+    narratives TEXT NOT NULL
+);
+ALTER TABLE documents ADD COLUMN narrative_set TEXT REFERENCES narrative_sets (sha256);
+CREATE TABLE document_narratives (
+    content_hash TEXT NOT NULL,
+    model_hash   TEXT NOT NULL,
+    narrative    TEXT NOT NULL,
+    paragraphs   INTEGER NOT NULL,
+    share        REAL NOT NULL,
+    rebutted     INTEGER,
+    PRIMARY KEY (content_hash, model_hash, narrative),
+    FOREIGN KEY (content_hash, model_hash) REFERENCES documents (content_hash, model_hash)
+        ON DELETE CASCADE
+);
+CREATE INDEX document_narratives_by_model ON document_narratives (model_hash, narrative);
+",
+};
+
 /// The schema version this framelens writes.
 pub fn schema_version_supported() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -171,6 +198,9 @@ pub struct RunFacts {
     /// Worker threads.
     #[serde(default)]
     pub jobs: Option<u64>,
+    /// The narrative set detected, when the run had one.
+    #[serde(default)]
+    pub narratives: Option<NarrativeSetInfo>,
     /// The whole file, as read.
     #[serde(skip)]
     pub raw: String,
@@ -354,7 +384,7 @@ impl Store {
     /// from `run.json`); errors of [`RunFacts::from_file`], [`read_documents`],
     /// [`content_index`] and the database.
     pub fn ingest_report_dir(&mut self, out: &Path) -> Result<IngestSummary> {
-        let run = RunFacts::from_file(&out.join("run.json"))?;
+        let mut run = RunFacts::from_file(&out.join("run.json"))?;
         for input in &run.inputs {
             let p = Path::new(&input.path);
             if let Some(want) = &input.sha256 {
@@ -375,7 +405,8 @@ impl Store {
         let inputs: Vec<PathBuf> = run.inputs.iter().map(|i| PathBuf::from(&i.path)).collect();
         let index = content_index(&inputs)?;
         let codebook = crate::codebook::for_report_folder(out)?;
-        let docs = read_documents(&out.join("documents.jsonl"), &codebook)?;
+        let mut docs = read_documents(&out.join("documents.jsonl"), &codebook)?;
+        run.narratives = attach_narrative_set(run.narratives.as_ref(), &mut docs);
         let mut keyed = Vec::with_capacity(docs.len());
         let mut skipped = Vec::new();
         for d in docs {
@@ -438,6 +469,19 @@ impl Store {
             )
             .map_err(&err)?;
         }
+        if let Some(set) = &run.narratives {
+            tx.execute(
+                "INSERT INTO narrative_sets (sha256, file, stance, narratives)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sha256) DO NOTHING",
+                params![
+                    set.sha256,
+                    set.file,
+                    set.stance,
+                    serde_json::to_string(&set.narratives).expect("narratives serialise")
+                ],
+            )
+            .map_err(&err)?;
+        }
         let mut summary = IngestSummary {
             run_id,
             ..IngestSummary::default()
@@ -453,15 +497,15 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO documents (content_hash, model_hash, id, title, date, date_iso,
                         source, url, meta, framed_fraction, dominant, present, run_id,
-                        first_run_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+                        first_run_id, narrative_set)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)
                      ON CONFLICT (content_hash, model_hash) DO UPDATE SET
                         id = excluded.id, title = excluded.title, date = excluded.date,
                         date_iso = excluded.date_iso, source = excluded.source,
                         url = excluded.url, meta = excluded.meta,
                         framed_fraction = excluded.framed_fraction,
                         dominant = excluded.dominant, present = excluded.present,
-                        run_id = excluded.run_id",
+                        run_id = excluded.run_id, narrative_set = excluded.narrative_set",
                 )
                 .map_err(&err)?;
             let mut frame = tx
@@ -470,6 +514,22 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (content_hash, model_hash, frame) DO UPDATE SET
                         name = excluded.name, share = excluded.share",
+                )
+                .map_err(&err)?;
+            // the latest run's narratives replace the stored ones (none when it had no set)
+            let mut clear = tx
+                .prepare_cached(
+                    "DELETE FROM document_narratives WHERE content_hash = ?1 AND model_hash = ?2",
+                )
+                .map_err(&err)?;
+            let mut narrative = tx
+                .prepare_cached(
+                    "INSERT INTO document_narratives (content_hash, model_hash, narrative,
+                        paragraphs, share, rebutted)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (content_hash, model_hash, narrative) DO UPDATE SET
+                        paragraphs = excluded.paragraphs, share = excluded.share,
+                        rebutted = excluded.rebutted",
                 )
                 .map_err(&err)?;
             let frame_names = cb.frame_names();
@@ -504,9 +564,23 @@ impl Store {
                         d.framed_fraction,
                         dominant,
                         present,
-                        run_id
+                        run_id,
+                        d.narratives.as_ref().map(|n| n.set.as_str())
                     ])
                     .map_err(&err)?;
+                clear.execute(params![hash, run.model_hash]).map_err(&err)?;
+                for (id, c) in d.narratives.iter().flat_map(|n| &n.hits) {
+                    narrative
+                        .execute(params![
+                            hash,
+                            run.model_hash,
+                            id,
+                            c.paragraphs as i64,
+                            c.share,
+                            c.rebutted.map(|r| r as i64)
+                        ])
+                        .map_err(&err)?;
+                }
                 for (i, (name, share)) in frame_names.iter().zip(&d.shares).enumerate() {
                     frame
                         .execute(params![hash, run.model_hash, i as i64, name, share])
@@ -636,11 +710,39 @@ impl Store {
                 }
             }
         }
+        let mut hits: HashMap<String, std::collections::BTreeMap<String, NarrativeCount>> =
+            HashMap::new();
+        {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT content_hash, narrative, paragraphs, share, rebutted
+                     FROM document_narratives WHERE model_hash = ?1",
+                )
+                .map_err(&err)?;
+            let rows = st
+                .query_map([model_hash], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        NarrativeCount {
+                            paragraphs: r.get::<_, i64>(2)? as u64,
+                            share: r.get(3)?,
+                            rebutted: r.get::<_, Option<i64>>(4)?.map(|x| x as u64),
+                        },
+                    ))
+                })
+                .map_err(&err)?;
+            for row in rows {
+                let (h, id, c) = row.map_err(&err)?;
+                hits.entry(h).or_default().insert(id, c);
+            }
+        }
         let mut st = self
             .conn
             .prepare(
                 "SELECT d.id, d.title, d.date, d.source, d.url, d.meta, d.content_hash,
-                        d.framed_fraction, d.dominant, d.present, r.finished
+                        d.framed_fraction, d.dominant, d.present, r.finished, d.narrative_set
                  FROM documents d JOIN runs r ON r.run_id = d.run_id
                  WHERE d.model_hash = ?1 ORDER BY d.id, d.content_hash",
             )
@@ -674,6 +776,10 @@ impl Store {
                 let present =
                     crate::report::labels_from_names(&present, &cb).map_err(|e| bad(9, e))?;
                 let hash: String = r.get(6)?;
+                let narratives = r.get::<_, Option<String>>(11)?.map(|set| DocNarratives {
+                    set,
+                    hits: hits.remove(&hash).unwrap_or_default(),
+                });
                 Ok((
                     r.get::<_, String>(10)?,
                     TrendDoc {
@@ -687,8 +793,45 @@ impl Store {
                         framed_fraction: r.get(7)?,
                         dominant,
                         present,
+                        narratives,
                     },
                 ))
+            })
+            .map_err(&err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(&err)
+    }
+
+    /// The narrative sets that a model's stored documents were checked with.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error or a damaged row.
+    pub fn narrative_sets(&self, model_hash: &str) -> Result<Vec<NarrativeSetInfo>> {
+        let err = db_err(&self.path);
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT s.sha256, s.file, s.stance, s.narratives FROM narrative_sets s
+                 WHERE s.sha256 IN (SELECT DISTINCT narrative_set FROM documents
+                                    WHERE model_hash = ?1)
+                 ORDER BY s.sha256",
+            )
+            .map_err(&err)?;
+        let rows = st
+            .query_map([model_hash], |r| {
+                let list: String = r.get(3)?;
+                let narratives = serde_json::from_str(&list).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        format!("narratives: {e}").into(),
+                    )
+                })?;
+                Ok(NarrativeSetInfo {
+                    sha256: r.get(0)?,
+                    file: r.get(1)?,
+                    stance: r.get(2)?,
+                    narratives,
+                })
             })
             .map_err(&err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(&err)
@@ -853,6 +996,7 @@ mod tests {
             classified: Some(2),
             failed: Some(0),
             jobs: Some(1),
+            narratives: None,
             raw: String::new(),
         }
     }
@@ -871,6 +1015,7 @@ mod tests {
             framed_fraction: 0.75,
             dominant: Some(Label(0)),
             present: vec![Label(0), Label(1)],
+            narratives: None,
         }
     }
 
@@ -1015,6 +1160,148 @@ mod tests {
         assert_eq!(r.inserted, 1);
         assert_eq!(r.merged, ["a = b"]);
         assert_eq!(s.counts().unwrap().documents, 1);
+    }
+
+    fn set(ids: &[&str]) -> NarrativeSetInfo {
+        NarrativeSetInfo {
+            file: "n.toml".into(),
+            sha256: format!("sha-{}", ids.join("-")),
+            stance: true,
+            narratives: ids
+                .iter()
+                .map(|id| crate::narratives::NarrativeRef {
+                    id: id.to_string(),
+                    label: id.to_uppercase(),
+                })
+                .collect(),
+        }
+    }
+
+    fn with_hits(mut d: TrendDoc, set: &NarrativeSetInfo, hits: &[(&str, u64, u64)]) -> TrendDoc {
+        d.narratives = Some(DocNarratives {
+            set: set.sha256.clone(),
+            hits: hits
+                .iter()
+                .map(|&(id, p, r)| {
+                    let c = NarrativeCount {
+                        paragraphs: p,
+                        share: 0.5,
+                        rebutted: Some(r),
+                    };
+                    (id.to_string(), c)
+                })
+                .collect(),
+        });
+        d
+    }
+
+    fn narrative_rows(s: &Store) -> Vec<(String, String, i64, Option<i64>)> {
+        s.conn
+            .prepare(
+                "SELECT content_hash, narrative, paragraphs, rebutted FROM document_narratives
+                 ORDER BY content_hash, narrative",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn narrative_counts_are_stored_and_reingesting_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let mut s = Store::open(&path).unwrap();
+        let ns = set(&["wall", "caravan"]);
+        let mut r = run("m1", "2026-01-01T00:00:00Z");
+        r.narratives = Some(ns.clone());
+        let docs = vec![
+            (
+                "h1".to_string(),
+                with_hits(doc("a", "2020-01-02", 0.25), &ns, &[("wall", 2, 1)]),
+            ),
+            (
+                "h2".to_string(),
+                with_hits(doc("b", "2020-01-03", 0.5), &ns, &[]),
+            ),
+        ];
+        s.ingest(&r, dir.path(), &docs, &mig()).unwrap();
+        let rows = narrative_rows(&s);
+        assert_eq!(rows, [("h1".into(), "wall".into(), 2, Some(1))]);
+        let back: Vec<TrendDoc> = s
+            .documents("m1")
+            .unwrap()
+            .into_iter()
+            .map(|x| x.1)
+            .collect();
+        assert_eq!(back, vec![docs[0].1.clone(), docs[1].1.clone()]);
+        assert_eq!(s.narrative_sets("m1").unwrap(), std::slice::from_ref(&ns));
+        // the same reports again: nothing added or changed
+        for _ in 0..2 {
+            let again = s.ingest(&r, dir.path(), &docs, &mig()).unwrap();
+            assert_eq!((again.inserted, again.updated), (0, 2));
+            assert_eq!(narrative_rows(&s), rows);
+            assert_eq!(
+                s.counts().unwrap(),
+                StoreCounts {
+                    runs: 1,
+                    documents: 2
+                }
+            );
+            let n: i64 = s
+                .conn
+                .query_row("SELECT COUNT(*) FROM narrative_sets", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 1);
+        }
+        // a later run of the same text replaces the counts: a narrative gone is removed
+        let mut later = run("m1", "2026-01-02T00:00:00Z");
+        later.narratives = Some(ns.clone());
+        let changed = vec![(
+            "h1".to_string(),
+            with_hits(doc("a", "2020-01-02", 0.25), &ns, &[("caravan", 1, 0)]),
+        )];
+        s.ingest(&later, dir.path(), &changed, &mig()).unwrap();
+        assert_eq!(
+            narrative_rows(&s),
+            [("h1".into(), "caravan".into(), 1, Some(0))]
+        );
+        // and a run without narratives leaves the document unchecked
+        let plain = vec![("h1".to_string(), doc("a", "2020-01-02", 0.25))];
+        s.ingest(
+            &run("m1", "2026-01-03T00:00:00Z"),
+            dir.path(),
+            &plain,
+            &mig(),
+        )
+        .unwrap();
+        assert!(narrative_rows(&s).is_empty());
+        let a = &s.documents("m1").unwrap()[0].1;
+        assert_eq!(a.narratives, None);
+    }
+
+    #[test]
+    fn schema_1_fixture_migrates_to_narratives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1.db");
+        std::fs::copy(fixture, &path).unwrap();
+        let before = {
+            let c = Connection::open(&path).unwrap();
+            let n: i64 = c
+                .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))
+                .unwrap();
+            n
+        };
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 3);
+        assert_eq!(s.counts().unwrap().documents, before as u64);
+        let m = s.models().unwrap()[0].model_hash.clone();
+        let docs = s.documents(&m).unwrap();
+        assert_eq!(docs.len(), before as usize);
+        assert!(docs.iter().all(|d| d.1.narratives.is_none()));
+        assert!(s.narrative_sets(&m).unwrap().is_empty());
     }
 
     const V2: Migration = Migration {

@@ -27,6 +27,7 @@ use time::{Date, Month};
 use crate::codebook::{Codebook, Label};
 use crate::dates::{check_date, cmp_timestamps, today_utc, DateProblem};
 use crate::error::{Error, Result};
+use crate::narratives::{NarrativeCount, NarrativeSetInfo};
 use crate::report::{dominant_from_name, labels_from_names, shares_from_map, write_atomic};
 use crate::stats::{quantile, SplitMix64};
 use crate::store::{RunFacts, Store};
@@ -233,6 +234,17 @@ pub struct TrendDoc {
     pub dominant: Option<Label>,
     /// Frames clearly present.
     pub present: Vec<Label>,
+    /// The narratives of the document, when it was checked for them.
+    pub narratives: Option<DocNarratives>,
+}
+
+/// The narratives of one document: the set it was checked with and the ones it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocNarratives {
+    /// The set's identity ([`NarrativeSetInfo::sha256`]); empty until the folder's set is known.
+    pub set: String,
+    /// The narratives carried, by id.
+    pub hits: BTreeMap<String, NarrativeCount>,
 }
 
 /// A `documents.jsonl` line as written, label names not yet resolved.
@@ -253,6 +265,8 @@ struct TrendLine {
     framed_fraction: f64,
     dominant: Option<String>,
     present: Vec<String>,
+    #[serde(default)]
+    narratives: Option<BTreeMap<String, NarrativeCount>>,
 }
 
 impl TrendLine {
@@ -268,6 +282,10 @@ impl TrendLine {
             url: self.url,
             meta: self.meta,
             framed_fraction: self.framed_fraction,
+            narratives: self.narratives.map(|hits| DocNarratives {
+                set: String::new(),
+                hits,
+            }),
         })
     }
 }
@@ -780,6 +798,8 @@ pub struct ReportFolder {
     pub codebook: Codebook,
     /// Its documents.
     pub docs: Vec<TrendDoc>,
+    /// The narrative set its documents were checked with, if any.
+    pub narratives: Option<NarrativeSetInfo>,
 }
 
 /// Read a report folder (or a `documents.jsonl` file directly; its folder's `run.json` is used
@@ -804,13 +824,47 @@ pub fn read_report_folder(path: &Path) -> Result<ReportFolder> {
         None
     };
     let codebook = crate::codebook::for_report_folder(&dir)?;
-    let docs = read_documents(&jsonl, &codebook)?;
+    let mut docs = read_documents(&jsonl, &codebook)?;
+    let narratives =
+        attach_narrative_set(run.as_ref().and_then(|r| r.narratives.as_ref()), &mut docs);
     Ok(ReportFolder {
         dir,
         run,
         codebook,
         docs,
+        narratives,
     })
+}
+
+/// Mark the documents of one report folder as checked with `set` (the folder's `run.json`
+/// set): each gets [`DocNarratives`] naming it, empty when it carries none. A folder whose
+/// `run.json` names no set but whose reports carry narratives gets a set inferred from the
+/// ids seen ([`NarrativeSetInfo::inferred`]). Returns the set, if any.
+pub fn attach_narrative_set(
+    set: Option<&NarrativeSetInfo>,
+    docs: &mut [TrendDoc],
+) -> Option<NarrativeSetInfo> {
+    let set = match set {
+        Some(s) => s.clone(),
+        None => {
+            if !docs.iter().any(|d| d.narratives.is_some()) {
+                return None;
+            }
+            NarrativeSetInfo::inferred(
+                docs.iter()
+                    .filter_map(|d| d.narratives.as_ref())
+                    .flat_map(|n| n.hits.keys()),
+            )
+        }
+    };
+    for d in docs.iter_mut() {
+        let n = d.narratives.get_or_insert_with(|| DocNarratives {
+            set: String::new(),
+            hits: BTreeMap::new(),
+        });
+        n.set = set.sha256.clone();
+    }
+    Some(set)
 }
 
 /// A model found among the sources, and whether it was used.
@@ -841,6 +895,8 @@ pub struct Collection {
     pub sources: Vec<String>,
     /// Older copies dropped: the same id, source, date and title seen again in an older run.
     pub duplicates: usize,
+    /// The narrative sets the documents were checked with, in the order first met.
+    pub narrative_sets: Vec<NarrativeSetInfo>,
 }
 
 /// The model hash recorded for report folders that have no `run.json`.
@@ -949,8 +1005,10 @@ pub fn collect(
         }
         Ok(())
     };
+    let mut sets: Vec<NarrativeSetInfo> = Vec::new();
     if let Some((s, path)) = store {
         let docs = s.documents(&chosen)?;
+        sets.extend(s.narrative_sets(&chosen)?);
         if !docs.is_empty() {
             agree(
                 s.codebook(&chosen)?,
@@ -963,6 +1021,7 @@ pub fn collect(
         let (hash, when) = folder_model(&f);
         if hash == chosen {
             agree(f.codebook, f.dir.display().to_string())?;
+            sets.extend(f.narratives);
             items.extend(f.docs.into_iter().map(|d| (when.clone(), d)));
         }
     }
@@ -987,6 +1046,18 @@ pub fn collect(
         }
     }
     docs.sort_by(|a, b| a.id.cmp(&b.id));
+    // the sets of the documents kept, each once
+    let used: BTreeSet<&str> = docs
+        .iter()
+        .filter_map(|d| d.narratives.as_ref().map(|n| n.set.as_str()))
+        .collect();
+    let mut narrative_sets: Vec<NarrativeSetInfo> = Vec::new();
+    for s in sets {
+        if used.contains(s.sha256.as_str()) && !narrative_sets.iter().any(|x| x.sha256 == s.sha256)
+        {
+            narrative_sets.push(s);
+        }
+    }
     let mut models: Vec<ModelChoice> = models
         .into_iter()
         .map(|(h, (first_used, documents))| ModelChoice {
@@ -1006,6 +1077,7 @@ pub fn collect(
         models,
         sources,
         duplicates,
+        narrative_sets,
     })
 }
 
@@ -1593,6 +1665,7 @@ mod tests {
             framed_fraction: 0.5,
             dominant: None,
             present: present.to_vec(),
+            narratives: None,
         }
     }
 

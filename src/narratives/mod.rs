@@ -77,6 +77,78 @@ pub struct NarrativeHit {
     pub evidence: Vec<NarrativeEvidence>,
 }
 
+/// A narrative of a set, as recorded in `run.json` and the store: its id and label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NarrativeRef {
+    /// The narrative id.
+    pub id: String,
+    /// Its human-readable label.
+    pub label: String,
+}
+
+/// Which narrative file a run detected (the `narratives` object of `run.json`, a row of the
+/// store's `narrative_sets`): documents checked with it carry each of its narratives or not,
+/// so a narrative absent from a document's report is a true zero for trends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NarrativeSetInfo {
+    /// The file as given.
+    pub file: String,
+    /// SHA-256 of the file's bytes: the set's identity.
+    pub sha256: String,
+    /// Whether stance (asserted/rebutted) was marked.
+    pub stance: bool,
+    /// The narratives, in file order.
+    pub narratives: Vec<NarrativeRef>,
+}
+
+impl NarrativeSetInfo {
+    /// A stand-in for reports written without a set in `run.json`: the ids seen in the
+    /// reports (sorted), identified by a digest of that list.
+    pub fn inferred<'a>(ids: impl IntoIterator<Item = &'a String>) -> Self {
+        let ids: std::collections::BTreeSet<&String> = ids.into_iter().collect();
+        let list: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
+        NarrativeSetInfo {
+            file: "(not recorded)".into(),
+            sha256: format!(
+                "ids:{}",
+                &crate::model::sha256_hex(list.join("\n").as_bytes())[..16]
+            ),
+            stance: false,
+            narratives: list
+                .iter()
+                .map(|id| NarrativeRef {
+                    id: id.to_string(),
+                    label: id.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The counts of one narrative in one document that the store and trends keep (a
+/// [`NarrativeHit`] without its evidence).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeCount {
+    /// Paragraphs that carry it.
+    pub paragraphs: u64,
+    /// Their share of the document's text.
+    #[serde(default)]
+    pub share: f64,
+    /// Of those, how many rebut it (when stance was on).
+    #[serde(default)]
+    pub rebutted: Option<u64>,
+}
+
+impl From<&NarrativeHit> for NarrativeCount {
+    fn from(h: &NarrativeHit) -> Self {
+        NarrativeCount {
+            paragraphs: h.paragraphs as u64,
+            share: h.share,
+            rebutted: h.rebutted.map(|r| r as u64),
+        }
+    }
+}
+
 /// What [`NarrativeSet::detect`] found in one document.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Detection {
@@ -128,6 +200,24 @@ impl NarrativeSet {
     /// The narratives, in file order.
     pub fn narratives(&self) -> &[Narrative] {
         &self.file.narratives
+    }
+
+    /// What `run.json` records of this set.
+    pub fn info(&self) -> NarrativeSetInfo {
+        NarrativeSetInfo {
+            file: self.file.path.display().to_string(),
+            sha256: self.file.sha256.clone(),
+            stance: self.file.stance.enabled,
+            narratives: self
+                .file
+                .narratives
+                .iter()
+                .map(|n| NarrativeRef {
+                    id: n.id.clone(),
+                    label: n.label.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// The narrative ids, in file order.

@@ -158,7 +158,8 @@ fn issue_13_schema_1_database_migrates_in_place_with_identical_trends() {
         TRENDS_QUARTER
     );
     let s = framelens::store::Store::open(&db).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    // migrated through schema 2 (codebooks) and 3 (narratives)
+    assert_eq!(s.schema_version().unwrap(), 3);
     let m = &s.models().unwrap()[0];
     assert_eq!(
         s.codebook(&m.model_hash).unwrap(),

@@ -282,3 +282,95 @@ fn allsides_caravan_and_travel_ban_fall_in_their_years() {
     let in_2017 = ban.iter().filter(|y| *y == "2017").count();
     assert!(in_2017 * 3 > ban.len(), "{ban:?}");
 }
+
+/// `merge` of shards run with `--narratives` writes what one run writes: the narrative fields of
+/// documents.jsonl, the `narrative:<id>` columns of summary.csv, the summary.md section and the
+/// set in run.json; shards that detected different sets are refused.
+#[test]
+fn merged_shards_carry_the_narratives() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.jsonl");
+    let corpus = std::fs::read_to_string(root().join("corpus").join("articles.jsonl")).unwrap();
+    let mut text: String = corpus.lines().take(30).collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    text.push_str(DOCS);
+    std::fs::write(&input, text).unwrap();
+    let set = root()
+        .join("models")
+        .join("narratives")
+        .join("us-2012-2020.toml");
+    let nar: [&std::ffi::OsStr; 3] = [
+        "--narratives".as_ref(),
+        set.as_os_str(),
+        "--no-docs".as_ref(),
+    ];
+    let single = d.path().join("single");
+    let o = classify(&input, &single, &nar);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let carrying = documents(&single)
+        .iter()
+        .filter(|x| x.get("narratives").is_some())
+        .count();
+    assert!(carrying >= 2, "{carrying}");
+    let shards: Vec<std::path::PathBuf> = (1..=2).map(|i| d.path().join(format!("s{i}"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        let part = format!("{}/2", i + 1);
+        let mut args = nar.to_vec();
+        args.extend::<[&std::ffi::OsStr; 2]>(["--shard".as_ref(), part.as_ref()]);
+        let o = classify(&input, s, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let merged = d.path().join("merged");
+    let o = framelens([
+        "merge".as_ref(),
+        merged.as_os_str(),
+        shards[1].as_os_str(),
+        shards[0].as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "documents.jsonl",
+        "summary.csv",
+        "summary.md",
+        "errors.jsonl",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(single.join(f)).unwrap(),
+            std::fs::read_to_string(merged.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let csv = std::fs::read_to_string(merged.join("summary.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains(",narrative:caravan,"));
+    let run = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+    };
+    assert_eq!(run(&merged)["narratives"], run(&single)["narratives"]);
+    assert_eq!(
+        run(&merged)["narratives"]["narratives"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+    // a shard without the narratives does not merge with one that had them
+    let plain = d.path().join("plain2");
+    let o = classify(
+        &input,
+        &plain,
+        &["--shard".as_ref(), "2/2".as_ref(), "--no-docs".as_ref()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = framelens([
+        "merge".as_ref(),
+        d.path().join("bad").as_os_str(),
+        shards[0].as_os_str(),
+        plain.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("detected no narratives"),
+        "{}",
+        stderr(&o)
+    );
+}
