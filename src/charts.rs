@@ -81,7 +81,7 @@ pub struct Chart {
 
 impl Chart {
     /// A chart from its SVG, with the PNG rasterised from it.
-    fn from_svg(stem: &str, title: String, svg: String) -> Result<Chart> {
+    pub(crate) fn from_svg(stem: &str, title: String, svg: String) -> Result<Chart> {
         Ok(Chart {
             stem: stem.into(),
             png: svg_to_png(&svg, PNG_SCALE)?,
@@ -185,8 +185,46 @@ pub fn render(series: &TrendSeries, model_hash: &str) -> Result<Vec<Chart>> {
             series.period.as_str(),
             series.grouping
         );
-        let svg = panels_svg(series, &title, model_hash)?;
+        let svg = panels_svg(series, &title, model_hash, Kind::MeanShare)?;
         charts.push(Chart::from_svg("shares_by_group", title, svg)?);
+    }
+    Ok(charts)
+}
+
+/// Render the charts of a narrative series (its "frames" are narratives): `narratives_over_time`
+/// (every narrative of `series`, all documents), `narratives_by_group` when grouped, and one
+/// `narrative_<id>` chart per series of `singles` (`(id, label, one-narrative series)`).
+///
+/// # Errors
+/// [`Error::Chart`] when drawing or rasterising fails.
+pub fn render_narratives(
+    series: &TrendSeries,
+    model_hash: &str,
+    note: &str,
+    singles: &[(String, String, TrendSeries)],
+) -> Result<Vec<Chart>> {
+    register_font()?;
+    if series.periods.is_empty() {
+        return Ok(Vec::new());
+    }
+    let per = series.period.as_str();
+    let n: usize = series.overall.iter().map(|b| b.n).sum();
+    let mut charts = Vec::new();
+    let title = format!("Documents carrying each narrative, by {per}{note} (n = {n})");
+    let svg = overview_svg(series, &title, model_hash, Kind::Carrying)?;
+    charts.push(Chart::from_svg("narratives_over_time", title, svg)?);
+    if series.grouping != Grouping::None {
+        let title = format!(
+            "Documents carrying each narrative, by {per} and {}{note}",
+            series.grouping
+        );
+        let svg = panels_svg(series, &title, model_hash, Kind::Carrying)?;
+        charts.push(Chart::from_svg("narratives_by_group", title, svg)?);
+    }
+    for (id, label, s) in singles {
+        let title = format!("{label}: documents carrying the narrative, by {per} (n = {n})");
+        let svg = overview_svg(s, &title, model_hash, Kind::Carrying)?;
+        charts.push(Chart::from_svg(&format!("narrative_{id}"), title, svg)?);
     }
     Ok(charts)
 }
@@ -324,7 +362,7 @@ fn draw_shares<DB: DrawingBackend>(
     kind: Kind,
     colors: &[RGBColor],
 ) -> Result<()> {
-    let confidence_band = kind == Kind::MeanShare;
+    let confidence_band = kind != Kind::Present;
     for (f, &color) in colors.iter().enumerate() {
         // Contiguous runs of non-empty periods: lines never bridge an empty period.
         let mut runs: Vec<Vec<(f64, f64, f64, f64)>> = Vec::new();
@@ -332,7 +370,9 @@ fn draw_shares<DB: DrawingBackend>(
         for (i, b) in bins.iter().enumerate() {
             match &b.stats {
                 Some(s) => cur.push(match kind {
-                    Kind::MeanShare => (i as f64, s[f].mean_share, s[f].low, s[f].high),
+                    Kind::MeanShare | Kind::Carrying => {
+                        (i as f64, s[f].mean_share, s[f].low, s[f].high)
+                    }
                     Kind::Present => {
                         let p = s[f].present_share;
                         (i as f64, p, p, p)
@@ -392,13 +432,16 @@ enum Kind {
     MeanShare,
     /// Share of documents where the frame is present.
     Present,
+    /// Share of documents carrying a narrative, with its bootstrap interval (the series'
+    /// "frames" are narratives, see [`crate::narratives::trends`]).
+    Carrying,
 }
 
 impl Kind {
     fn y_desc(self) -> &'static str {
         match self {
             Kind::MeanShare => "mean share",
-            Kind::Present => "share of documents",
+            Kind::Present | Kind::Carrying => "share of documents",
         }
     }
 
@@ -406,6 +449,10 @@ impl Kind {
         match self {
             Kind::MeanShare => format!(
                 "line: mean share · band: {:.0}% interval",
+                series.confidence * 100.0
+            ),
+            Kind::Carrying => format!(
+                "line: share of documents · band: {:.0}% interval",
                 series.confidence * 100.0
             ),
             Kind::Present => "line: share of documents where the frame is present".into(),
@@ -427,6 +474,13 @@ fn subtitle(series: &TrendSeries, model_hash: &str, kind: Kind) -> String {
             "Share of the {}'s documents in which each frame is clearly present (a document can \
              have several). Model {model}.",
             series.period.as_str(),
+        ),
+        Kind::Carrying => format!(
+            "Share of the {}'s documents with a rule match in at least one paragraph; {:.0}% \
+             bootstrap interval over documents ({} resamples). Model {model}.",
+            series.period.as_str(),
+            series.confidence * 100.0,
+            series.bootstrap,
         ),
     }
 }
@@ -466,7 +520,7 @@ fn overview_svg(series: &TrendSeries, title: &str, model_hash: &str, kind: Kind)
             }
         };
         let ymax = match kind {
-            Kind::MeanShare => y_max(series.overall.iter()),
+            Kind::MeanShare | Kind::Carrying => y_max(series.overall.iter()),
             Kind::Present => 1.0,
         };
         let mut chart = ChartBuilder::on(&upper)
@@ -536,7 +590,7 @@ fn overview_svg(series: &TrendSeries, title: &str, model_hash: &str, kind: Kind)
 }
 
 /// Small multiples: one panel per group (the largest [`MAX_PANELS`]), shared axes.
-fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<String> {
+fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str, kind: Kind) -> Result<String> {
     let mut groups: Vec<(&String, usize)> = series
         .groups
         .iter()
@@ -555,7 +609,7 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
     let (w, panel_h) = (1100u32, 250u32);
     let cb = &series.codebook;
     let h = header_height(cb, w) + rows as u32 * panel_h + 10;
-    let mut note = subtitle(series, model_hash, Kind::MeanShare);
+    let mut note = subtitle(series, model_hash, kind);
     if shown < series.groups.len() {
         note = format!(
             "The {shown} largest of {} groups. {note}",
@@ -567,7 +621,7 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
-        let body = header(&root, cb, title, &note, &Kind::MeanShare.note(series))?;
+        let body = header(&root, cb, title, &note, &kind.note(series))?;
         let (body, _) = body.split_vertically(rows as u32 * panel_h);
         let panels = body.split_evenly((rows, cols));
         let np = series.periods.len();
@@ -602,7 +656,7 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
                 .x_labels(x_ticks.len())
                 .x_label_formatter(&label)
                 .y_labels(5)
-                .y_desc("mean share")
+                .y_desc(kind.y_desc())
                 .y_label_formatter(&|y| format!("{y:.1}"))
                 .label_style((FONT, 13))
                 .axis_desc_style((FONT, 13))
@@ -610,12 +664,7 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
                 .light_line_style(TRANSPARENT)
                 .draw()
                 .map_err(chart_err)?;
-            draw_shares(
-                &mut chart,
-                series.group_bins(g),
-                Kind::MeanShare,
-                &frame_colors(cb),
-            )?;
+            draw_shares(&mut chart, series.group_bins(g), kind, &frame_colors(cb))?;
         }
         root.present().map_err(chart_err)?;
     }

@@ -245,6 +245,20 @@ struct TrendsArgs {
     /// Bootstrap seed (the same seed gives the same intervals).
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Narratives instead of frames: per period and group, the share of the documents
+    /// classified with --narratives that carry each narrative (narratives.md, narratives.csv,
+    /// charts).
+    #[arg(long)]
+    narratives: bool,
+    /// With --narratives: only these narrative ids, in this order (comma-separated or
+    /// repeated); default: all, the 8 most carried drawn together.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "narratives",
+        value_name = "ID,..."
+    )]
+    narrative_ids: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -596,6 +610,32 @@ fn run_trends(a: TrendsArgs) -> Result<ExitCode> {
                 ""
             }
         );
+    }
+    if a.narratives {
+        use framelens::narratives::trends as nt;
+        let t = nt::fit(&params, &coll, &a.narrative_ids)?;
+        let written =
+            nt::write_outputs(&t, &OutputContext::from(&coll), &a.out).with_context(|| {
+                format!("cannot write the narrative trends into {}", a.out.display())
+            })?;
+        let c = &t.series.counts;
+        log::info!(
+            "{} narratives; {} documents checked for narratives ({} not checked, left out): {} \
+             in {} {}s × {} groups, {} without a usable date, {} outside --from/--to; {} files \
+             in {}",
+            t.narratives.len(),
+            c.documents,
+            t.unchecked,
+            c.binned,
+            t.series.periods.len(),
+            t.series.period,
+            t.series.groups.len(),
+            c.undated(),
+            c.out_of_range,
+            written.len(),
+            a.out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let series = params.fit(&coll.docs, &coll.codebook)?;
     let written = trends::write_outputs(&series, &OutputContext::from(&coll), &a.out)

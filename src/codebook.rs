@@ -324,6 +324,22 @@ impl Codebook {
         Codebook::from_parts(file, Path::new("<labels>"))
     }
 
+    /// A codebook of the given labels (all frames, no none label): the series labels of
+    /// charts and tables that are not model frames, such as narratives.
+    ///
+    /// # Errors
+    /// As [`Codebook::from_file`].
+    pub fn from_labels(scheme: &str, labels: Vec<LabelDef>) -> Result<Codebook> {
+        let file = CodebookFile {
+            scheme: scheme.to_string(),
+            version: "1".into(),
+            none: None,
+            thresholds: CodebookThresholds::default(),
+            labels,
+        };
+        Codebook::from_parts(file, Path::new("<series labels>"))
+    }
+
     /// The codebook as TOML (the bytes saved in a model folder).
     pub fn to_toml(&self) -> String {
         let file = CodebookFile {

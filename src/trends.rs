@@ -1130,7 +1130,7 @@ pub mod files {
     pub const HTML: &str = "trends.html";
 }
 
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     let s = format!("{x:.6}");
     if s == "-0.000000" {
         "0.000000".into()
@@ -1143,12 +1143,17 @@ fn num(x: f64) -> String {
 /// frame (group, then period, then frame order, named by `frames`); the statistics of empty
 /// bins are blank.
 pub fn render_csv(bins: &[Bin], frames: &[&str]) -> Result<String> {
+    render_csv_by(bins, frames, "frame")
+}
+
+/// [`render_csv`] with another name for the label column (`narrative`).
+pub fn render_csv_by(bins: &[Bin], frames: &[&str], column: &str) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::Other(format!("cannot write CSV: {e}"));
     w.write_record([
         "period",
         "group",
-        "frame",
+        column,
         "n",
         "mean_share",
         "present_share",
@@ -1209,11 +1214,11 @@ pub fn render_excluded_csv(ex: &[Excluded]) -> Result<String> {
     Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings"))
 }
 
-fn short(hash: &str) -> &str {
+pub(crate) fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-fn grouping_phrase(g: &Grouping) -> String {
+pub(crate) fn grouping_phrase(g: &Grouping) -> String {
     match g {
         Grouping::None => "all documents together".into(),
         Grouping::Source => "grouped by outlet (source)".into(),
@@ -1222,7 +1227,7 @@ fn grouping_phrase(g: &Grouping) -> String {
 }
 
 /// The lines that describe counts, in (label, count) order.
-fn count_rows(c: &TrendCounts, duplicates: usize) -> Vec<(&'static str, usize)> {
+pub(crate) fn count_rows(c: &TrendCounts, duplicates: usize) -> Vec<(&'static str, usize)> {
     let mut v = vec![
         ("documents of the chosen model", c.documents),
         ("placed in a period", c.binned),
@@ -1241,7 +1246,7 @@ fn count_rows(c: &TrendCounts, duplicates: usize) -> Vec<(&'static str, usize)> 
 }
 
 /// A table of one series: period, n, and each frame's mean share with its interval.
-fn md_series_table(o: &mut String, bins: &[Bin], frames: &[&str]) {
+pub(crate) fn md_series_table(o: &mut String, bins: &[Bin], frames: &[&str]) {
     o.push_str("| period | n |");
     for f in frames {
         let _ = write!(o, " {f} |");
@@ -1432,11 +1437,11 @@ pub fn render_markdown(
     o
 }
 
-fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

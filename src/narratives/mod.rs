@@ -29,6 +29,7 @@ pub mod file;
 pub mod matcher;
 pub mod query;
 pub mod stance;
+pub mod trends;
 pub mod words;
 
 use std::cell::RefCell;

@@ -374,3 +374,155 @@ fn merged_shards_carry_the_narratives() {
         stderr(&o)
     );
 }
+
+/// Issue 14: `trends --narratives` gives, per period, the share of the documents checked for
+/// narratives that carry each one, with intervals, tables and charts; the report folder and
+/// the database give the same table, and storing the same reports twice changes nothing.
+#[test]
+fn trends_of_narratives_from_report_folders_and_the_database() {
+    let d = tempfile::tempdir().unwrap();
+    let (input, nar) = setup(d.path());
+    let db = d.path().join("f.db");
+    let with_db = |out: &Path| {
+        let o = classify(
+            &input,
+            out,
+            &[
+                "--narratives".as_ref(),
+                nar.as_os_str(),
+                "--db".as_ref(),
+                db.as_os_str(),
+                "--no-docs".as_ref(),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let rows = |db: &Path| -> Vec<(String, String, i64)> {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let mut st = c
+            .prepare(
+                "SELECT d.id, n.narrative, n.paragraphs FROM document_narratives n
+                 JOIN documents d USING (content_hash, model_hash) ORDER BY d.id, n.narrative",
+            )
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let r1 = d.path().join("r1");
+    with_db(&r1);
+    let want = [("a", "caravan", 1), ("a", "wall", 1), ("c", "wall", 1)]
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c));
+    assert_eq!(rows(&db), want);
+    // the same text again (another run) and the same report folder again: no new rows
+    with_db(&d.path().join("r2"));
+    let mut store = framelens::store::Store::open(&db).unwrap();
+    let s = store.ingest_report_dir(&r1).unwrap();
+    assert_eq!((s.inserted, s.updated), (0, 3));
+    drop(store);
+    assert_eq!(rows(&db), want);
+
+    let trends = |src: &[&std::ffi::OsStr], out: &Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["trends".as_ref()];
+        args.extend_from_slice(src);
+        args.extend::<[&std::ffi::OsStr; 5]>([
+            "--narratives".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--quiet".as_ref(),
+            "--by".as_ref(),
+        ]);
+        args.push("month".as_ref());
+        let o = framelens(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let (from_reports, from_db) = (d.path().join("t-r"), d.path().join("t-db"));
+    trends(&["--reports".as_ref(), r1.as_os_str()], &from_reports);
+    trends(&["--db".as_ref(), db.as_os_str()], &from_db);
+    let csv = std::fs::read_to_string(from_reports.join("narratives.csv")).unwrap();
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(from_db.join("narratives.csv")).unwrap()
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "period,group,narrative,n,mean_share,present_share,low,high"
+    );
+    // 2018-10: document a carries the wall and the caravan; 2018-11: b carries none;
+    // 2018-12 is empty; 2019-01: c carries the wall
+    let row = |p: &str, n: &str| -> String {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{p},all,{n},")))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        row("2018-10", "wall"),
+        "2018-10,all,wall,1,1.000000,1.000000,1.000000,1.000000"
+    );
+    assert_eq!(
+        row("2018-11", "caravan"),
+        "2018-11,all,caravan,1,0.000000,0.000000,0.000000,0.000000"
+    );
+    assert_eq!(row("2018-12", "wall"), "2018-12,all,wall,0,,,,");
+    assert_eq!(
+        row("2019-01", "unused"),
+        "2019-01,all,unused,1,0.000000,0.000000,0.000000,0.000000"
+    );
+    let md = std::fs::read_to_string(from_db.join("narratives.md")).unwrap();
+    assert!(md.contains("| wall | The wall | 2 |"), "{md}");
+    for f in [
+        "narratives_over_time.svg",
+        "narrative_wall.png",
+        "narratives.html",
+    ] {
+        assert!(from_db.join(f).is_file(), "{f}");
+    }
+    // grouped by source, and only some narratives, in the order asked
+    let grouped = d.path().join("t-g");
+    let o = framelens([
+        "trends".as_ref(),
+        "--reports".as_ref(),
+        r1.as_os_str(),
+        "--narratives".as_ref(),
+        "--narrative-ids".as_ref(),
+        "caravan,wall".as_ref(),
+        "--group".as_ref(),
+        "source".as_ref(),
+        "--out".as_ref(),
+        grouped.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(grouped.join("narratives-overall.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2018-10,all,caravan,"),
+        "{csv}"
+    );
+    assert!(!csv.contains(",unused,"));
+    assert!(grouped.join("narratives_by_group.svg").is_file());
+    // documents classified without --narratives are not counted as carrying none
+    let plain = d.path().join("plain");
+    let o = classify(&input, &plain, &["--no-docs".as_ref()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = framelens([
+        "trends".as_ref(),
+        "--reports".as_ref(),
+        plain.as_os_str(),
+        "--narratives".as_ref(),
+        "--out".as_ref(),
+        d.path().join("t-plain").as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("classify them with --narratives"),
+        "{}",
+        stderr(&o)
+    );
+}
