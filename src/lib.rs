@@ -30,6 +30,7 @@ pub mod checkpoint;
 pub mod classify;
 pub mod corpus;
 pub mod dates;
+pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod features;

@@ -9,6 +9,7 @@
 //! fitted weights directly (`params()`/`intercept()`), which reproduces linfa's probabilities.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use linfa::prelude::*;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
@@ -17,13 +18,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::corpus::Label;
+use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable};
 use crate::error::{Error, Result};
 use crate::features::{merge_rows, DocBlock, Featurizer, FeaturizerParams, ParaTokens, SparseRow};
 use crate::labels::LabeledSet;
 use crate::tokenize::{DocTokenizer, TokenizerParams};
 
-/// Version of the model folder format; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the model folder format; bumped on incompatible changes. Version 3 added the
+/// optional embedding table (`embeddings.safetensors`); folders of every earlier version load
+/// and score as before.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Document-level decision thresholds, stored in the model.
 ///
@@ -63,6 +67,7 @@ impl Default for Thresholds {
 /// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
 /// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
 /// | `thresholds` | see [`Thresholds`] | document decisions | |
+/// | `embeddings` | none | pooled static-embedding blocks, see [`EmbeddingParams`]; its table's tokenizer replaces the trained one | |
 ///
 /// # Errors
 /// [`TrainParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
@@ -82,6 +87,9 @@ pub struct TrainParams {
     pub seed: u64,
     /// Document thresholds.
     pub thresholds: Thresholds,
+    /// Embedding features (none: TF-IDF blocks only, with a trained tokenizer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<EmbeddingParams>,
 }
 
 impl Default for TrainParams {
@@ -94,13 +102,63 @@ impl Default for TrainParams {
             prior_correction: 0.5,
             seed: 42,
             thresholds: Thresholds::default(),
+            embeddings: None,
         }
     }
 }
 
-/// Training parameters that passed [`TrainParams::check`].
+/// Training parameters that passed [`TrainParams::check`], with the embedding table loaded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TrainValidParams(TrainParams);
+pub struct TrainValidParams(TrainParams, Option<Arc<EmbedSource>>);
+
+/// An embedding table with its tokenizer, as read from a table folder (or a model folder).
+#[derive(Debug)]
+pub struct EmbedSource {
+    /// The file's bytes, written unchanged into trained model folders.
+    bytes: Arc<Vec<u8>>,
+    table: EmbeddingTable,
+    tokenizer: DocTokenizer,
+    sha256: String,
+}
+
+impl PartialEq for EmbedSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.sha256 == other.sha256
+    }
+}
+
+impl EmbedSource {
+    /// Read `embeddings.safetensors` and `tokenizer.json` from `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the file when it is missing or invalid, or when the table and
+    /// the tokenizer disagree on the vocabulary size.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(embed::TABLE_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| Error::Model {
+            path: path.clone(),
+            message: format!("cannot read the embedding table: {e}"),
+        })?;
+        let table = EmbeddingTable::from_safetensors(&bytes, &path)?;
+        let tokenizer = DocTokenizer::from_file(&dir.join(embed::TOKENIZER_FILE))?;
+        if tokenizer.vocab_size() != table.rows() {
+            return Err(Error::Model {
+                path,
+                message: format!(
+                    "the table has {} rows but its tokenizer {} tokens",
+                    table.rows(),
+                    tokenizer.vocab_size()
+                ),
+            });
+        }
+        Ok(EmbedSource {
+            sha256: sha256_hex(&bytes),
+            bytes: Arc::new(bytes),
+            table,
+            tokenizer,
+        })
+    }
+}
 
 impl TrainParams {
     /// Set `alpha`.
@@ -133,11 +191,17 @@ impl TrainParams {
         self.tokenizer = v;
         self
     }
+    /// Set the embedding features (none turns them off).
+    pub fn embeddings(mut self, v: Option<EmbeddingParams>) -> Self {
+        self.embeddings = v;
+        self
+    }
 
-    /// Validate every parameter.
+    /// Validate every parameter and load the embedding table, when there is one.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] naming the first bad value.
+    /// [`Error::InvalidParam`] naming the first bad value; [`Error::Model`] when the
+    /// embedding table cannot be read.
     pub fn check(self) -> Result<TrainValidParams> {
         let bad = |name, value: String, reason| Error::InvalidParam {
             name,
@@ -176,7 +240,14 @@ impl TrainParams {
             ));
         }
         self.features.clone().check()?;
-        Ok(TrainValidParams(self))
+        let embed = match &self.embeddings {
+            Some(e) => {
+                e.check()?;
+                Some(Arc::new(EmbedSource::load(&e.table)?))
+            }
+            None => None,
+        };
+        Ok(TrainValidParams(self, embed))
     }
 }
 
@@ -221,12 +292,15 @@ impl TrainValidParams {
                 )));
             }
         }
-        let tokenizer = p.tokenizer.fit(data.docs.iter().flat_map(|d| {
-            d.paragraphs
-                .iter()
-                .filter(|x| x.label.is_some())
-                .map(|x| x.text.as_str())
-        }))?;
+        let tokenizer = match &self.1 {
+            Some(e) => e.tokenizer.clone(),
+            None => p.tokenizer.fit(data.docs.iter().flat_map(|d| {
+                d.paragraphs
+                    .iter()
+                    .filter(|x| x.label.is_some())
+                    .map(|x| x.text.as_str())
+            }))?,
+        };
         let doc_tokens: Vec<DocTokens> = data
             .docs
             .iter()
@@ -263,14 +337,42 @@ impl TrainValidParams {
             .map(|t| featurizer.doc_row(&DocBlock { paras: &t.paras }))
             .collect();
         let nf = featurizer.n_features();
+        let standardizer = self
+            .1
+            .as_ref()
+            .map(|e| embed::Standardizer::fit(&e.table, inputs.iter().map(|pt| pt.ids)));
+        let std_table = match (&self.1, &standardizer) {
+            (Some(e), Some(s)) => Some(e.table.standardized(s)),
+            _ => None,
+        };
+        let dense = match (&std_table, &p.embeddings) {
+            (Some(t), Some(ep)) => Some((t, ep)),
+            _ => None,
+        };
+        let nd = dense.map_or(0, |(t, _)| embed::BLOCKS * t.dim());
         // Column-major: linfa's gradient multiplies the transpose of this matrix, and
         // matrixmultiply packs a column-major matrix's transpose from contiguous memory; the
         // fitted weights are the same, and 10,000 × 20,000 trains ~15% faster.
-        let mut x = Array2::<f32>::zeros((inputs.len(), nf).f());
+        let mut x = Array2::<f32>::zeros((inputs.len(), nf + nd).f());
         for (r, pt) in inputs.iter().enumerate() {
             let row = merge_rows(&featurizer.transform(pt), &doc_rows[doc_of[r]]);
             for (&i, &v) in row.idx.iter().zip(&row.val) {
                 x[[r, i as usize]] = v;
+            }
+        }
+        // the dense embedding blocks, after the sparse features
+        if let Some((table, ep)) = dense {
+            let mut r = 0;
+            for (d, toks) in data.docs.iter().zip(&doc_tokens) {
+                for (i, para) in d.paragraphs.iter().enumerate() {
+                    if para.label.is_some() {
+                        let v = embed::reference_blocks(table, ep, &toks.paras, i);
+                        for (j, &v) in v.iter().enumerate() {
+                            x[[r, nf + j]] = v;
+                        }
+                        r += 1;
+                    }
+                }
             }
         }
         let y = Array1::from(targets);
@@ -304,8 +406,11 @@ impl TrainValidParams {
             intercept_adjust: adjust,
             featurizer,
             classifier: fitted,
+            embeddings_sha256: self.1.as_ref().map(|e| e.sha256.clone()),
+            embeddings_standardizer: standardizer,
         };
-        FramingModel::from_parts(file, tokenizer, PathBuf::from("<memory>"))
+        let bytes = self.1.as_ref().map(|e| e.bytes.clone());
+        FramingModel::from_parts(file, tokenizer, bytes, PathBuf::from("<memory>"))
     }
 }
 
@@ -343,8 +448,15 @@ pub struct ModelFile {
     pub intercept_adjust: [f32; Label::COUNT],
     /// Vocabulary and IDF.
     pub featurizer: Featurizer,
-    /// The fitted linfa classifier.
+    /// The fitted linfa classifier (its weight rows: the sparse features, then the dense
+    /// embedding blocks when there is a table).
     pub classifier: MultiFittedLogisticRegression<f32, usize>,
+    /// SHA-256 of the `embeddings.safetensors` this model was trained with (format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_sha256: Option<String>,
+    /// The per-dimension standardisation of the table fitted at training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_standardizer: Option<embed::Standardizer>,
 }
 
 /// `manifest.json`: format version, checksums and the model hash.
@@ -362,6 +474,9 @@ pub struct Manifest {
     pub tokenizer_sha256: String,
     /// The seed recorded at training.
     pub seed: u64,
+    /// SHA-256 of `embeddings.safetensors`, when the model has an embedding table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_sha256: Option<String>,
 }
 
 /// The per-paragraph and per-document output of the model for one document.
@@ -373,6 +488,9 @@ pub struct DocScores {
     pub weights: Vec<f32>,
     /// Sparse features per paragraph (kept for explanations).
     pub rows: Vec<SparseRow>,
+    /// Token ids per paragraph, kept for explanations when the model has an embedding table
+    /// (empty otherwise).
+    pub tokens: Vec<Vec<u32>>,
     /// The document aggregates.
     pub aggregate: Aggregate,
 }
@@ -452,11 +570,18 @@ pub struct FramingModel {
     weights: Vec<[f32; Label::COUNT]>,
     /// Intercept plus prior correction.
     bias: [f32; Label::COUNT],
+    /// The embedding table (its file's bytes) folded with the dense weights.
+    embed: Option<(Arc<Vec<u8>>, FoldedTable)>,
     path: PathBuf,
 }
 
 impl FramingModel {
-    fn from_parts(mut file: ModelFile, tokenizer: DocTokenizer, path: PathBuf) -> Result<Self> {
+    fn from_parts(
+        mut file: ModelFile,
+        tokenizer: DocTokenizer,
+        table: Option<Arc<Vec<u8>>>,
+        path: PathBuf,
+    ) -> Result<Self> {
         let merr = |m: String| Error::Model {
             path: path.clone(),
             message: m,
@@ -477,17 +602,51 @@ impl FramingModel {
             .map_err(|e| merr(e.to_string()))?;
         let params = file.classifier.params();
         let nf = file.featurizer.n_features();
-        if params.dim() != (nf, Label::COUNT) {
+        let table = match (&file.train_params.embeddings, table) {
+            (Some(ep), Some(bytes)) => {
+                let t = EmbeddingTable::from_safetensors(&bytes, &path.join(embed::TABLE_FILE))?;
+                let st = file
+                    .embeddings_standardizer
+                    .as_ref()
+                    .filter(|s| s.mean.len() == t.dim() && s.scale.len() == t.dim())
+                    .ok_or_else(|| {
+                        merr(
+                            "the table's standardisation is missing or of another dimension".into(),
+                        )
+                    })?;
+                let t = t.standardized(st);
+                if t.rows() != tokenizer.vocab_size() {
+                    return Err(merr(format!(
+                        "the embedding table has {} rows but the tokenizer {} tokens",
+                        t.rows(),
+                        tokenizer.vocab_size()
+                    )));
+                }
+                Some((ep.clone(), t, bytes))
+            }
+            (None, None) => None,
+            (Some(_), None) => return Err(merr("the model needs its embedding table".into())),
+            (None, Some(_)) => {
+                return Err(merr("an embedding table without its parameters".into()))
+            }
+        };
+        let nd = table
+            .as_ref()
+            .map_or(0, |(_, t, _)| embed::BLOCKS * t.dim());
+        if params.dim() != (nf + nd, Label::COUNT) {
             return Err(merr(format!(
-                "weights are {:?}, expected ({nf}, 5)",
-                params.dim()
+                "weights are {:?}, expected ({}, 5)",
+                params.dim(),
+                nf + nd
             )));
         }
-        let weights = params
+        let mut weights: Vec<[f32; Label::COUNT]> = params
             .rows()
             .into_iter()
             .map(|r| [r[0], r[1], r[2], r[3], r[4]])
             .collect();
+        let embed = table.map(|(ep, t, bytes)| (bytes, FoldedTable::new(&t, &ep, &weights[nf..])));
+        weights.truncate(nf);
         let b = file.classifier.intercept();
         let mut bias = [0f32; Label::COUNT];
         for (i, x) in bias.iter_mut().enumerate() {
@@ -498,8 +657,14 @@ impl FramingModel {
             tokenizer,
             weights,
             bias,
+            embed,
             path,
         })
+    }
+
+    /// The embedding table folded with the classifier, when the model has one.
+    pub fn folded_table(&self) -> Option<&FoldedTable> {
+        self.embed.as_ref().map(|e| &e.1)
     }
 
     /// The tokenizer.
@@ -579,9 +744,16 @@ impl FramingModel {
             .featurizer
             .doc_row(&DocBlock { paras: &toks.paras });
         let doc_logits = self.logits(&doc_row, self.bias);
+        let dense = self.embed.as_ref().map(|(_, k)| k.doc_logits(&toks.paras));
         for i in 0..paragraphs.len() {
             let row = self.file.featurizer.transform(&toks.para(i));
-            probs.push(softmax(self.logits(&row, doc_logits)));
+            let mut start = doc_logits;
+            if let Some(d) = &dense {
+                for (z, x) in start.iter_mut().zip(&d[i]) {
+                    *z += x;
+                }
+            }
+            probs.push(softmax(self.logits(&row, start)));
             rows.push(row);
             weights.push(toks.paras[i].len().max(1) as f32);
         }
@@ -590,11 +762,17 @@ impl FramingModel {
             paragraphs: probs,
             weights,
             rows,
+            tokens: if dense.is_some() {
+                toks.paras
+            } else {
+                Vec::new()
+            },
             aggregate,
         })
     }
 
-    /// Save as a model folder: `model.json`, `tokenizer.json`, `manifest.json`.
+    /// Save as a model folder: `model.json`, `tokenizer.json`, `manifest.json` (and
+    /// `embeddings.safetensors` when the model has an embedding table).
     ///
     /// Files are written atomically; the same model always gives the same bytes.
     ///
@@ -607,14 +785,23 @@ impl FramingModel {
             path: dir.join("model.json"),
             source: e,
         })?;
+        let table_sha = self.embed.as_ref().map(|(b, _)| sha256_hex(b));
+        let mut hash = model_hash(&sha256_hex(model.as_bytes()), &sha256_hex(tok.as_bytes()));
+        if let Some(t) = &table_sha {
+            hash = sha256_hex(format!("{hash}\n{t}\n").as_bytes());
+        }
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             framelens_version: env!("CARGO_PKG_VERSION").to_string(),
-            model_hash: model_hash(&sha256_hex(model.as_bytes()), &sha256_hex(tok.as_bytes())),
+            model_hash: hash,
             model_sha256: sha256_hex(model.as_bytes()),
             tokenizer_sha256: sha256_hex(tok.as_bytes()),
             seed: self.file.train_params.seed,
+            embeddings_sha256: table_sha,
         };
+        if let Some((b, _)) = &self.embed {
+            crate::report::write_atomic(&dir.join(embed::TABLE_FILE), b)?;
+        }
         crate::report::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
         crate::report::write_atomic(&dir.join("model.json"), model.as_bytes())?;
         let m = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
@@ -642,7 +829,16 @@ impl FramingModel {
         let manifest = read("manifest.json")?;
         let model = read("model.json")?;
         let tok = read("tokenizer.json")?;
-        FramingModel::from_bytes(dir, &manifest, &model, &tok)
+        // the table is read only when the manifest names it (a format 3 model with embeddings)
+        let wants_table = serde_json::from_slice::<serde_json::Value>(&manifest)
+            .ok()
+            .is_some_and(|m| m.get("embeddings_sha256").is_some_and(|v| !v.is_null()));
+        let table = if wants_table {
+            Some(read(embed::TABLE_FILE)?)
+        } else {
+            None
+        };
+        FramingModel::from_bytes_with_table(dir, &manifest, &model, &tok, table)
     }
 
     /// Load a model from the bytes of its three files, verifying format version and checksums
@@ -655,6 +851,21 @@ impl FramingModel {
         manifest: &[u8],
         model: &[u8],
         tokenizer: &[u8],
+    ) -> Result<(FramingModel, Manifest)> {
+        FramingModel::from_bytes_with_table(dir, manifest, model, tokenizer, None)
+    }
+
+    /// [`FramingModel::from_bytes`] with the bytes of `embeddings.safetensors`, required when
+    /// the manifest names a table; its checksum is verified before it is parsed.
+    ///
+    /// # Errors
+    /// [`Error::Model`] as for [`FramingModel::load`].
+    pub fn from_bytes_with_table(
+        dir: &Path,
+        manifest: &[u8],
+        model: &[u8],
+        tokenizer: &[u8],
+        table: Option<Vec<u8>>,
     ) -> Result<(FramingModel, Manifest)> {
         let merr = |p: &Path, m: String| Error::Model {
             path: p.to_path_buf(),
@@ -674,9 +885,9 @@ impl FramingModel {
         let mpath = dir.join("manifest.json");
         let manifest: Manifest = serde_json::from_str(&text("manifest.json", manifest)?)
             .map_err(|e| merr(&mpath, format!("invalid manifest: {e}")))?;
-        if manifest.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&manifest.format_version) {
             return Err(merr(&mpath, format!(
-                "model format version {} is not supported by this framelens (expects {FORMAT_VERSION}); retrain the model",
+                "model format version {} is not supported by this framelens (reads 1 to {FORMAT_VERSION}); retrain the model",
                 manifest.format_version
             )));
         }
@@ -695,9 +906,24 @@ impl FramingModel {
                 "checksum mismatch: the file is truncated, corrupted or replaced".into(),
             ));
         }
+        let tpath = dir.join(embed::TABLE_FILE);
+        let table = match (&manifest.embeddings_sha256, table) {
+            (Some(sha), Some(bytes)) => {
+                if &sha256_hex(&bytes) != sha {
+                    return Err(merr(
+                        &tpath,
+                        "checksum mismatch: the embedding table is truncated, corrupted or replaced"
+                            .into(),
+                    ));
+                }
+                Some(Arc::new(bytes))
+            }
+            (Some(_), None) => return Err(merr(&tpath, "missing embedding table".into())),
+            (None, _) => None,
+        };
         let file: ModelFile = serde_json::from_str(&model)
             .map_err(|e| merr(&dir.join("model.json"), format!("invalid model: {e}")))?;
-        if file.format_version != FORMAT_VERSION {
+        if file.format_version != manifest.format_version {
             return Err(merr(
                 &dir.join("model.json"),
                 format!("format version {} not supported", file.format_version),
@@ -709,8 +935,14 @@ impl FramingModel {
                 "this tokenizer is not the one the model was trained with".into(),
             ));
         }
+        if file.embeddings_sha256 != manifest.embeddings_sha256 {
+            return Err(merr(
+                &tpath,
+                "this embedding table is not the one the model was trained with".into(),
+            ));
+        }
         let tokenizer = DocTokenizer::from_json(&tok, &dir.join("tokenizer.json"))?;
-        let m = FramingModel::from_parts(file, tokenizer, dir.to_path_buf())?;
+        let m = FramingModel::from_parts(file, tokenizer, table, dir.to_path_buf())?;
         Ok((m, manifest))
     }
 }
@@ -766,6 +998,19 @@ pub fn model_card(
     if let Some(a) = articles {
         s.push_str(&format!(" --articles {}", a.display()));
     }
+    if let Some(e) = &p.embeddings {
+        s.push_str(&format!(
+            " --embeddings {} --embed-pooling {} --embed-para-weight {} --embed-context-weight {} --embed-doc-weight {}",
+            e.table.display(),
+            match e.pooling {
+                embed::Pooling::Mean => "mean",
+                embed::Pooling::SqrtN => "sqrt_n",
+            },
+            e.para_weight,
+            e.context_weight,
+            e.doc_weight
+        ));
+    }
     s.push_str(&format!(" --seed {} --out <folder>\n```\n\n", p.seed));
     s.push_str("## Parameters\n\n```json\n");
     s.push_str(&serde_json::to_string_pretty(p).expect("params serialise"));
@@ -776,6 +1021,16 @@ pub fn model_card(
         model.featurizer().n_features(),
         Label::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>()
     ));
+    if let (Some(e), Some(sha)) = (&p.embeddings, &manifest.embeddings_sha256) {
+        s.push_str(&format!(
+            "Embedding table: `{}` (SHA-256 `{sha}`), {} rows; the tokenizer is the table's. \
+             Per paragraph the pooled ({:?}) table vectors of the paragraph, its neighbours and \
+             the whole document are dense blocks beside the TF-IDF features.\n",
+            embed::TABLE_FILE,
+            model.tokenizer().vocab_size(),
+            e.pooling
+        ));
+    }
     if let Some(n) = notes {
         s.push('\n');
         s.push_str(n.trim_end());

@@ -2,6 +2,7 @@
 
 mod classify;
 mod corpus;
+mod embeddings;
 mod eval;
 mod robustness;
 mod throughput;
