@@ -19,10 +19,6 @@
 //! paragraph when a loaded tokenizer has any other pipeline ([`DocTokenizer::fast_path`]).
 //! The ids are identical to `Tokenizer::encode` on the whole paragraph: tested below on
 //! adversarial strings and in the integration tests on every paragraph of the corpus.
-//!
-//! The same fast path serves the WordPiece tokenizer of an embedding table (issue 11; same
-//! normalizer and pre-tokenizer): a word found whole in the vocabulary is one token, and a word
-//! that WordPiece would split goes through the pipeline once per thread and is cached.
 
 use std::cell::RefCell;
 use std::path::Path;
