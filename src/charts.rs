@@ -20,8 +20,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use time::Date;
 
+use crate::codebook::Codebook;
 use crate::error::{Error, Result};
-use crate::trends::{Bin, Grouping, TrendSeries, FRAMES};
+use crate::trends::{Bin, Grouping, TrendSeries};
 
 /// The font family written into the SVG (and registered for text measurement).
 pub const FONT: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
@@ -32,13 +33,38 @@ pub const MAX_PANELS: usize = 12;
 /// Pixel density of the PNG relative to the SVG's size.
 pub const PNG_SCALE: f32 = 2.0;
 
-/// Frame colours (Okabe–Ito based, distinguishable with the common colour-vision deficiencies).
-pub const COLORS: [RGBColor; 4] = [
-    RGBColor(0x00, 0x9E, 0x73), // humanitarian: green
-    RGBColor(0x00, 0x72, 0xB2), // economic: blue
-    RGBColor(0xD5, 0x5E, 0x00), // security: vermillion
-    RGBColor(0x7B, 0x32, 0x94), // enforcement: purple
-];
+/// Frame colours in codebook frame order: each label's own colour from the codebook, else
+/// the [`crate::codebook::PALETTE`] (Okabe–Ito, then Tol's schemes: 15 colours that stay
+/// distinguishable, also with the common colour-vision deficiencies).
+pub fn frame_colors(cb: &Codebook) -> Vec<RGBColor> {
+    (0..cb.n_frames())
+        .map(|k| {
+            let (r, g, b) = cb.frame_colour(k);
+            RGBColor(r, g, b)
+        })
+        .collect()
+}
+
+/// Legend entries laid out in rows of at most `width` pixels: (x, row) per frame.
+fn legend_layout(cb: &Codebook, width: u32) -> (Vec<(i32, i32)>, i32, i32) {
+    let (mut x, mut row) = (20i32, 0i32);
+    let mut pos = Vec::new();
+    for name in cb.frame_names() {
+        let item = 32 + 9 * name.len() as i32 + 28;
+        if x > 20 && x + item > width as i32 - 20 {
+            x = 20;
+            row += 1;
+        }
+        pos.push((x, row));
+        x += item;
+    }
+    (pos, row + 1, x)
+}
+
+/// Height of the chart header: title, subtitle and one 22-pixel line per legend row.
+fn header_height(cb: &Codebook, width: u32) -> u32 {
+    92 + 22 * (legend_layout(cb, width).1 as u32 - 1)
+}
 
 /// One chart: SVG text and PNG bytes of the same picture.
 #[derive(Debug, Clone)]
@@ -243,12 +269,13 @@ fn y_max<'a>(bins: impl Iterator<Item = &'a Bin>) -> f64 {
 /// Draw the header (title, subtitle) and legend; return the area below.
 fn header<'a>(
     root: &DrawingArea<SVGBackend<'a>, Shift>,
+    cb: &Codebook,
     title: &str,
     subtitle: &str,
     note: &str,
 ) -> Result<DrawingArea<SVGBackend<'a>, Shift>> {
     let (w, _) = root.dim_in_pixel();
-    let (top, rest) = root.split_vertically(92);
+    let (top, rest) = root.split_vertically(header_height(cb, w));
     top.draw(&Text::new(
         title.to_string(),
         (20, 10),
@@ -261,26 +288,23 @@ fn header<'a>(
         (FONT, 14).into_font().color(&RGBColor(0x44, 0x44, 0x44)),
     ))
     .map_err(chart_err)?;
-    let mut x = 20i32;
-    let y = 72i32;
-    for (f, frame) in FRAMES.iter().enumerate() {
+    let colors = frame_colors(cb);
+    let (layout, _, x) = legend_layout(cb, w);
+    let mut y = 72i32;
+    for ((f, frame), &(x, row)) in cb.frame_names().into_iter().enumerate().zip(&layout) {
+        y = 72 + 22 * row;
         top.draw(&Rectangle::new(
             [(x, y - 7), (x + 26, y + 7)],
-            COLORS[f].mix(0.18).filled(),
+            colors[f].mix(0.18).filled(),
         ))
         .map_err(chart_err)?;
         top.draw(&PathElement::new(
             vec![(x, y), (x + 26, y)],
-            COLORS[f].stroke_width(3),
+            colors[f].stroke_width(3),
         ))
         .map_err(chart_err)?;
-        top.draw(&Text::new(
-            frame.as_str().to_string(),
-            (x + 32, y - 8),
-            (FONT, 16),
-        ))
-        .map_err(chart_err)?;
-        x += 32 + 9 * frame.as_str().len() as i32 + 28;
+        top.draw(&Text::new(frame.to_string(), (x + 32, y - 8), (FONT, 16)))
+            .map_err(chart_err)?;
     }
     if (x as u32) < w.saturating_sub(300) {
         top.draw(&Text::new(
@@ -298,9 +322,10 @@ fn draw_shares<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<PeriodAxis, RangedCoordf64>>,
     bins: &[Bin],
     kind: Kind,
+    colors: &[RGBColor],
 ) -> Result<()> {
     let confidence_band = kind == Kind::MeanShare;
-    for f in 0..4 {
+    for (f, &color) in colors.iter().enumerate() {
         // Contiguous runs of non-empty periods: lines never bridge an empty period.
         let mut runs: Vec<Vec<(f64, f64, f64, f64)>> = Vec::new();
         let mut cur = Vec::new();
@@ -323,7 +348,6 @@ fn draw_shares<DB: DrawingBackend>(
         if !cur.is_empty() {
             runs.push(cur);
         }
-        let color = COLORS[f];
         for run in &runs {
             if confidence_band {
                 let mut poly: Vec<(f64, f64)> = if run.len() == 1 {
@@ -414,18 +438,22 @@ fn label_width(series: &TrendSeries) -> u32 {
 
 /// Line chart of every frame over time (all documents), with documents per period below.
 fn overview_svg(series: &TrendSeries, title: &str, model_hash: &str, kind: Kind) -> Result<String> {
-    let (w, h) = (1100u32, 700u32);
+    let cb = &series.codebook;
+    let w = 1100u32;
+    let head = header_height(cb, w);
+    let h = 700u32 + head - 92;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
         let body = header(
             &root,
+            cb,
             title,
             &subtitle(series, model_hash, kind),
             &kind.note(series),
         )?;
-        let (upper, lower) = body.split_vertically(h - 92 - 170);
+        let (upper, lower) = body.split_vertically(h - head - 170);
         let np = series.periods.len();
         let x_ticks = ticks(&series.periods, ((w - 100) / label_width(series)) as usize);
         let xr = || PeriodAxis::new(np, &x_ticks);
@@ -462,7 +490,7 @@ fn overview_svg(series: &TrendSeries, title: &str, model_hash: &str, kind: Kind)
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(chart_err)?;
-        draw_shares(&mut chart, &series.overall, kind)?;
+        draw_shares(&mut chart, &series.overall, kind, &frame_colors(cb))?;
 
         let nmax = series.overall.iter().map(|b| b.n).max().unwrap_or(0).max(1);
         let mut counts = ChartBuilder::on(&lower)
@@ -525,7 +553,8 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
     };
     let rows = shown.div_ceil(cols);
     let (w, panel_h) = (1100u32, 250u32);
-    let h = 92 + rows as u32 * panel_h + 10;
+    let cb = &series.codebook;
+    let h = header_height(cb, w) + rows as u32 * panel_h + 10;
     let mut note = subtitle(series, model_hash, Kind::MeanShare);
     if shown < series.groups.len() {
         note = format!(
@@ -538,7 +567,7 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
-        let body = header(&root, title, &note, &Kind::MeanShare.note(series))?;
+        let body = header(&root, cb, title, &note, &Kind::MeanShare.note(series))?;
         let (body, _) = body.split_vertically(rows as u32 * panel_h);
         let panels = body.split_evenly((rows, cols));
         let np = series.periods.len();
@@ -581,7 +610,12 @@ fn panels_svg(series: &TrendSeries, title: &str, model_hash: &str) -> Result<Str
                 .light_line_style(TRANSPARENT)
                 .draw()
                 .map_err(chart_err)?;
-            draw_shares(&mut chart, series.group_bins(g), Kind::MeanShare)?;
+            draw_shares(
+                &mut chart,
+                series.group_bins(g),
+                Kind::MeanShare,
+                &frame_colors(cb),
+            )?;
         }
         root.present().map_err(chart_err)?;
     }
@@ -639,9 +673,9 @@ mod tests {
                 source: Some(s.to_string()),
                 url: None,
                 meta: Default::default(),
-                shares: crate::report::Shares::from_array([0.4, 0.3, 0.2, 0.1]),
+                shares: vec![0.4, 0.3, 0.2, 0.1],
                 framed_fraction: 0.5,
-                dominant: crate::Label::Humanitarian,
+                dominant: Some(crate::Label(0)),
                 present: vec![],
             });
         }
@@ -649,7 +683,7 @@ mod tests {
             .grouping(Grouping::Source)
             .check()
             .unwrap()
-            .fit(&docs)
+            .fit(&docs, &Arc::new(Codebook::migration()))
             .unwrap();
         let charts = render(&s, "abc").unwrap();
         assert_eq!(charts.len(), 3);

@@ -279,7 +279,7 @@ mod tests {
                 read: 2,
                 classified: 1,
                 failed: 1,
-                share_sum_e6: [500_000, 500_000, 0, 0],
+                share_sum_e6: vec![500_000, 500_000, 0, 0],
                 ..Default::default()
             },
         }

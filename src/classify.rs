@@ -515,7 +515,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })?;
     bar.finish_and_clear();
-    writer.write_outputs(&summary)?;
+    writer.write_outputs(&summary, model.codebook())?;
     let info = RunInfo {
         framelens_version: env!("CARGO_PKG_VERSION").to_string(),
         model: model.path().display().to_string(),

@@ -11,7 +11,7 @@ use framelens::classify::{self, ClassifyConfig};
 use framelens::eval::{cross_validate, EvalParams, EvalReport, FoldParams, FoldsInfo, Setup};
 use framelens::labels::{Annotations, LabelSource, LabeledSet};
 use framelens::model::{FramingModel, TrainParams};
-use framelens::Label;
+use framelens::Codebook;
 
 /// The default model folder, relative to the working directory.
 const DEFAULT_MODEL: &str = "models/default";
@@ -44,6 +44,10 @@ enum Command {
     Train(TrainArgs),
     /// Print the label counts of labeled samples (paragraphs per label, documents, outlets, dates).
     Stats(StatsArgs),
+    /// Codebooks: the frame set a model scores. `init` drafts one from label files, `show`
+    /// prints a model's (or a file's).
+    #[command(subcommand)]
+    Codebook(CodebookCommand),
     /// Evaluate a model against hand-coded labels: paragraph and document metrics,
     /// calibration, bootstrap intervals.
     ///
@@ -71,6 +75,18 @@ enum Command {
     /// trends.html, excluded.csv (documents without a usable date, and why) and charts
     /// (shares_over_time, present_over_time, shares_by_group) as SVG and PNG into --out.
     Trends(TrendsArgs),
+    /// Pick the paragraphs to hand-code next (active learning).
+    ///
+    /// Scores every paragraph of the pool, leaves out those already coded (--exclude-labels,
+    /// any format `eval` reads) and whole articles (--exclude-articles, ids one a line), and
+    /// picks --n paragraphs by a strategy or a mix of them, at most --per-article from one
+    /// article. Writes to-code.jsonl, to-code.csv (fill in the `frame` column) and
+    /// label-studio.json (import tasks with the model's label as a pre-annotation) into --out.
+    /// Coded files go back into `train --labels` and `eval --labels` unchanged.
+    ///
+    /// Example: framelens suggest --pool articles.jsonl --exclude-labels coded/ --n 500
+    /// --mix margin=0.6,label:security=0.2,random=0.2 --out to-code/
+    Suggest(SuggestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +97,65 @@ struct StatsArgs {
     /// Articles to join to label files that carry no text.
     #[arg(long)]
     articles: Option<PathBuf>,
+    /// Codebook (TOML) the labels belong to; default: the built-in migration codebook.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CodebookCommand {
+    /// Draft a codebook from the label names found in label files (frames in order of first
+    /// appearance, a label called "none" as the none label), for you to edit: describe every
+    /// label, choose colours and thresholds. Prints TOML (or writes --out).
+    Init(CodebookInitArgs),
+    /// Print the codebook of a model folder (or of a codebook file).
+    Show(CodebookShowArgs),
+    /// Save a copy of a model with a codebook of the same labels in the same order (new
+    /// descriptions, colours or version; or a codebook for a format-1 model, which has none).
+    /// The weights are unchanged: the copy scores exactly as the original.
+    Attach(CodebookAttachArgs),
+}
+
+#[derive(Debug, Args)]
+struct CodebookAttachArgs {
+    /// Model folder.
+    #[arg(long)]
+    model: PathBuf,
+    /// The codebook file.
+    #[arg(long)]
+    codebook: PathBuf,
+    /// Output model folder (may be --model itself).
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct CodebookInitArgs {
+    /// Label files or folders (any format `train` and `eval` read; repeatable).
+    #[arg(long, required = true, num_args = 1..)]
+    labels: Vec<PathBuf>,
+    /// Scheme name.
+    #[arg(long, default_value = "my-scheme")]
+    scheme: String,
+    /// The label that means "no frame" (default: a label called none, if any).
+    #[arg(long)]
+    none: Option<String>,
+    /// Write the draft here instead of stdout.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CodebookShowArgs {
+    /// Model folder.
+    #[arg(long, conflicts_with = "file")]
+    model: Option<PathBuf>,
+    /// A codebook file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Print the TOML instead of the readable form.
+    #[arg(long)]
+    toml: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +251,11 @@ struct TrainArgs {
     /// Articles to join to label files that carry no text.
     #[arg(long)]
     articles: Option<PathBuf>,
+    /// Codebook (TOML): the labels, their order and meaning; every label in the files must
+    /// be in it and every label in it must have examples. Default: the built-in migration
+    /// codebook (humanitarian, economic, security, enforcement, none).
+    #[arg(long)]
+    codebook: Option<PathBuf>,
     /// Output model folder.
     #[arg(long, short)]
     out: PathBuf,
@@ -248,6 +328,116 @@ impl EmbedArgs {
     }
 }
 
+#[derive(Debug, Args)]
+struct SuggestArgs {
+    /// Model folder.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    model: PathBuf,
+    /// Articles to choose from: JSONL, CSV, folders (repeatable).
+    #[arg(long, required = true)]
+    pool: Vec<PathBuf>,
+    /// Labels already coded: their paragraphs are not suggested (repeatable; files or folders).
+    #[arg(long)]
+    exclude_labels: Vec<PathBuf>,
+    /// Articles never to suggest from: a text file of ids, one a line (repeatable), e.g. the
+    /// articles kept for independent evaluation.
+    #[arg(long)]
+    exclude_articles: Vec<PathBuf>,
+    /// Paragraphs to suggest.
+    #[arg(long, default_value_t = 500)]
+    n: usize,
+    /// One strategy: entropy, margin (breaking ties), label:FRAME (most probable of that
+    /// frame) or random. Ignored when --mix is given.
+    #[arg(long, default_value = "margin")]
+    strategy: String,
+    /// A mix of strategies with shares summing to 1, e.g. margin=0.6,label:security=0.2,random=0.2.
+    #[arg(long)]
+    mix: Option<String>,
+    /// At most this many paragraphs from one article.
+    #[arg(long, default_value_t = 3)]
+    per_article: usize,
+    /// Seed of the random picks.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+fn run_suggest(a: SuggestArgs) -> Result<ExitCode> {
+    use framelens::suggest::{counts_by_strategy, write_outputs, Exclusions, Mix, Pool, Strategy};
+    let mix: Mix = match &a.mix {
+        Some(m) => m
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--mix {m:?}: {e}"))?,
+        None => Mix::single(
+            a.strategy
+                .parse::<Strategy>()
+                .map_err(|e| anyhow::anyhow!("--strategy {:?}: {e}", a.strategy))?,
+        ),
+    };
+    let params = framelens::suggest::SuggestParams::default()
+        .n(a.n)
+        .mix(mix)
+        .per_article(a.per_article)
+        .seed(a.seed)
+        .check()
+        .map_err(|e| match e {
+            framelens::Error::InvalidParam { name, .. } => {
+                anyhow::anyhow!("--{}: {e}", name.replace('_', "-"))
+            }
+            e => e.into(),
+        })?;
+    let (model, manifest) = FramingModel::load(&a.model)
+        .with_context(|| format!("cannot load the model {}", a.model.display()))?;
+    let codebook = model.codebook().clone();
+    params
+        .params()
+        .strategies()
+        .check_labels(&codebook.names())
+        .map_err(|e| match &a.mix {
+            Some(m) => anyhow::anyhow!("--mix {m:?}: {e}"),
+            None => anyhow::anyhow!("--strategy {:?}: {e}", a.strategy),
+        })?;
+    let mut exclude = Exclusions::default();
+    exclude
+        .add_labels(&a.exclude_labels, codebook.as_ref())
+        .context("--exclude-labels")?;
+    for f in &a.exclude_articles {
+        exclude
+            .add_article_list(f)
+            .with_context(|| format!("--exclude-articles {}", f.display()))?;
+    }
+    let pool = Pool::score(&model, &a.pool, &exclude).context("--pool")?;
+    for p in &pool.problems {
+        log::warn!("skipped: {p}");
+    }
+    log::info!(
+        "pool: {} articles ({} excluded), {} paragraphs to choose from ({} already coded)",
+        pool.articles,
+        pool.excluded_articles,
+        pool.candidates.len(),
+        pool.excluded_paragraphs
+    );
+    let picks = params.select(&pool);
+    write_outputs(&a.out, &picks, &pool.labels, &manifest.model_hash)
+        .with_context(|| format!("cannot write to {}", a.out.display()))?;
+    log::info!(
+        "{} paragraphs suggested ({}) into {}",
+        picks.len(),
+        counts_by_strategy(&picks)
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        a.out.display()
+    );
+    if picks.len() < a.n {
+        log::warn!("the pool ran out: {} of {} suggested", picks.len(), a.n);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Parse the command line and run the chosen subcommand.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
@@ -260,10 +450,12 @@ pub fn run() -> Result<ExitCode> {
         Command::Classify(a) => run_classify(a, cli.quiet),
         Command::Train(a) => run_train(a),
         Command::Stats(a) => run_stats(a),
+        Command::Codebook(c) => run_codebook(c),
         Command::Eval(a) => run_eval(a),
         Command::Cv(a) => run_cv(a),
         Command::Trends(a) => run_trends(a),
         Command::Merge(a) => run_merge(a),
+        Command::Suggest(a) => run_suggest(a),
     }
 }
 
@@ -420,7 +612,7 @@ fn run_trends(a: TrendsArgs) -> Result<ExitCode> {
             }
         );
     }
-    let series = params.fit(&coll.docs)?;
+    let series = params.fit(&coll.docs, &coll.codebook)?;
     let written = trends::write_outputs(&series, &OutputContext::from(&coll), &a.out)
         .with_context(|| format!("cannot write the trends into {}", a.out.display()))?;
     let c = &series.counts;
@@ -443,13 +635,21 @@ fn run_trends(a: TrendsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Load and merge every labeled sample named on the command line.
-fn load_labels(paths: &[PathBuf], articles: Option<&Path>) -> Result<LabeledSet> {
+/// The codebook of `--codebook FILE`, or the migration codebook.
+fn load_codebook(path: Option<&Path>) -> Result<Codebook> {
+    match path {
+        Some(p) => Ok(Codebook::from_file(p)?),
+        None => Ok(Codebook::migration()),
+    }
+}
+
+/// Load and merge every labeled sample named on the command line (labels of `cb`).
+fn load_labels(paths: &[PathBuf], articles: Option<&Path>, cb: &Codebook) -> Result<LabeledSet> {
     let mut set = LabeledSet::default();
     for p in paths {
         let src = LabelSource::resolve(p, articles);
         let part = src
-            .load()
+            .load(cb)
             .with_context(|| format!("cannot load labels from {}", p.display()))?;
         set.extend(part)?;
     }
@@ -460,7 +660,8 @@ fn load_labels(paths: &[PathBuf], articles: Option<&Path>) -> Result<LabeledSet>
 }
 
 fn run_train(a: TrainArgs) -> Result<ExitCode> {
-    let data = load_labels(&a.labels, a.articles.as_deref())?;
+    let cb = load_codebook(a.codebook.as_deref())?;
+    let data = load_labels(&a.labels, a.articles.as_deref(), &cb)?;
     let mut params = TrainParams::default();
     if let Some(x) = a.alpha {
         params = params.alpha(x);
@@ -472,19 +673,18 @@ fn run_train(a: TrainArgs) -> Result<ExitCode> {
         params = params.seed(x);
     }
     let params = a.embed.apply(params)?;
-    let counts = data.counts();
+    let counts = data.counts(cb.len());
     log::info!(
         "training on {} documents, {} labeled paragraphs ({})",
         data.docs.len(),
         data.n_labeled(),
-        Label::ALL
-            .iter()
-            .map(|l| format!("{l} {}", counts[l.index()]))
+        cb.labels()
+            .map(|l| format!("{} {}", cb.name(l), counts[l.index()]))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let t0 = std::time::Instant::now();
-    let model = params.check()?.fit(&data).with_context(|| {
+    let model = params.check()?.fit(&data, &cb).with_context(|| {
         format!(
             "cannot train on {}",
             a.labels
@@ -524,8 +724,9 @@ fn run_train(a: TrainArgs) -> Result<ExitCode> {
 fn run_stats(a: StatsArgs) -> Result<ExitCode> {
     use std::collections::BTreeMap;
     use std::io::Write;
-    let data = load_labels(&a.labels, a.articles.as_deref())?;
-    let counts = data.counts();
+    let cb = load_codebook(a.codebook.as_deref())?;
+    let data = load_labels(&a.labels, a.articles.as_deref(), &cb)?;
+    let counts = data.counts(cb.len());
     let paragraphs: usize = data.docs.iter().map(|d| d.paragraphs.len()).sum();
     let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
     let mut years: BTreeMap<&str, usize> = BTreeMap::new();
@@ -546,8 +747,8 @@ fn run_stats(a: StatsArgs) -> Result<ExitCode> {
     writeln!(out, "documents\t{}", data.docs.len())?;
     writeln!(out, "paragraphs\t{paragraphs}")?;
     writeln!(out, "labeled paragraphs\t{}", data.n_labeled())?;
-    for l in Label::ALL {
-        writeln!(out, "label {l}\t{}", counts[l.index()])?;
+    for l in cb.labels() {
+        writeln!(out, "label {}\t{}", cb.name(l), counts[l.index()])?;
     }
     for (y, n) in &years {
         writeln!(out, "year {y}\t{n}")?;
@@ -598,6 +799,13 @@ struct CvArgs {
     /// Keep these together in one fold: article, source, year or month.
     #[arg(long, default_value = "article")]
     group_by: framelens::eval::GroupBy,
+    /// Stratify the folds: deal the groups of each majority label round the folds, so every
+    /// fold has about the same label mix (e.g. one-paragraph documents such as headlines).
+    #[arg(long)]
+    stratify: bool,
+    /// Codebook (TOML) of the labels; default: the built-in migration codebook.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
     /// Output folder.
     #[arg(long, short)]
     out: PathBuf,
@@ -621,8 +829,12 @@ struct CvArgs {
     embed: EmbedArgs,
 }
 
-fn load_annotations(paths: &[PathBuf], articles: Option<&Path>) -> Result<Annotations> {
-    let a = Annotations::load(paths, articles).with_context(|| {
+fn load_annotations(
+    paths: &[PathBuf],
+    articles: Option<&Path>,
+    cb: &Codebook,
+) -> Result<Annotations> {
+    let a = Annotations::load(paths, articles, cb).with_context(|| {
         format!(
             "cannot load labels from {}",
             paths
@@ -696,7 +908,8 @@ fn run_eval(a: EvalArgs) -> Result<ExitCode> {
         .check()?;
     let (model, manifest) = FramingModel::load(&a.model)
         .with_context(|| format!("cannot load the model in {}", a.model.display()))?;
-    let ann = load_annotations(&a.labels, a.articles.as_deref())?;
+    let cb = model.codebook().clone();
+    let ann = load_annotations(&a.labels, a.articles.as_deref(), &cb)?;
     let preds = framelens::eval::predict(&model, &ann.set)?;
     let setup = Setup {
         command: "eval".into(),
@@ -708,8 +921,8 @@ fn run_eval(a: EvalArgs) -> Result<ExitCode> {
         eval_params: Some(eval_params.params().clone()),
         ..Setup::default()
     };
-    let report = eval_params.evaluate(&preds, &ann, model.thresholds(), setup);
-    framelens::eval::write_outputs(&a.out, &report, &preds, None)
+    let report = eval_params.evaluate(&preds, &ann, model.thresholds(), &cb, setup);
+    framelens::eval::write_outputs(&a.out, &report, &preds, None, &cb)
         .with_context(|| format!("cannot write the evaluation to {}", a.out.display()))?;
     print_headline(&report, &a.out)?;
     Ok(ExitCode::SUCCESS)
@@ -737,19 +950,24 @@ fn run_cv(a: CvArgs) -> Result<ExitCode> {
         params = params.max_iterations(x);
     }
     let params = a.embed.apply(params)?;
-    let thresholds = params.thresholds.clone();
+    let cb = load_codebook(a.codebook.as_deref())?;
+    let thresholds = params
+        .thresholds
+        .clone()
+        .unwrap_or_else(|| framelens::model::Thresholds::from_codebook(&cb));
     let train_json = serde_json::to_value(&params)?;
     let params = params.check()?;
     let folds_params = FoldParams::default()
         .k(a.folds)
         .group_by(a.group_by)
         .seed(a.seed)
+        .stratify(a.stratify)
         .check()?;
-    let ann = load_annotations(&a.labels, a.articles.as_deref())?;
+    let ann = load_annotations(&a.labels, a.articles.as_deref(), &cb)?;
     let extra = if a.extra_train.is_empty() {
         None
     } else {
-        let x = load_annotations(&a.extra_train, a.articles.as_deref())?;
+        let x = load_annotations(&a.extra_train, a.articles.as_deref(), &cb)?;
         if let Some(d) = x
             .set
             .docs
@@ -762,9 +980,10 @@ fn run_cv(a: CvArgs) -> Result<ExitCode> {
     };
     let folds = folds_params.assign(&ann.set)?;
     log::info!(
-        "{} folds grouped by {} ({} groups); training each on the other folds{}",
+        "{} folds grouped by {}{} ({} groups); training each on the other folds{}",
         a.folds,
         a.group_by,
+        if a.stratify { ", stratified" } else { "" },
         folds.groups,
         if extra.is_some() {
             " plus --extra-train"
@@ -772,7 +991,7 @@ fn run_cv(a: CvArgs) -> Result<ExitCode> {
             ""
         }
     );
-    let preds = cross_validate(&params, &ann.set, extra.as_ref(), &folds, |f, secs| {
+    let preds = cross_validate(&params, &ann.set, extra.as_ref(), &folds, &cb, |f, secs| {
         log::info!("fold {}/{} done in {secs:.1} s", f + 1, a.folds);
     })?;
     let setup = Setup {
@@ -785,6 +1004,7 @@ fn run_cv(a: CvArgs) -> Result<ExitCode> {
             k: a.folds,
             group_by: a.group_by,
             seed: a.seed,
+            stratify: a.stratify,
             groups: folds.groups,
             file: "folds.csv".into(),
         }),
@@ -792,13 +1012,107 @@ fn run_cv(a: CvArgs) -> Result<ExitCode> {
         eval_params: Some(eval_params.params().clone()),
         ..Setup::default()
     };
-    let report = eval_params.evaluate(&preds, &ann, &thresholds, setup);
+    let report = eval_params.evaluate(&preds, &ann, &thresholds, &cb, setup);
     let extra_ids: Vec<String> = extra
         .as_ref()
         .map(|x| x.docs.iter().map(|d| d.id.clone()).collect())
         .unwrap_or_default();
-    framelens::eval::write_outputs(&a.out, &report, &preds, Some((&folds, &extra_ids)))
+    framelens::eval::write_outputs(&a.out, &report, &preds, Some((&folds, &extra_ids)), &cb)
         .with_context(|| format!("cannot write the evaluation to {}", a.out.display()))?;
     print_headline(&report, &a.out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_codebook(c: CodebookCommand) -> Result<ExitCode> {
+    use std::io::Write;
+    match c {
+        CodebookCommand::Init(a) => {
+            let names = framelens::labels::label_names(&a.labels).with_context(|| {
+                format!(
+                    "cannot read labels from {}",
+                    a.labels
+                        .iter()
+                        .map(|p| show(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let none = a.none.clone().or_else(|| {
+                names
+                    .iter()
+                    .find(|n| n.eq_ignore_ascii_case("none"))
+                    .cloned()
+            });
+            // frames in order of first appearance, the none label last
+            let mut ordered: Vec<String> = names
+                .iter()
+                .filter(|n| {
+                    Some(n.to_ascii_lowercase()) != none.as_ref().map(|x| x.to_ascii_lowercase())
+                })
+                .cloned()
+                .collect();
+            if let Some(n) = &none {
+                ordered.push(
+                    names
+                        .iter()
+                        .find(|x| x.eq_ignore_ascii_case(n))
+                        .cloned()
+                        .unwrap_or_else(|| n.clone()),
+                );
+            }
+            let cb = Codebook::from_names(&a.scheme, &ordered, none.as_deref())?;
+            let text = format!(
+                "# Codebook drafted by `framelens codebook init` from {}.\n\
+                 # Label order is the model's column order. Write a description for every label,\n\
+                 # optionally a colour (\"#rrggbb\"), and check the thresholds; then\n\
+                 # `framelens train --codebook THIS_FILE --labels ...`.\n\n{}",
+                a.labels
+                    .iter()
+                    .map(|p| show(p))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                cb.to_toml()
+            );
+            match &a.out {
+                Some(p) => {
+                    framelens::report::write_atomic(p, text.as_bytes())?;
+                    log::info!(
+                        "codebook with {} labels written to {}",
+                        cb.len(),
+                        p.display()
+                    );
+                }
+                None => std::io::stdout().lock().write_all(text.as_bytes())?,
+            }
+        }
+        CodebookCommand::Show(a) => {
+            let cb = match (&a.model, &a.file) {
+                (_, Some(f)) => Codebook::from_file(f)?,
+                (m, None) => {
+                    let dir = m.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL));
+                    let (model, _) = FramingModel::load(&dir)
+                        .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+                    (**model.codebook()).clone()
+                }
+            };
+            let text = if a.toml { cb.to_toml() } else { cb.render() };
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+        CodebookCommand::Attach(a) => {
+            let cb = Codebook::from_file(&a.codebook)?;
+            let (model, _) = FramingModel::load(&a.model)
+                .with_context(|| format!("cannot load the model in {}", a.model.display()))?;
+            let model = model.with_codebook(cb)?;
+            let manifest = model
+                .save(&a.out)
+                .with_context(|| format!("cannot write the model to {}", a.out.display()))?;
+            log::info!(
+                "model {} (format {}) written to {}",
+                &manifest.model_hash[..12],
+                manifest.format_version,
+                a.out.display()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

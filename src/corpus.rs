@@ -18,7 +18,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, InputError, InputProblem, Result};
@@ -26,89 +25,7 @@ use crate::error::{Error, InputError, InputProblem, Result};
 /// A document identifier, unique within a batch.
 pub type DocId = String;
 
-/// The five paragraph labels: the four frames of the codebook plus `none`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Label {
-    /// People facing hardship, danger or persecution.
-    Humanitarian,
-    /// Money, work and prosperity.
-    Economic,
-    /// A threat to the state or society beyond ordinary law-breaking.
-    Security,
-    /// The machinery of immigration law.
-    Enforcement,
-    /// No frame: boilerplate, political process, off-topic.
-    None,
-}
-
-impl Label {
-    /// All labels, in model column order.
-    pub const ALL: [Label; 5] = [
-        Label::Humanitarian,
-        Label::Economic,
-        Label::Security,
-        Label::Enforcement,
-        Label::None,
-    ];
-    /// The four frames (every label but `none`).
-    pub const FRAMES: [Label; 4] = [
-        Label::Humanitarian,
-        Label::Economic,
-        Label::Security,
-        Label::Enforcement,
-    ];
-    /// Number of labels.
-    pub const COUNT: usize = 5;
-
-    /// Column index of this label in score vectors.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The label at a column index.
-    pub fn from_index(i: usize) -> Label {
-        Label::ALL[i]
-    }
-
-    /// The lowercase name used in files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Humanitarian => "humanitarian",
-            Label::Economic => "economic",
-            Label::Security => "security",
-            Label::Enforcement => "enforcement",
-            Label::None => "none",
-        }
-    }
-
-    /// Whether this is one of the four frames.
-    pub fn is_frame(self) -> bool {
-        self != Label::None
-    }
-}
-
-impl std::fmt::Display for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Label {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "humanitarian" => Ok(Label::Humanitarian),
-            "economic" => Ok(Label::Economic),
-            "security" => Ok(Label::Security),
-            "enforcement" => Ok(Label::Enforcement),
-            "none" => Ok(Label::None),
-            other => Err(format!(
-                "unknown label {other:?} (expected humanitarian, economic, security, enforcement or none)"
-            )),
-        }
-    }
-}
+pub use crate::codebook::Label;
 
 /// Where an article came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -1565,15 +1482,6 @@ mod tests {
         // never panics on multi-byte text around markup
         let (t, _) = strip_html("é<p>ü</p>€<br/>").unwrap();
         assert_eq!(paragraphs(&t), ["é", "ü", "€"]);
-    }
-
-    #[test]
-    fn labels_parse_and_reject_unknown() {
-        assert_eq!("Security".parse::<Label>().unwrap(), Label::Security);
-        assert!("crime".parse::<Label>().is_err());
-        for l in Label::ALL {
-            assert_eq!(Label::from_index(l.index()), l);
-        }
     }
 
     #[test]

@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::Label;
 use crate::error::{Error, Result};
 
 /// File name of the table in a model folder (and in a table folder).
@@ -312,54 +311,68 @@ pub fn reference_blocks(
     out
 }
 
-/// Logits of one block per token: `k[t][b]` is block `b`'s weight times the classifier
-/// weights of that block applied to token `t`'s vector.
-pub type TokenLogits = [[f32; Label::COUNT]; BLOCKS];
-
-/// The table folded with a classifier's weights: per token, the logits each block adds.
+/// The table folded with a classifier's weights: per token and block, the logits that block
+/// adds (`k` labels each): block `b`'s weight times the classifier weights of that block
+/// applied to the token's vector.
 #[derive(Debug, Clone)]
 pub struct FoldedTable {
-    k: Vec<TokenLogits>,
+    /// `[rows][BLOCKS][labels]`, row-major.
+    k: Vec<f32>,
+    labels: usize,
     pooling: Pooling,
 }
 
 impl FoldedTable {
-    /// Fold `table` with the classifier rows `weights[b * dim + j]` (the dense part of the
-    /// weight matrix, `[BLOCKS * dim][labels]`) and the block weights of `params`.
+    /// Fold `table` with the classifier rows `weights[(b * dim + j) * labels + c]` (the dense
+    /// part of the row-major weight matrix, `[BLOCKS * dim][labels]`) and the block weights
+    /// of `params`.
     pub fn new(
         table: &EmbeddingTable,
         params: &EmbeddingParams,
-        weights: &[[f32; Label::COUNT]],
+        weights: &[f32],
+        labels: usize,
     ) -> Self {
         let d = table.dim();
         let bw = params.weights();
-        let k = (0..table.rows())
-            .map(|t| {
-                let v = table.vector(t as u32).expect("in range");
-                let mut out = [[0f32; Label::COUNT]; BLOCKS];
-                for (b, o) in out.iter_mut().enumerate() {
-                    for (x, w) in v.iter().zip(&weights[b * d..(b + 1) * d]) {
-                        for c in 0..Label::COUNT {
-                            o[c] += x * w[c];
-                        }
-                    }
-                    for c in o.iter_mut() {
-                        *c *= bw[b];
+        let stride = BLOCKS * labels;
+        let mut k = vec![0f32; table.rows() * stride];
+        for (t, out) in k.chunks_exact_mut(stride).enumerate() {
+            let v = table.vector(t as u32).expect("in range");
+            for (b, o) in out.chunks_exact_mut(labels).enumerate() {
+                for (j, x) in v.iter().enumerate() {
+                    let w = &weights[(b * d + j) * labels..(b * d + j + 1) * labels];
+                    for (oc, wc) in o.iter_mut().zip(w) {
+                        *oc += x * wc;
                     }
                 }
-                out
-            })
-            .collect();
+                for c in o.iter_mut() {
+                    *c *= bw[b];
+                }
+            }
+        }
         FoldedTable {
             k,
+            labels,
             pooling: params.pooling,
         }
     }
 
-    /// The per-token logits of token `t` (none outside the table).
+    /// The number of labels (logits per block).
+    pub fn labels(&self) -> usize {
+        self.labels
+    }
+
+    fn rows(&self) -> usize {
+        self.k.len() / (BLOCKS * self.labels)
+    }
+
+    /// The per-token logits of token `t`, `[BLOCKS][labels]` row-major (none outside the
+    /// table).
     #[inline]
-    pub fn token(&self, t: u32) -> Option<&TokenLogits> {
-        self.k.get(t as usize)
+    pub fn token(&self, t: u32) -> Option<&[f32]> {
+        let stride = BLOCKS * self.labels;
+        let i = t as usize * stride;
+        self.k.get(i..i + stride)
     }
 
     /// The pooling factor for `n` tokens.
@@ -372,28 +385,28 @@ impl FoldedTable {
     /// One pass over the tokens sums each paragraph's per-token logits of all three blocks;
     /// the neighbour block of paragraph `i` reuses the sums of `i − 1` and `i + 1`, and the
     /// document block is the sum over paragraphs, computed once.
-    pub fn doc_logits(&self, paras: &[Vec<u32>]) -> Vec<[f32; Label::COUNT]> {
-        let mut sums: Vec<(TokenLogits, usize)> = Vec::with_capacity(paras.len());
+    pub fn doc_logits(&self, paras: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        let l = self.labels;
+        let stride = BLOCKS * l;
+        let mut sums: Vec<(Vec<f32>, usize)> = Vec::with_capacity(paras.len());
         for ids in paras {
-            let mut s = [[0f32; Label::COUNT]; BLOCKS];
+            let mut s = vec![0f32; stride];
             let mut n = 0;
             for &t in ids {
-                if let Some(k) = self.k.get(t as usize) {
-                    for b in 0..BLOCKS {
-                        for c in 0..Label::COUNT {
-                            s[b][c] += k[b][c];
-                        }
+                if let Some(k) = self.token(t) {
+                    for (x, y) in s.iter_mut().zip(k) {
+                        *x += y;
                     }
                     n += 1;
                 }
             }
             sums.push((s, n));
         }
-        let mut doc = [0f32; Label::COUNT];
+        let mut doc = vec![0f32; l];
         let mut doc_n = 0;
         for (s, n) in &sums {
-            for c in 0..Label::COUNT {
-                doc[c] += s[2][c];
+            for (x, y) in doc.iter_mut().zip(&s[2 * l..3 * l]) {
+                *x += y;
             }
             doc_n += n;
         }
@@ -402,22 +415,20 @@ impl FoldedTable {
             .map(|i| {
                 let (own, n) = &sums[i];
                 let ps = self.scale(*n);
-                let mut ctx = [0f32; Label::COUNT];
+                let mut ctx = vec![0f32; l];
                 let mut cn = 0;
                 for j in [i.wrapping_sub(1), i + 1] {
                     if let Some((s, n)) = sums.get(j) {
-                        for c in 0..Label::COUNT {
-                            ctx[c] += s[1][c];
+                        for (x, y) in ctx.iter_mut().zip(&s[l..2 * l]) {
+                            *x += y;
                         }
                         cn += n;
                     }
                 }
                 let cs = self.scale(cn);
-                let mut z = [0f32; Label::COUNT];
-                for c in 0..Label::COUNT {
-                    z[c] = own[0][c] * ps + ctx[c] * cs + doc[c] * ds;
-                }
-                z
+                (0..l)
+                    .map(|c| own[c] * ps + ctx[c] * cs + doc[c] * ds)
+                    .collect()
             })
             .collect()
     }
@@ -432,7 +443,7 @@ impl FoldedTable {
     pub fn token_coefficients(&self, paras: &[Vec<u32>]) -> Vec<[f32; BLOCKS]> {
         let n: Vec<usize> = paras
             .iter()
-            .map(|p| p.iter().filter(|&&t| (t as usize) < self.k.len()).count())
+            .map(|p| p.iter().filter(|&&t| (t as usize) < self.rows()).count())
             .collect();
         let ctx_n = |j: usize| {
             let before = if j > 0 { n[j - 1] } else { 0 };
@@ -664,7 +675,8 @@ mod tests {
                 doc_weight: 1.5,
                 ..Default::default()
             };
-            let folded = FoldedTable::new(&t, &p, &w).doc_logits(&paras);
+            let flat: Vec<f32> = w.iter().flatten().copied().collect();
+            let folded = FoldedTable::new(&t, &p, &flat, 5).doc_logits(&paras);
             for (i, z) in folded.iter().enumerate() {
                 let x = reference_blocks(&t, &p, &paras, i);
                 for c in 0..5 {

@@ -34,6 +34,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A codebook file is invalid.
+    #[error("codebook {path}: {field}: {message}")]
+    Codebook {
+        /// The codebook file.
+        path: PathBuf,
+        /// The field at fault (e.g. `labels[2].name`, `thresholds.framed_min`, `line 4`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Hyper-parameters out of range.
     #[error("invalid parameter {name} = {value}: {reason}")]
     InvalidParam {

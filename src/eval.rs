@@ -20,11 +20,13 @@
 //! ```
 //! # fn main() -> framelens::Result<()> {
 //! use framelens::eval::{paragraph_metrics, Confusion};
-//! use framelens::Label;
-//! let mut c = Confusion::default();
-//! c.add(Label::Economic, Label::Economic);
-//! c.add(Label::None, Label::Economic);
-//! let m = paragraph_metrics(&c);
+//! use framelens::Codebook;
+//! let cb = Codebook::migration();
+//! let label = |n: &str| cb.parse(n).map_err(framelens::Error::Other);
+//! let mut c = Confusion::new(cb.len());
+//! c.add(label("economic")?, label("economic")?);
+//! c.add(label("none")?, label("economic")?);
+//! let m = paragraph_metrics(&c, &cb);
 //! assert_eq!(m.accuracy, Some(0.5));
 //! # Ok(())
 //! # }
@@ -37,7 +39,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::{DocId, Label};
+use crate::codebook::{Codebook, Label};
+use crate::corpus::DocId;
 use crate::error::{Error, Result};
 use crate::labels::{Annotations, DocumentLabel, LabeledDoc, LabeledSet};
 use crate::model::{aggregate, Aggregate, FramingModel, Thresholds, TrainValidParams};
@@ -54,8 +57,8 @@ pub struct ParaPrediction {
     /// The coders' label, when this paragraph was coded.
     #[serde(default)]
     pub gold: Option<Label>,
-    /// Label probabilities, [`Label::ALL`] order.
-    pub probs: [f32; Label::COUNT],
+    /// Label probabilities, codebook column order.
+    pub probs: Vec<f32>,
     /// Length weight (tokens) used in document aggregation.
     pub weight: f32,
 }
@@ -80,8 +83,8 @@ pub struct DocPrediction {
     pub aggregate: Aggregate,
 }
 
-fn argmax(p: &[f32; Label::COUNT]) -> usize {
-    (0..Label::COUNT).fold(0, |b, c| if p[c] > p[b] { c } else { b })
+fn argmax(p: &[f32]) -> usize {
+    (0..p.len()).fold(0, |b, c| if p[c] > p[b] { c } else { b })
 }
 
 /// Score one labeled document with its full paragraph sequence (context features see the
@@ -103,7 +106,7 @@ pub fn predict_document(
         .map(|(p, (probs, &weight))| ParaPrediction {
             index: p.index,
             gold: p.label,
-            probs: *probs,
+            probs: probs.clone(),
             weight,
         })
         .collect();
@@ -142,12 +145,22 @@ pub fn predict(model: &FramingModel, set: &LabeledSet) -> Result<Vec<DocPredicti
 // ---------------------------------------------------------------------------------------------
 // Paragraph metrics
 
-/// A 5×5 confusion matrix: rows are the coders' labels, columns the model's, in
-/// [`Label::ALL`] order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Confusion(pub [[u64; Label::COUNT]; Label::COUNT]);
+/// A K×K confusion matrix: rows are the coders' labels, columns the model's, in codebook
+/// column order.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Confusion(pub Vec<Vec<u64>>);
 
 impl Confusion {
+    /// An empty matrix for `k` labels.
+    pub fn new(k: usize) -> Confusion {
+        Confusion(vec![vec![0; k]; k])
+    }
+
+    /// Number of labels.
+    pub fn k(&self) -> usize {
+        self.0.len()
+    }
+
     /// Count one paragraph.
     pub fn add(&mut self, gold: Label, predicted: Label) {
         self.0[gold.index()][predicted.index()] += 1;
@@ -168,16 +181,19 @@ impl Confusion {
         self.0.iter().map(|r| r[l.index()]).sum()
     }
 
-    /// Add another matrix.
+    /// Add another matrix (of the same size, or to an empty one).
     pub fn merge(&mut self, o: &Confusion) {
+        if self.0.is_empty() {
+            *self = Confusion::new(o.k());
+        }
         for (a, b) in self.0.iter_mut().flatten().zip(o.0.iter().flatten()) {
             *a += b;
         }
     }
 
-    /// The confusion matrix of the coded paragraphs of some predictions.
-    pub fn of<'a>(paras: impl IntoIterator<Item = &'a ParaPrediction>) -> Confusion {
-        let mut c = Confusion::default();
+    /// The confusion matrix (`k` labels) of the coded paragraphs of some predictions.
+    pub fn of<'a>(paras: impl IntoIterator<Item = &'a ParaPrediction>, k: usize) -> Confusion {
+        let mut c = Confusion::new(k);
         for p in paras {
             if let Some(g) = p.gold {
                 c.add(g, p.predicted());
@@ -190,8 +206,8 @@ impl Confusion {
 /// Precision, recall and F1 of one label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelMetrics {
-    /// The label.
-    pub label: Label,
+    /// The label's name.
+    pub label: String,
     /// TP / (TP + FP); `None` when the label was never predicted.
     pub precision: Option<f64>,
     /// TP / (TP + FN); `None` when the label has no support.
@@ -220,20 +236,20 @@ pub struct ParagraphMetrics {
     pub n: u64,
     /// Fraction of paragraphs where the model's label equals the coders'.
     pub accuracy: Option<f64>,
-    /// Micro F1 over the four frames (pooled TP/FP/FN of the frame labels; `none` is the
-    /// negative class).
+    /// Micro F1 over the codebook's frames (pooled TP/FP/FN of the frame labels; the none
+    /// label is the negative class).
     pub micro_f1_frames: Option<f64>,
-    /// Mean F1 of the four frames (over those defined).
+    /// Mean F1 of the frames (over those defined).
     pub macro_f1_frames: Option<f64>,
-    /// Micro F1 over all five labels (equals accuracy).
+    /// Micro F1 over all labels (equals accuracy).
     pub micro_f1_all: Option<f64>,
-    /// Mean F1 of all five labels (over those defined).
+    /// Mean F1 of all labels (over those defined).
     pub macro_f1_all: Option<f64>,
     /// Krippendorff's alpha (nominal) treating the model and the coders as two coders.
     pub krippendorff_alpha: Option<f64>,
-    /// Per label, [`Label::ALL`] order.
+    /// Per label, codebook column order.
     pub per_label: Vec<LabelMetrics>,
-    /// Rows: coders' label; columns: model's label; [`Label::ALL`] order.
+    /// Rows: coders' label; columns: model's label; codebook column order.
     pub confusion: Confusion,
     /// 95% bootstrap intervals (documents resampled).
     pub intervals: ParagraphIntervals,
@@ -264,8 +280,8 @@ fn mean_defined(xs: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 /// The coincidence matrix is `C + Cᵀ`; `alpha = 1 − (n − 1) · Σ_{c≠k} o_ck / Σ_{c≠k} n_c n_k`.
 /// `None` when there are fewer than two paragraphs or no variation at all.
 pub fn krippendorff_alpha(c: &Confusion) -> Option<f64> {
-    let k = Label::COUNT;
-    let mut nc = [0f64; Label::COUNT];
+    let k = c.k();
+    let mut nc = vec![0f64; k];
     let mut disagree = 0f64;
     for (i, n_i) in nc.iter_mut().enumerate() {
         for j in 0..k {
@@ -284,18 +300,18 @@ pub fn krippendorff_alpha(c: &Confusion) -> Option<f64> {
     Some(1.0 - (n - 1.0) * disagree / expected)
 }
 
-/// All paragraph metrics of a confusion matrix (intervals left empty).
-pub fn paragraph_metrics(c: &Confusion) -> ParagraphMetrics {
-    let per_label: Vec<LabelMetrics> = Label::ALL
-        .iter()
-        .map(|&l| {
+/// All paragraph metrics of a confusion matrix of the labels of `cb` (intervals left empty).
+pub fn paragraph_metrics(c: &Confusion, cb: &Codebook) -> ParagraphMetrics {
+    let per_label: Vec<LabelMetrics> = cb
+        .labels()
+        .map(|l| {
             let i = l.index();
             let tp = c.0[i][i];
             let support = c.support(l);
             let predicted = c.predicted(l);
             let (fp, fneg) = (predicted - tp, support - tp);
             LabelMetrics {
-                label: l,
+                label: cb.name(l).to_string(),
                 precision: ratio(tp, predicted),
                 recall: ratio(tp, support),
                 f1: ratio(2 * tp, 2 * tp + fp + fneg),
@@ -305,9 +321,9 @@ pub fn paragraph_metrics(c: &Confusion) -> ParagraphMetrics {
         })
         .collect();
     let n = c.total();
-    let correct: u64 = (0..Label::COUNT).map(|i| c.0[i][i]).sum();
+    let correct: u64 = (0..c.k()).map(|i| c.0[i][i]).sum();
     let (mut tp, mut fp, mut fneg) = (0, 0, 0);
-    for l in Label::FRAMES {
+    for &l in cb.frames() {
         let m = &per_label[l.index()];
         let t = c.0[l.index()][l.index()];
         tp += t;
@@ -318,12 +334,12 @@ pub fn paragraph_metrics(c: &Confusion) -> ParagraphMetrics {
         n,
         accuracy: ratio(correct, n),
         micro_f1_frames: ratio(2 * tp, 2 * tp + fp + fneg),
-        macro_f1_frames: mean_defined(per_label[..4].iter().map(|m| m.f1)),
+        macro_f1_frames: mean_defined(cb.frames().iter().map(|l| per_label[l.index()].f1)),
         micro_f1_all: ratio(correct, n),
         macro_f1_all: mean_defined(per_label.iter().map(|m| m.f1)),
         krippendorff_alpha: krippendorff_alpha(c),
         per_label,
-        confusion: *c,
+        confusion: c.clone(),
         intervals: ParagraphIntervals::default(),
     }
 }
@@ -416,8 +432,8 @@ pub fn calibration<'a>(
 /// Precision, recall and F1 of one frame's "present" decision over documents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresentMetrics {
-    /// The frame.
-    pub frame: Label,
+    /// The frame's name.
+    pub frame: String,
     /// Precision (`None` when never predicted present).
     pub precision: Option<f64>,
     /// Recall (`None` when never coded present).
@@ -435,10 +451,10 @@ pub struct PresentMetrics {
 pub struct ShareErrors {
     /// Documents with coded paragraphs of which at least one is framed (shares defined).
     pub n: u64,
-    /// Mean over documents and the four frames of |model share − coded share|.
+    /// Mean over documents and frames of |model share − coded share|.
     pub mae: Option<f64>,
-    /// The same per frame, [`Label::FRAMES`] order.
-    pub mae_per_frame: [Option<f64>; 4],
+    /// The same per frame, codebook frame order.
+    pub mae_per_frame: Vec<Option<f64>>,
     /// Documents with coded paragraphs.
     pub n_framed_fraction: u64,
     /// Mean |model framed fraction − coded framed fraction|.
@@ -454,20 +470,22 @@ pub struct DocumentMetrics {
     pub dominant_accuracy: Option<f64>,
     /// 95% bootstrap interval of `dominant_accuracy`.
     pub dominant_accuracy_interval: Option<Interval>,
-    /// Rows: coded primary; columns: model's dominant; [`Label::ALL`] order.
+    /// Rows: coded primary; columns: model's dominant; codebook column order (plus a last
+    /// "no frame" row and column when the codebook has no none label).
     pub dominant_confusion: Confusion,
-    /// Per frame, [`Label::FRAMES`] order.
+    /// Per frame, codebook frame order.
     pub present: Vec<PresentMetrics>,
-    /// Micro F1 of "present" over the four frames.
+    /// Micro F1 of "present" over the frames.
     pub present_micro_f1: Option<f64>,
-    /// Mean F1 of "present" over the four frames (those defined).
+    /// Mean F1 of "present" over the frames (those defined).
     pub present_macro_f1: Option<f64>,
     /// Share errors, over documents with coded paragraphs.
     pub shares: ShareErrors,
 }
 
-fn share_errors(preds: &[&DocPrediction], t: &Thresholds) -> ShareErrors {
-    let mut sum = [0f64; 4];
+fn share_errors(preds: &[&DocPrediction], t: &Thresholds, cb: &Codebook) -> ShareErrors {
+    let nf_frames = cb.n_frames();
+    let mut sum = vec![0f64; nf_frames];
     let (mut n, mut nf, mut ff) = (0u64, 0u64, 0f64);
     for d in preds {
         let coded: Vec<&ParaPrediction> =
@@ -476,30 +494,30 @@ fn share_errors(preds: &[&DocPrediction], t: &Thresholds) -> ShareErrors {
             continue;
         }
         let w: Vec<f32> = coded.iter().map(|p| p.weight).collect();
-        let probs: Vec<[f32; Label::COUNT]> = coded.iter().map(|p| p.probs).collect();
-        let gold: Vec<[f32; Label::COUNT]> = coded
+        let probs: Vec<Vec<f32>> = coded.iter().map(|p| p.probs.clone()).collect();
+        let gold: Vec<Vec<f32>> = coded
             .iter()
             .map(|p| {
-                let mut o = [0f32; Label::COUNT];
+                let mut o = vec![0f32; cb.len()];
                 o[p.gold.expect("filtered").index()] = 1.0;
                 o
             })
             .collect();
-        let m = aggregate(&probs, &w, t);
-        let g = aggregate(&gold, &w, t);
+        let m = aggregate(&probs, &w, t, cb);
+        let g = aggregate(&gold, &w, t, cb);
         nf += 1;
         ff += (m.framed_fraction - g.framed_fraction).abs();
-        if coded.iter().any(|p| p.gold.is_some_and(Label::is_frame)) {
+        if coded.iter().any(|p| p.gold.is_some_and(|l| cb.is_frame(l))) {
             n += 1;
             for (s, (a, b)) in sum.iter_mut().zip(m.shares.iter().zip(&g.shares)) {
                 *s += (a - b).abs();
             }
         }
     }
-    let per = sum.map(|s| (n > 0).then(|| s / n as f64));
+    let per = sum.iter().map(|s| (n > 0).then(|| s / n as f64)).collect();
     ShareErrors {
         n,
-        mae: (n > 0).then(|| sum.iter().sum::<f64>() / (4 * n) as f64),
+        mae: (n > 0).then(|| sum.iter().sum::<f64>() / (nf_frames as u64 * n) as f64),
         mae_per_frame: per,
         n_framed_fraction: nf,
         framed_fraction_mae: (nf > 0).then(|| ff / nf as f64),
@@ -512,17 +530,19 @@ pub fn document_metrics(
     preds: &[&DocPrediction],
     labels: &HashMap<&str, &DocumentLabel>,
     t: &Thresholds,
+    cb: &Codebook,
 ) -> DocumentMetrics {
-    let mut dom = Confusion::default();
-    let mut tp = [0u64; 4];
-    let mut sup = [0u64; 4];
-    let mut pred = [0u64; 4];
+    let nfr = cb.n_frames();
+    let mut dom = Confusion::new(cb.len() + usize::from(cb.none().is_none()));
+    let mut tp = vec![0u64; nfr];
+    let mut sup = vec![0u64; nfr];
+    let mut pred = vec![0u64; nfr];
     for d in preds {
         let Some(l) = labels.get(d.id.as_str()) else {
             continue;
         };
-        dom.add(l.primary, d.aggregate.dominant);
-        for (i, f) in Label::FRAMES.iter().enumerate() {
+        dom.add(l.primary, dominant_slot(d.aggregate.dominant, cb));
+        for (i, f) in cb.frames().iter().enumerate() {
             let g = l.present.contains(f);
             let p = d.aggregate.present.contains(f);
             sup[i] += u64::from(g);
@@ -530,9 +550,9 @@ pub fn document_metrics(
             tp[i] += u64::from(g && p);
         }
     }
-    let present: Vec<PresentMetrics> = (0..4)
+    let present: Vec<PresentMetrics> = (0..nfr)
         .map(|i| PresentMetrics {
-            frame: Label::FRAMES[i],
+            frame: cb.name(cb.frames()[i]).to_string(),
             precision: ratio(tp[i], pred[i]),
             recall: ratio(tp[i], sup[i]),
             f1: ratio(2 * tp[i], sup[i] + pred[i]),
@@ -546,7 +566,7 @@ pub fn document_metrics(
         pred.iter().sum::<u64>(),
     );
     let n = dom.total();
-    let correct: u64 = (0..Label::COUNT).map(|i| dom.0[i][i]).sum();
+    let correct: u64 = (0..dom.k()).map(|i| dom.0[i][i]).sum();
     DocumentMetrics {
         n,
         dominant_accuracy: ratio(correct, n),
@@ -555,8 +575,14 @@ pub fn document_metrics(
         present_micro_f1: ratio(2 * t_all, s_all + p_all),
         present_macro_f1: mean_defined(present.iter().map(|m| m.f1)),
         present,
-        shares: share_errors(preds, t),
+        shares: share_errors(preds, t, cb),
     }
+}
+
+/// The dominant-confusion column of a document's dominant frame: the frame, else the none
+/// label, else the extra "no frame" column after the labels.
+fn dominant_slot(d: Option<Label>, cb: &Codebook) -> Label {
+    d.or(cb.none()).unwrap_or(Label::from_index(cb.len()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -576,6 +602,7 @@ fn bootstrap(
     units: &[(Confusion, Option<bool>)],
     replicates: usize,
     seed: u64,
+    cb: &Codebook,
 ) -> (ParagraphIntervals, Option<Interval>) {
     if units.is_empty() || replicates == 0 {
         return (ParagraphIntervals::default(), None);
@@ -583,7 +610,7 @@ fn bootstrap(
     let mut rng = SplitMix64::new(seed);
     let (mut mf, mut ma, mut acc, mut dom) = (vec![], vec![], vec![], vec![]);
     for _ in 0..replicates {
-        let mut c = Confusion::default();
+        let mut c = Confusion::new(cb.len());
         let (mut right, mut n) = (0u64, 0u64);
         for _ in 0..units.len() {
             let u = &units[rng.below(units.len())];
@@ -593,7 +620,7 @@ fn bootstrap(
                 right += u64::from(ok);
             }
         }
-        let m = paragraph_metrics(&c);
+        let m = paragraph_metrics(&c, cb);
         mf.extend(m.macro_f1_frames);
         ma.extend(m.macro_f1_all);
         acc.extend(m.accuracy);
@@ -710,7 +737,7 @@ pub struct FoldMetrics {
     pub n_paragraphs: u64,
     /// Paragraph accuracy.
     pub accuracy: Option<f64>,
-    /// Paragraph macro F1 over the four frames.
+    /// Paragraph macro F1 over the frames.
     pub macro_f1_frames: Option<f64>,
     /// Dominant-frame accuracy (documents with document labels).
     pub dominant_accuracy: Option<f64>,
@@ -750,6 +777,9 @@ pub struct FoldsInfo {
     pub group_by: GroupBy,
     /// Seed.
     pub seed: u64,
+    /// Whether the folds were stratified by label.
+    #[serde(default)]
+    pub stratify: bool,
     /// Number of groups.
     pub groups: usize,
     /// The file holding the assignment (relative to the output folder).
@@ -763,6 +793,10 @@ pub struct EvalReport {
     pub tool: String,
     /// Its version.
     pub version: String,
+    /// The codebook: scheme, version and labels.
+    pub codebook: String,
+    /// Label names in codebook column order (rows and columns of the confusion matrices).
+    pub labels: Vec<String>,
     /// How the evaluation was run.
     pub setup: Setup,
     /// Metrics over every document.
@@ -786,24 +820,26 @@ impl EvalValidParams {
         preds: &[&DocPrediction],
         labels: &HashMap<&str, &DocumentLabel>,
         t: &Thresholds,
+        cb: &Codebook,
     ) -> Metrics {
         let p = &self.0;
-        let conf = Confusion::of(preds.iter().flat_map(|d| &d.paragraphs));
-        let mut paragraph = paragraph_metrics(&conf);
-        let mut document = document_metrics(preds, labels, t);
+        let k = cb.len();
+        let conf = Confusion::of(preds.iter().flat_map(|d| &d.paragraphs), k);
+        let mut paragraph = paragraph_metrics(&conf, cb);
+        let mut document = document_metrics(preds, labels, t, cb);
         let units: Vec<(Confusion, Option<bool>)> = preds
             .iter()
             .map(|d| {
                 (
-                    Confusion::of(&d.paragraphs),
+                    Confusion::of(&d.paragraphs, k),
                     labels
                         .get(d.id.as_str())
-                        .map(|l| l.primary == d.aggregate.dominant),
+                        .map(|l| l.primary == dominant_slot(d.aggregate.dominant, cb)),
                 )
             })
             .filter(|u| u.0.total() > 0 || u.1.is_some())
             .collect();
-        let (pi, di) = bootstrap(&units, p.bootstrap, p.seed);
+        let (pi, di) = bootstrap(&units, p.bootstrap, p.seed, cb);
         paragraph.intervals = pi;
         document.dominant_accuracy_interval = di;
         Metrics {
@@ -814,12 +850,14 @@ impl EvalValidParams {
         }
     }
 
-    /// Evaluate predictions against annotations: overall, per sampling stratum and per fold.
+    /// Evaluate predictions against annotations (labels of codebook `cb`): overall, per
+    /// sampling stratum and per fold.
     pub fn evaluate(
         &self,
         preds: &[DocPrediction],
         annotations: &Annotations,
         t: &Thresholds,
+        cb: &Codebook,
         setup: Setup,
     ) -> EvalReport {
         let labels: HashMap<&str, &DocumentLabel> = annotations
@@ -836,7 +874,7 @@ impl EvalValidParams {
         }
         let by_sample = strata
             .into_iter()
-            .map(|(k, v)| (k, self.metrics(&v, &labels, t)))
+            .map(|(k, v)| (k, self.metrics(&v, &labels, t, cb)))
             .collect();
         let mut folds: BTreeMap<usize, Vec<&DocPrediction>> = BTreeMap::new();
         for d in preds {
@@ -851,7 +889,7 @@ impl EvalValidParams {
         let by_fold = folds
             .into_iter()
             .map(|(fold, v)| {
-                let m = quick.metrics(&v, &labels, t);
+                let m = quick.metrics(&v, &labels, t, cb);
                 FoldMetrics {
                     fold,
                     n_documents: m.n_documents,
@@ -865,8 +903,10 @@ impl EvalValidParams {
         EvalReport {
             tool: "framelens".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            codebook: cb.describe(),
+            labels: cb.names().iter().map(|s| s.to_string()).collect(),
             setup,
-            all: self.metrics(&all, &labels, t),
+            all: self.metrics(&all, &labels, t, cb),
             by_sample,
             by_fold,
         }
@@ -954,6 +994,7 @@ impl GroupBy {
 /// | `k` | 5 | number of folds | 2 ..= 100 |
 /// | `group_by` | article | what must not be split across folds | article, source, year, month |
 /// | `seed` | 42 | breaks ties between groups of equal size | any |
+/// | `stratify` | false | deal the groups of each majority label round the folds, so every fold has about the same label mix | |
 ///
 /// # Errors
 /// [`FoldParams::check`] returns [`Error::InvalidParam`] for a bad `k`.
@@ -965,6 +1006,9 @@ pub struct FoldParams {
     pub group_by: GroupBy,
     /// Seed.
     pub seed: u64,
+    /// Stratify by each group's most frequent coded label.
+    #[serde(default)]
+    pub stratify: bool,
 }
 
 impl Default for FoldParams {
@@ -973,6 +1017,7 @@ impl Default for FoldParams {
             k: 5,
             group_by: GroupBy::Article,
             seed: 42,
+            stratify: false,
         }
     }
 }
@@ -995,6 +1040,11 @@ impl FoldParams {
     /// Set `seed`.
     pub fn seed(mut self, v: u64) -> Self {
         self.seed = v;
+        self
+    }
+    /// Set `stratify`.
+    pub fn stratify(mut self, v: bool) -> Self {
+        self.stratify = v;
         self
     }
     /// Validate.
@@ -1065,12 +1115,45 @@ impl FoldValidParams {
             order.swap(i, j);
         }
         order.sort_by_key(|g| std::cmp::Reverse(g.1));
-        let mut load = vec![0u64; p.k];
         let mut fold_of: HashMap<String, usize> = HashMap::new();
-        for (g, w) in &order {
-            let f = (0..p.k).min_by_key(|&f| (load[f], f)).expect("k >= 2");
-            load[f] += w;
-            fold_of.insert(g.clone(), f);
+        if p.stratify {
+            // each group's stratum: its most frequent coded label (ties: lowest column)
+            let mut counts: HashMap<String, BTreeMap<Label, u64>> = HashMap::new();
+            for d in &set.docs {
+                let c = counts.entry(p.group_by.key(d)).or_default();
+                for l in d.paragraphs.iter().filter_map(|x| x.label) {
+                    *c.entry(l).or_default() += 1;
+                }
+            }
+            let stratum = |g: &str| -> Option<Label> {
+                let c = counts.get(g)?;
+                let best = c.values().copied().max()?;
+                c.iter().find(|(_, &n)| n == best).map(|(&l, _)| l)
+            };
+            let mut strata: BTreeMap<Option<Label>, Vec<&(String, u64)>> = BTreeMap::new();
+            for g in &order {
+                strata.entry(stratum(&g.0)).or_default().push(g);
+            }
+            // deal each stratum's groups (largest first) to the lightest folds in turn
+            let mut load = vec![0u64; p.k];
+            for gs in strata.values() {
+                let mut taken = vec![0u64; p.k];
+                for (g, w) in gs {
+                    let f = (0..p.k)
+                        .min_by_key(|&f| (taken[f], load[f], f))
+                        .expect("k >= 2");
+                    taken[f] += 1;
+                    load[f] += w;
+                    fold_of.insert(g.clone(), f);
+                }
+            }
+        } else {
+            let mut load = vec![0u64; p.k];
+            for (g, w) in &order {
+                let f = (0..p.k).min_by_key(|&f| (load[f], f)).expect("k >= 2");
+                load[f] += w;
+                fold_of.insert(g.clone(), f);
+            }
         }
         let mut entries: Vec<FoldEntry> = set
             .docs
@@ -1132,6 +1215,7 @@ pub fn cross_validate(
     data: &LabeledSet,
     extra_train: Option<&LabeledSet>,
     folds: &Folds,
+    cb: &Codebook,
     mut on_fold: impl FnMut(usize, f64),
 ) -> Result<Vec<DocPrediction>> {
     let mut out = Vec::new();
@@ -1145,7 +1229,7 @@ pub fn cross_validate(
                 .map_err(|e| Error::Other(format!("extra training data: {e}")))?;
         }
         let model = params
-            .fit(&train)
+            .fit(&train, cb)
             .map_err(|e| Error::Other(format!("fold {f}: {e}")))?;
         let mut p = predict(&model, &test)?;
         for d in &mut p {
@@ -1165,22 +1249,24 @@ fn r4(x: f32) -> f64 {
     (x as f64 * 1e4).round() / 1e4
 }
 
-/// One line of `predictions.jsonl` (no text: only ids, labels and scores).
-pub fn prediction_json(d: &DocPrediction) -> serde_json::Value {
+/// One line of `predictions.jsonl` (no text: only ids, labels and scores), keyed by the names
+/// of codebook `cb`.
+pub fn prediction_json(d: &DocPrediction, cb: &Codebook) -> serde_json::Value {
     let a = &d.aggregate;
+    let name = |l: Label| cb.name(l).to_string();
     serde_json::json!({
         "id": d.id,
         "fold": d.fold,
-        "dominant": a.dominant,
-        "present": a.present,
+        "dominant": a.dominant.or(cb.none()).map(name),
+        "present": a.present.iter().map(|&l| name(l)).collect::<Vec<_>>(),
         "framed_fraction": (a.framed_fraction * 1e6).round() / 1e6,
-        "shares": Label::FRAMES.iter().zip(&a.shares).map(|(l, s)| (l.as_str().to_string(), serde_json::json!((s * 1e6).round() / 1e6))).collect::<serde_json::Map<_, _>>(),
+        "shares": cb.frames().iter().zip(&a.shares).map(|(&l, s)| (name(l), serde_json::json!((s * 1e6).round() / 1e6))).collect::<serde_json::Map<_, _>>(),
         "paragraphs": d.paragraphs.iter().map(|p| serde_json::json!({
             "index": p.index,
-            "gold": p.gold,
-            "predicted": p.predicted(),
+            "gold": p.gold.map(name),
+            "predicted": name(p.predicted()),
             "weight": p.weight,
-            "probs": p.probs.map(r4),
+            "probs": p.probs.iter().map(|&x| r4(x)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
 }
@@ -1193,7 +1279,8 @@ fn fi(x: Option<Interval>) -> String {
     x.map_or_else(|| "–".into(), |i| format!("[{:.3}, {:.3}]", i.lo, i.hi))
 }
 
-fn metrics_markdown(s: &mut String, m: &Metrics, heading: &str) {
+fn metrics_markdown(s: &mut String, m: &Metrics, heading: &str, labels: &[String]) {
+    let n_frames = m.document.present.len();
     let p = &m.paragraph;
     let _ = writeln!(s, "{heading} Paragraphs\n");
     let _ = writeln!(
@@ -1203,20 +1290,26 @@ fn metrics_markdown(s: &mut String, m: &Metrics, heading: &str) {
     );
     let _ = writeln!(
         s,
-        "| macro F1, four frames | {} | {} |",
+        "| macro F1, {n_frames} frames | {} | {} |",
         f3(p.macro_f1_frames),
         fi(p.intervals.macro_f1_frames)
     );
-    let _ = writeln!(s, "| micro F1, four frames | {} | |", f3(p.micro_f1_frames));
     let _ = writeln!(
         s,
-        "| macro F1, five labels | {} | {} |",
+        "| micro F1, {n_frames} frames | {} | |",
+        f3(p.micro_f1_frames)
+    );
+    let _ = writeln!(
+        s,
+        "| macro F1, {} labels | {} | {} |",
+        labels.len(),
         f3(p.macro_f1_all),
         fi(p.intervals.macro_f1_all)
     );
     let _ = writeln!(
         s,
-        "| accuracy (= micro F1, five labels) | {} | {} |",
+        "| accuracy (= micro F1, {} labels) | {} | {} |",
+        labels.len(),
         f3(p.accuracy),
         fi(p.intervals.accuracy)
     );
@@ -1244,18 +1337,23 @@ fn metrics_markdown(s: &mut String, m: &Metrics, heading: &str) {
     let _ = writeln!(
         s,
         "\nConfusion matrix (rows: coders, columns: model):\n\n| | {} |\n|---|{}",
-        Label::ALL.map(|l| l.as_str()).join(" | "),
-        "---:|".repeat(Label::COUNT)
+        labels.join(" | "),
+        "---:|".repeat(labels.len())
     );
-    for l in Label::ALL {
-        let row = p.confusion.0[l.index()].map(|x| x.to_string()).join(" | ");
+    for (l, r) in labels.iter().zip(&p.confusion.0) {
+        let row = r
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" | ");
         let _ = writeln!(s, "| **{l}** | {row} |");
     }
     let c = &m.calibration;
     let _ = writeln!(
         s,
-        "\n{heading} Calibration\n\nBrier score {} (0 is perfect, 5 labels), log loss {}, expected calibration error {}.\n\n| confidence | paragraphs | mean confidence | accuracy |\n|---|---:|---:|---:|",
+        "\n{heading} Calibration\n\nBrier score {} (0 is perfect, {} labels), log loss {}, expected calibration error {}.\n\n| confidence | paragraphs | mean confidence | accuracy |\n|---|---:|---:|---:|",
         f3(c.brier),
+        labels.len(),
         f3(c.log_loss),
         f3(c.ece)
     );
@@ -1314,6 +1412,7 @@ impl EvalReport {
         let st = &self.setup;
         let _ = writeln!(s, "- command: `{}`", st.command);
         let _ = writeln!(s, "- labels: {}", st.labels.join(", "));
+        let _ = writeln!(s, "- codebook: {}", self.codebook);
         if let Some(a) = &st.articles {
             let _ = writeln!(s, "- articles: {a}");
         }
@@ -1334,8 +1433,17 @@ impl EvalReport {
         if let Some(f) = &st.folds {
             let _ = writeln!(
                 s,
-                "- folds: {} grouped by {} ({} groups, seed {}), assignment in `{}`",
-                f.k, f.group_by, f.groups, f.seed, f.file
+                "- folds: {} grouped by {}{} ({} groups, seed {}), assignment in `{}`",
+                f.k,
+                f.group_by,
+                if f.stratify {
+                    ", stratified by label"
+                } else {
+                    ""
+                },
+                f.groups,
+                f.seed,
+                f.file
             );
         }
         if let Some(e) = &st.eval_params {
@@ -1348,7 +1456,7 @@ impl EvalReport {
         s.push_str(
             "\nUndefined values (a label never predicted or never coded) are shown as –.\n\n",
         );
-        metrics_markdown(&mut s, &self.all, "##");
+        metrics_markdown(&mut s, &self.all, "##", &self.labels);
         s.push_str(
             "![confusion matrix](confusion.svg) ![reliability diagram](reliability.svg)\n\n",
         );
@@ -1370,7 +1478,7 @@ impl EvalReport {
         }
         for (k, m) in &self.by_sample {
             let _ = writeln!(s, "## Sample `{k}`\n");
-            metrics_markdown(&mut s, m, "###");
+            metrics_markdown(&mut s, m, "###", &self.labels);
         }
         s
     }
@@ -1386,6 +1494,7 @@ pub fn write_outputs(
     report: &EvalReport,
     preds: &[DocPrediction],
     folds: Option<(&Folds, &[DocId])>,
+    cb: &Codebook,
 ) -> Result<Vec<PathBuf>> {
     use crate::report::write_atomic;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -1406,7 +1515,7 @@ pub fn write_outputs(
         "confusion.svg",
         crate::svg::confusion_matrix(
             &report.all.paragraph.confusion.0,
-            &Label::ALL.map(|l| l.as_str()),
+            &cb.names(),
             "Paragraph labels: coders (rows) vs model (columns)",
         )
         .as_bytes(),
@@ -1417,7 +1526,7 @@ pub fn write_outputs(
     )?;
     let mut lines = String::new();
     for d in preds {
-        lines.push_str(&prediction_json(d).to_string());
+        lines.push_str(&prediction_json(d, cb).to_string());
         lines.push('\n');
     }
     put("predictions.jsonl", lines.as_bytes())?;
@@ -1431,10 +1540,28 @@ pub fn write_outputs(
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
-    use Label::*;
+
+    #[allow(non_upper_case_globals)]
+    const Humanitarian: Label = Label(0);
+    #[allow(non_upper_case_globals)]
+    const Economic: Label = Label(1);
+    #[allow(non_upper_case_globals)]
+    const Security: Label = Label(2);
+    #[allow(non_upper_case_globals)]
+    const Enforcement: Label = Label(3);
+    #[allow(non_upper_case_globals)]
+    const None: Label = Label(4);
+
+    fn cb() -> Codebook {
+        Codebook::migration()
+    }
+
+    fn thr() -> Thresholds {
+        Thresholds::from_codebook(&cb())
+    }
 
     fn conf(pairs: &[(Label, Label)]) -> Confusion {
-        let mut c = Confusion::default();
+        let mut c = Confusion::new(5);
         for &(g, p) in pairs {
             c.add(g, p);
         }
@@ -1451,7 +1578,7 @@ mod tests {
             (None, None),
             (None, None),
         ]);
-        let m = paragraph_metrics(&c);
+        let m = paragraph_metrics(&c, &cb());
         assert_eq!(m.accuracy, Some(1.0));
         assert_eq!(m.macro_f1_frames, Some(1.0));
         assert_eq!(m.macro_f1_all, Some(1.0));
@@ -1476,7 +1603,7 @@ mod tests {
             (Enforcement, None),
             (None, Humanitarian),
         ]);
-        let m = paragraph_metrics(&c);
+        let m = paragraph_metrics(&c, &cb());
         assert_eq!(m.accuracy, Some(0.0));
         assert_eq!(m.macro_f1_frames, Some(0.0));
         assert_eq!(m.micro_f1_frames, Some(0.0));
@@ -1499,7 +1626,7 @@ mod tests {
             (None, None),
             (None, Enforcement),
         ]);
-        let m = paragraph_metrics(&c);
+        let m = paragraph_metrics(&c, &cb());
         let sec = &m.per_label[Security.index()];
         assert_eq!(
             (sec.precision, sec.recall, sec.f1),
@@ -1526,7 +1653,7 @@ mod tests {
         assert_relative_eq!(m.accuracy.unwrap(), 4.0 / 7.0, epsilon = 1e-12);
         // A label predicted but never coded: precision 0, recall undefined, F1 0.
         let c2 = conf(&[(None, Security), (None, None)]);
-        let m2 = paragraph_metrics(&c2);
+        let m2 = paragraph_metrics(&c2, &cb());
         let sec = &m2.per_label[Security.index()];
         assert_eq!(
             (sec.precision, sec.recall, sec.f1),
@@ -1537,7 +1664,7 @@ mod tests {
 
     #[test]
     fn empty_input_is_all_undefined() {
-        let m = paragraph_metrics(&Confusion::default());
+        let m = paragraph_metrics(&Confusion::new(5), &cb());
         assert_eq!(m.n, 0);
         assert_eq!(m.accuracy, Option::None);
         assert_eq!(m.macro_f1_frames, Option::None);
@@ -1545,10 +1672,10 @@ mod tests {
         assert_eq!(m.krippendorff_alpha, Option::None);
         let c = calibration(std::iter::empty(), 10);
         assert_eq!((c.n, c.brier, c.ece), (0, Option::None, Option::None));
-        let d = document_metrics(&[], &HashMap::new(), &Thresholds::default());
+        let d = document_metrics(&[], &HashMap::new(), &thr(), &cb());
         assert_eq!(d.dominant_accuracy, Option::None);
         assert_eq!(d.shares.mae, Option::None);
-        let (pi, di) = bootstrap(&[], 100, 1);
+        let (pi, di) = bootstrap(&[], 100, 1, &cb());
         assert_eq!(pi, ParagraphIntervals::default());
         assert_eq!(di, Option::None);
     }
@@ -1584,7 +1711,7 @@ mod tests {
         ParaPrediction {
             index: 0,
             gold: Some(gold),
-            probs,
+            probs: probs.to_vec(),
             weight: 1.0,
         }
     }
@@ -1616,16 +1743,17 @@ mod tests {
             .map(|(i, (&g, &p))| ParaPrediction {
                 index: i,
                 gold: Some(g),
-                probs: p,
+                probs: p.to_vec(),
                 weight: 1.0,
             })
             .collect();
         let w = vec![1.0; probs.len()];
+        let probs: Vec<Vec<f32>> = probs.iter().map(|p| p.to_vec()).collect();
         DocPrediction {
             id: id.into(),
             fold: Option::None,
             paragraphs,
-            aggregate: aggregate(probs, &w, &Thresholds::default()),
+            aggregate: aggregate(&probs, &w, &thr(), &cb()),
         }
     }
 
@@ -1642,7 +1770,7 @@ mod tests {
 
     #[test]
     fn document_metrics_hand_worked() {
-        let t = Thresholds::default();
+        let t = thr();
         // d1: both paragraphs confidently economic → dominant economic, present [economic];
         // coded shares: economic 1/2 (one economic, one humanitarian paragraph).
         let d1 = doc(
@@ -1655,7 +1783,7 @@ mod tests {
         let l1 = dlabel("d1", Economic, &[Economic, Humanitarian]);
         let l2 = dlabel("d2", Enforcement, &[Enforcement]);
         let labels: HashMap<&str, &DocumentLabel> = [("d1", &l1), ("d2", &l2)].into();
-        let m = document_metrics(&[&d1, &d2], &labels, &t);
+        let m = document_metrics(&[&d1, &d2], &labels, &t, &cb());
         assert_eq!(m.n, 2);
         assert_eq!(m.dominant_accuracy, Some(0.5));
         // present: TP 1 (economic), FN 2 (humanitarian d1, enforcement d2), FP 0.
@@ -1683,8 +1811,8 @@ mod tests {
             };
             units.push((c, Some(i % 3 != 0)));
         }
-        let (a, da) = bootstrap(&units, 500, 7);
-        let (b, _) = bootstrap(&units, 500, 7);
+        let (a, da) = bootstrap(&units, 500, 7, &cb());
+        let (b, _) = bootstrap(&units, 500, 7, &cb());
         assert_eq!(a, b);
         let acc = a.accuracy.unwrap();
         // point estimate 70/80 = 0.875

@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::corpus::{paragraphs, read_jsonl, Article, DocId, Label};
+use crate::codebook::{Label, LabelResolver};
+use crate::corpus::{paragraphs, read_jsonl, Article, DocId};
 use crate::error::{Error, Result};
 
 /// One hand-coded paragraph label.
@@ -93,6 +94,44 @@ pub struct LabeledDoc {
     pub n_paragraphs: usize,
 }
 
+impl LabeledDoc {
+    /// Unite the paragraphs of another labeling of the same document.
+    fn merge(&mut self, other: LabeledDoc) -> Result<()> {
+        for p in other.paragraphs {
+            match self.paragraphs.binary_search_by_key(&p.index, |q| q.index) {
+                Ok(i) => {
+                    let q = &mut self.paragraphs[i];
+                    if q.text != p.text {
+                        return Err(Error::Other(format!(
+                            "document {} paragraph {} has a different text in two inputs",
+                            self.id, p.index
+                        )));
+                    }
+                    match (q.label, p.label) {
+                        (Some(_), Some(_)) => {
+                            return Err(Error::Other(format!(
+                                "document {} paragraph {} is labeled in two inputs",
+                                self.id, p.index
+                            )))
+                        }
+                        (None, Some(l)) => q.label = Some(l),
+                        _ => {}
+                    }
+                }
+                Err(i) => self.paragraphs.insert(i, p),
+            }
+        }
+        self.n_paragraphs = self.n_paragraphs.max(other.n_paragraphs);
+        if self.source.is_none() {
+            self.source = other.source;
+        }
+        if self.date.is_none() {
+            self.date = other.date;
+        }
+        Ok(())
+    }
+}
+
 /// A set of labeled documents, sorted by id.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LabeledSet {
@@ -101,9 +140,9 @@ pub struct LabeledSet {
 }
 
 impl LabeledSet {
-    /// Number of labeled paragraphs per label, in [`Label::ALL`] order.
-    pub fn counts(&self) -> [usize; Label::COUNT] {
-        let mut c = [0; Label::COUNT];
+    /// Number of labeled paragraphs per label, for a codebook of `k` labels, in column order.
+    pub fn counts(&self, k: usize) -> Vec<usize> {
+        let mut c = vec![0; k];
         for d in &self.docs {
             for p in &d.paragraphs {
                 if let Some(l) = p.label {
@@ -116,22 +155,32 @@ impl LabeledSet {
 
     /// Total labeled paragraphs.
     pub fn n_labeled(&self) -> usize {
-        self.counts().iter().sum()
+        self.docs
+            .iter()
+            .map(|d| d.paragraphs.iter().filter(|p| p.label.is_some()).count())
+            .sum()
     }
 
-    /// Merge another set (documents with the same id in both are an error).
+    /// Merge another set. A document in both (e.g. coded in two rounds) is merged: its
+    /// paragraphs are united by index.
     ///
     /// # Errors
-    /// [`Error::Other`] naming the first duplicated id.
+    /// [`Error::Other`] naming the document and paragraph when a paragraph is labeled in both
+    /// sets or has a different text in each.
     pub fn extend(&mut self, other: LabeledSet) -> Result<()> {
-        self.docs.extend(other.docs);
-        self.docs.sort_by(|a, b| a.id.cmp(&b.id));
-        if let Some(w) = self.docs.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(Error::Other(format!(
-                "document {} is labeled in two inputs",
-                w[0].id
-            )));
+        let mut by_id: BTreeMap<DocId, LabeledDoc> = std::mem::take(&mut self.docs)
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
+        for d in other.docs {
+            match by_id.entry(d.id.clone()) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(d);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(d)?,
+            }
         }
+        self.docs = by_id.into_values().collect();
         Ok(())
     }
 
@@ -197,8 +246,8 @@ fn get_str(
     }
 }
 
-fn get_label(path: &Path, line: u64, s: &str) -> Result<Label> {
-    s.parse::<Label>().map_err(|e| label_err(path, line, e))
+fn get_label(r: &dyn LabelResolver, path: &Path, line: u64, s: &str) -> Result<Label> {
+    r.resolve(s).map_err(|e| label_err(path, line, e))
 }
 
 /// Read paragraph labels `{"id", "para", "frame", "text"?}`, one per line. Returns the labels
@@ -207,7 +256,10 @@ fn get_label(path: &Path, line: u64, s: &str) -> Result<Label> {
 /// # Errors
 /// [`Error::Labels`] naming the file and line for malformed lines, unknown labels, bad
 /// indices and duplicate `(id, para)` rows.
-pub fn read_paragraph_labels(path: &Path) -> Result<Vec<(u64, ParagraphLabel)>> {
+pub fn read_paragraph_labels(
+    path: &Path,
+    r: &dyn LabelResolver,
+) -> Result<Vec<(u64, ParagraphLabel)>> {
     let mut out = Vec::new();
     let mut seen: HashMap<(String, usize), u64> = HashMap::new();
     for_each_json_line(path, |n, map| {
@@ -223,7 +275,7 @@ pub fn read_paragraph_labels(path: &Path) -> Result<Vec<(u64, ParagraphLabel)>> 
             }
             None => return Err(label_err(path, n, "missing field \"para\"")),
         };
-        let frame = get_label(path, n, &get_str(path, n, &map, "frame")?)?;
+        let frame = get_label(r, path, n, &get_str(path, n, &map, "frame")?)?;
         let text = match map.get("text") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -256,24 +308,24 @@ pub fn read_paragraph_labels(path: &Path) -> Result<Vec<(u64, ParagraphLabel)>> 
 ///
 /// # Errors
 /// [`Error::Labels`] naming the file and line for malformed lines, unknown labels and duplicates.
-pub fn read_document_labels(path: &Path) -> Result<Vec<DocumentLabel>> {
+pub fn read_document_labels(path: &Path, r: &dyn LabelResolver) -> Result<Vec<DocumentLabel>> {
     let mut out = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for_each_json_line(path, |n, map| {
         let id = get_str(path, n, &map, "id")?;
-        let primary = get_label(path, n, &get_str(path, n, &map, "primary")?)?;
+        let primary = get_label(r, path, n, &get_str(path, n, &map, "primary")?)?;
         let present = match map.get("present") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|v| match v {
-                    Value::String(s) => get_label(path, n, s),
+                    Value::String(s) => get_label(r, path, n, s),
                     _ => Err(label_err(path, n, "\"present\" must hold label names")),
                 })
                 .collect::<Result<Vec<_>>>()?,
             Some(_) => return Err(label_err(path, n, "field \"present\" must be an array")),
         };
-        if present.contains(&Label::None) {
+        if present.iter().any(|&l| r.is_none(l)) {
             return Err(label_err(
                 path,
                 n,
@@ -343,8 +395,8 @@ impl LabelSource {
     /// # Errors
     /// [`Error::Labels`] naming file and line for bad rows, labels of paragraphs that do not
     /// exist, text that disagrees with the article, or ids missing from the articles.
-    pub fn load(&self) -> Result<LabeledSet> {
-        let file = read_label_file(&self.paragraphs)?;
+    pub fn load(&self, r: &dyn LabelResolver) -> Result<LabeledSet> {
+        let file = read_label_file(&self.paragraphs, r)?;
         if file.paragraphs.is_empty() {
             if let Some((line, _)) = file.documents.first() {
                 return Err(label_err(
@@ -542,7 +594,7 @@ enum Row {
 /// # Errors
 /// [`Error::Labels`] naming the file and line for malformed rows, unknown label names,
 /// missing ids and duplicate rows (a second label of the same paragraph or document).
-pub fn read_label_file(path: &Path) -> Result<LabelFile> {
+pub fn read_label_file(path: &Path, r: &dyn LabelResolver) -> Result<LabelFile> {
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
@@ -562,7 +614,7 @@ pub fn read_label_file(path: &Path) -> Result<LabelFile> {
     let mut seen_para: HashMap<(String, usize), u64> = HashMap::new();
     let mut seen_doc: HashMap<String, u64> = HashMap::new();
     let mut push = |n: u64, map: serde_json::Map<String, Value>| -> Result<()> {
-        let row = parse_row(path, n, &map)?;
+        let row = parse_row(r, path, n, &map)?;
         let row = match row {
             Row::Tool(r) => {
                 tool = true;
@@ -812,7 +864,13 @@ fn opt_str(
 
 /// Label names from a string (one name, a `;`/`|`/`,`-separated list or a JSON array), an
 /// array of names, or a Label Studio `{"choices": [..]}` object.
-fn label_list(path: &Path, n: u64, key: &str, v: &Value) -> Result<Vec<Label>> {
+fn label_list(
+    r: &dyn LabelResolver,
+    path: &Path,
+    n: u64,
+    key: &str,
+    v: &Value,
+) -> Result<Vec<Label>> {
     match v {
         Value::Null => Ok(Vec::new()),
         Value::String(s) => {
@@ -820,29 +878,29 @@ fn label_list(path: &Path, n: u64, key: &str, v: &Value) -> Result<Vec<Label>> {
             if s.starts_with('[') {
                 let inner: Value = serde_json::from_str(s)
                     .map_err(|e| label_err(path, n, format!("field {key:?}: {e}")))?;
-                return label_list(path, n, key, &inner);
+                return label_list(r, path, n, key, &inner);
             }
             s.split([';', '|', ','])
                 .map(str::trim)
                 .filter(|x| !x.is_empty())
-                .map(|x| get_label(path, n, x))
+                .map(|x| get_label(r, path, n, x))
                 .collect()
         }
         Value::Array(a) => a
             .iter()
             .map(|x| match x {
-                Value::String(s) => get_label(path, n, s),
+                Value::String(s) => get_label(r, path, n, s),
                 _ => Err(label_err(path, n, format!("{key:?} must hold label names"))),
             })
             .collect(),
-        Value::Object(o) if o.contains_key("choices") => label_list(path, n, key, &o["choices"]),
+        Value::Object(o) if o.contains_key("choices") => label_list(r, path, n, key, &o["choices"]),
         _ => Err(label_err(path, n, format!("{key:?} must hold label names"))),
     }
 }
 
 /// Exactly one label from a value.
-fn one_label(path: &Path, n: u64, key: &str, v: &Value) -> Result<Label> {
-    let l = label_list(path, n, key, v)?;
+fn one_label(r: &dyn LabelResolver, path: &Path, n: u64, key: &str, v: &Value) -> Result<Label> {
+    let l = label_list(r, path, n, key, v)?;
     match l.as_slice() {
         [x] => Ok(*x),
         [] => Err(label_err(path, n, format!("field {key:?} holds no label"))),
@@ -858,6 +916,7 @@ fn one_label(path: &Path, n: u64, key: &str, v: &Value) -> Result<Label> {
 }
 
 fn document_row(
+    r: &dyn LabelResolver,
     path: &Path,
     n: u64,
     map: &serde_json::Map<String, Value>,
@@ -865,7 +924,7 @@ fn document_row(
     primary: Label,
     present: Vec<Label>,
 ) -> Result<DocumentLabel> {
-    if present.contains(&Label::None) {
+    if present.iter().any(|&l| r.is_none(l)) {
         return Err(label_err(
             path,
             n,
@@ -886,19 +945,25 @@ fn document_row(
 }
 
 /// Parse one row (a JSONL object, a CSV record or an array item) of any supported format.
-fn parse_row(path: &Path, n: u64, map: &serde_json::Map<String, Value>) -> Result<Row> {
+fn parse_row(
+    r: &dyn LabelResolver,
+    path: &Path,
+    n: u64,
+    map: &serde_json::Map<String, Value>,
+) -> Result<Row> {
     // Label Studio full export: a task with `data` and `annotations`.
     if let Some(Value::Object(data)) = map.get("data") {
-        return label_studio_task(path, n, map, data).map(|r| Row::Tool(Box::new(r)));
+        return label_studio_task(r, path, n, map, data).map(|r| Row::Tool(Box::new(r)));
     }
     let id = row_id(path, n, map)?;
     let para = row_para(path, n, map)?;
     let text = opt_str(path, n, map, "text")?;
     if let Some(frame) = map.get("frame") {
-        let Some(para) = para else {
+        // a row with its own text and no index is a one-paragraph document (e.g. a headline)
+        let Some(para) = para.or(text.as_ref().map(|_| 0)) else {
             return Err(label_err(path, n, "missing field \"para\""));
         };
-        let frame = one_label(path, n, "frame", frame)?;
+        let frame = one_label(r, path, n, "frame", frame)?;
         return Ok(Row::Paragraph(ParagraphLabel {
             id,
             para,
@@ -915,23 +980,23 @@ fn parse_row(path: &Path, n: u64, map: &serde_json::Map<String, Value>) -> Resul
             ));
         }
         if para.is_none() {
-            let primary = one_label(path, n, "primary", primary)?;
+            let primary = one_label(r, path, n, "primary", primary)?;
             let present = match map.get("present") {
-                Some(v) => label_list(path, n, "present", v)?,
+                Some(v) => label_list(r, path, n, "present", v)?,
                 None => match map.get("label").or_else(|| map.get("labels")) {
-                    Some(v) => label_list(path, n, "label", v)?
+                    Some(v) => label_list(r, path, n, "label", v)?
                         .into_iter()
-                        .filter(|l| l.is_frame())
+                        .filter(|&l| !r.is_none(l))
                         .collect(),
                     None => Vec::new(),
                 },
             };
-            return document_row(path, n, map, id, primary, present).map(Row::Document);
+            return document_row(r, path, n, map, id, primary, present).map(Row::Document);
         }
     }
     // doccano: `label` (or `labels`) holds the chosen labels.
     if let Some(v) = map.get("label").or_else(|| map.get("labels")) {
-        let labels = label_list(path, n, "label", v)?;
+        let labels = label_list(r, path, n, "label", v)?;
         let row = if let Some(para) = para {
             let frame = match labels.as_slice() {
                 [x] => *x,
@@ -954,9 +1019,18 @@ fn parse_row(path: &Path, n: u64, map: &serde_json::Map<String, Value>) -> Resul
                 text,
             })
         } else {
-            let frames: Vec<Label> = labels.iter().copied().filter(|l| l.is_frame()).collect();
+            let frames: Vec<Label> = labels.iter().copied().filter(|&l| !r.is_none(l)).collect();
             let primary = match frames.as_slice() {
-                [] => Label::None,
+                [] => match labels.iter().copied().find(|&l| r.is_none(l)) {
+                    Some(none) => none,
+                    None => {
+                        return Err(label_err(
+                            path,
+                            n,
+                            format!("document {id} has no frame and the codebook has no none label"),
+                        ))
+                    }
+                },
                 [x] => *x,
                 _ => {
                     return Err(label_err(
@@ -968,7 +1042,7 @@ fn parse_row(path: &Path, n: u64, map: &serde_json::Map<String, Value>) -> Resul
                     ))
                 }
             };
-            Row::Document(document_row(path, n, map, id, primary, frames)?)
+            Row::Document(document_row(r, path, n, map, id, primary, frames)?)
         };
         return Ok(Row::Tool(Box::new(row)));
     }
@@ -981,6 +1055,7 @@ fn parse_row(path: &Path, n: u64, map: &serde_json::Map<String, Value>) -> Resul
 
 /// One task of a Label Studio full export.
 fn label_studio_task(
+    r: &dyn LabelResolver,
     path: &Path,
     n: u64,
     task: &serde_json::Map<String, Value>,
@@ -1005,19 +1080,19 @@ fn label_studio_task(
         return Ok(Row::Unannotated);
     };
     let mut by_control: BTreeMap<String, Vec<Label>> = BTreeMap::new();
-    for r in ann
+    for res in ann
         .get("result")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
-        let Some(value) = r.get("value") else {
+        let Some(value) = res.get("value") else {
             continue;
         };
         if value.get("choices").is_none() {
             continue;
         }
-        let name = r
+        let name = res
             .get("from_name")
             .and_then(Value::as_str)
             .unwrap_or("frame")
@@ -1025,7 +1100,7 @@ fn label_studio_task(
         by_control
             .entry(name)
             .or_default()
-            .extend(label_list(path, n, "choices", value)?);
+            .extend(label_list(r, path, n, "choices", value)?);
     }
     if by_control.is_empty() {
         return Ok(Row::Unannotated);
@@ -1058,7 +1133,7 @@ fn label_studio_task(
         if name.to_ascii_lowercase().contains("primary") {
             primary = Some(labels);
         } else {
-            present.extend(labels.into_iter().filter(|l| l.is_frame()));
+            present.extend(labels.into_iter().filter(|&l| !r.is_none(l)));
         }
     }
     let Some(primary) = primary else {
@@ -1078,11 +1153,100 @@ fn label_studio_task(
             ))
         }
     };
-    document_row(path, n, data, id, primary, present).map(Row::Document)
+    document_row(r, path, n, data, id, primary, present).map(Row::Document)
+}
+
+/// The label files behind label paths, each with the articles file its rows join to.
+///
+/// A folder in corpus layout (`articles.jsonl` and `labels/`) gives every label file in
+/// `labels/`, joined to its own `articles.jsonl`; any other folder gives every `.jsonl`,
+/// `.json` and `.csv` file in it (sorted), joined to `articles`; a file is itself.
+///
+/// # Errors
+/// [`Error::Io`] for a path that does not exist or a folder that cannot be listed;
+/// [`Error::Labels`] for a folder without label files.
+pub fn label_files(
+    paths: &[PathBuf],
+    articles: Option<&Path>,
+) -> Result<Vec<(PathBuf, Option<PathBuf>)>> {
+    let mut files: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let (dir, arts) = if p.join("labels").is_dir() && p.join("articles.jsonl").is_file() {
+                (p.join("labels"), Some(p.join("articles.jsonl")))
+            } else {
+                (p.clone(), articles.map(Path::to_path_buf))
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| Error::io(&dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                            ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
+                        })
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(label_err(
+                    &dir,
+                    0,
+                    "no label files (.jsonl, .json, .csv) here",
+                ));
+            }
+            files.extend(found.into_iter().map(|f| (f, arts.clone())));
+        } else if p.is_file() {
+            files.push((p.clone(), articles.map(Path::to_path_buf)));
+        } else {
+            return Err(Error::io(
+                p,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+            ));
+        }
+    }
+    Ok(files)
 }
 
 /// Paragraph and document labels that join to the same articles file.
 type RowsToJoin = (Vec<Sourced<ParagraphLabel>>, Vec<Sourced<DocumentLabel>>);
+
+/// Every label name used in label files or folders (a corpus folder's `labels/`, or the
+/// `.jsonl`, `.json` and `.csv` files of a folder), in order of first appearance: the draft of
+/// a codebook.
+///
+/// # Errors
+/// [`Error::Labels`] for malformed rows; [`Error::Io`] for unreadable paths.
+pub fn label_names(paths: &[PathBuf]) -> Result<Vec<String>> {
+    let names = crate::codebook::NameCollector::default();
+    for p in paths {
+        let files: Vec<PathBuf> = if p.is_dir() {
+            let dir = if p.join("labels").is_dir() {
+                p.join("labels")
+            } else {
+                p.clone()
+            };
+            let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| Error::io(&dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                            ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
+                        })
+                })
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![p.clone()]
+        };
+        for f in files {
+            read_label_file(&f, &names)?;
+        }
+    }
+    Ok(names.names())
+}
 
 /// Hand-coded labels of both kinds, joined to their articles: the input of evaluation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1111,50 +1275,18 @@ impl Annotations {
     /// [`Error::Labels`] naming file and line for bad rows, a paragraph or document labeled
     /// twice (in one file or across files), ids missing from the articles, document labels
     /// with no text to score, and paragraphs that do not exist.
-    pub fn load(paths: &[PathBuf], articles: Option<&Path>) -> Result<Annotations> {
-        let mut files: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-        for p in paths {
-            if p.is_dir() {
-                let (dir, arts) = if p.join("labels").is_dir() && p.join("articles.jsonl").is_file()
-                {
-                    (p.join("labels"), Some(p.join("articles.jsonl")))
-                } else {
-                    (p.clone(), articles.map(Path::to_path_buf))
-                };
-                let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-                    .map_err(|e| Error::io(&dir, e))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| {
-                        f.is_file()
-                            && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                                ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
-                            })
-                    })
-                    .collect();
-                found.sort();
-                if found.is_empty() {
-                    return Err(label_err(
-                        &dir,
-                        0,
-                        "no label files (.jsonl, .json, .csv) here",
-                    ));
-                }
-                files.extend(found.into_iter().map(|f| (f, arts.clone())));
-            } else if p.is_file() {
-                files.push((p.clone(), articles.map(Path::to_path_buf)));
-            } else {
-                return Err(Error::io(
-                    p,
-                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-                ));
-            }
-        }
+    pub fn load(
+        paths: &[PathBuf],
+        articles: Option<&Path>,
+        r: &dyn LabelResolver,
+    ) -> Result<Annotations> {
+        let files = label_files(paths, articles)?;
         // Read every file, grouping rows by the articles file they join to.
         let mut groups: BTreeMap<Option<PathBuf>, RowsToJoin> = BTreeMap::new();
         let mut seen_para: HashMap<(String, usize), (PathBuf, u64)> = HashMap::new();
         let mut seen_doc: HashMap<String, (PathBuf, u64)> = HashMap::new();
         for (f, arts) in &files {
-            let lf = read_label_file(f)?;
+            let lf = read_label_file(f, r)?;
             let g = groups.entry(arts.clone()).or_default();
             for (line, l) in lf.paragraphs {
                 if let Some((fp, fl)) = seen_para.insert((l.id.clone(), l.para), (f.clone(), line))
@@ -1260,14 +1392,21 @@ impl Annotations {
             .map(|i| &self.documents[i])
     }
 
-    /// Merge another set of annotations (a document in both is an error).
+    /// Merge another set of annotations (see [`LabeledSet::extend`] for documents in both).
     ///
     /// # Errors
-    /// [`Error::Other`] naming the first document present in both.
+    /// [`Error::Other`] naming the document when a paragraph is labeled in both, or a
+    /// document carries a document label in both.
     pub fn extend(&mut self, other: Annotations) -> Result<()> {
         self.set.extend(other.set)?;
         self.documents.extend(other.documents);
         self.documents.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(w) = self.documents.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(Error::Other(format!(
+                "document {} has a document label in two inputs",
+                w[0].id
+            )));
+        }
         self.files.extend(other.files);
         Ok(())
     }
@@ -1276,6 +1415,7 @@ impl Annotations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codebook::Codebook;
     use std::io::Write;
 
     fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -1285,6 +1425,60 @@ mod tests {
             .write_all(body.as_bytes())
             .unwrap();
         p
+    }
+
+    fn doc(id: &str, labels: &[(usize, Option<Label>)]) -> LabeledDoc {
+        LabeledDoc {
+            id: id.into(),
+            paragraphs: labels
+                .iter()
+                .map(|&(index, label)| LabeledPara {
+                    index,
+                    text: format!("p{index}"),
+                    label,
+                })
+                .collect(),
+            n_paragraphs: 4,
+            ..LabeledDoc::default()
+        }
+    }
+
+    #[test]
+    fn sets_merge_a_document_coded_in_two_rounds() {
+        let mut a = LabeledSet {
+            docs: vec![doc("x", &[(0, Some(Label(4))), (2, None)])],
+        };
+        let b = LabeledSet {
+            docs: vec![
+                doc("x", &[(1, Some(Label(2))), (2, Some(Label(1)))]),
+                doc("w", &[(0, Some(Label(0)))]),
+            ],
+        };
+        a.extend(b).unwrap();
+        assert_eq!(a.docs.len(), 2);
+        assert_eq!(a.docs[0].id, "w");
+        let labels: Vec<_> = a.docs[1]
+            .paragraphs
+            .iter()
+            .map(|p| (p.index, p.label))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (0, Some(Label(4))),
+                (1, Some(Label(2))),
+                (2, Some(Label(1)))
+            ]
+        );
+        assert_eq!(a.n_labeled(), 4);
+        let again = LabeledSet {
+            docs: vec![doc("x", &[(1, Some(Label(3)))])],
+        };
+        let e = a.extend(again).unwrap_err().to_string();
+        assert!(
+            e.contains("document x paragraph 1 is labeled in two inputs"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1300,11 +1494,11 @@ mod tests {
             paragraphs: good,
             articles: Some(arts.clone()),
         }
-        .load()
+        .load(&Codebook::migration())
         .unwrap();
         assert_eq!(set.docs.len(), 1);
         assert_eq!(set.docs[0].paragraphs.len(), 3);
-        assert_eq!(set.docs[0].paragraphs[2].label, Some(Label::Economic));
+        assert_eq!(set.docs[0].paragraphs[2].label, Some(Label(1)));
         assert_eq!(set.docs[0].paragraphs[1].label, None);
 
         let missing = write(dir.path(), "m.jsonl", "{\"id\":\"d1\",\"para\":0,\"frame\":\"none\"}\n{\"id\":\"d1\",\"para\":7,\"frame\":\"none\"}\n");
@@ -1312,7 +1506,7 @@ mod tests {
             paragraphs: missing,
             articles: Some(arts.clone()),
         }
-        .load()
+        .load(&Codebook::migration())
         .unwrap_err();
         assert!(matches!(e, Error::Labels { line: 2, .. }), "{e}");
 
@@ -1321,11 +1515,11 @@ mod tests {
             "u.jsonl",
             "{\"id\":\"d1\",\"para\":0,\"frame\":\"crime\"}\n",
         );
-        let e = read_paragraph_labels(&unknown).unwrap_err();
+        let e = read_paragraph_labels(&unknown, &Codebook::migration()).unwrap_err();
         assert!(e.to_string().contains("u.jsonl:1"), "{e}");
 
         let dup = write(dir.path(), "d.jsonl", "{\"id\":\"d1\",\"para\":0,\"frame\":\"none\"}\n{\"id\":\"d1\",\"para\":0,\"frame\":\"economic\"}\n");
-        let e = read_paragraph_labels(&dup).unwrap_err();
+        let e = read_paragraph_labels(&dup, &Codebook::migration()).unwrap_err();
         assert!(e.to_string().contains("duplicate"), "{e}");
 
         let other = write(
@@ -1337,7 +1531,7 @@ mod tests {
             paragraphs: other,
             articles: Some(arts),
         }
-        .load()
+        .load(&Codebook::migration())
         .unwrap_err();
         assert!(e.to_string().contains("zz"), "{e}");
     }
@@ -1357,14 +1551,11 @@ mod tests {
             "d.csv",
             "id,primary,present,sample\nd1,economic,\"economic; Security\",random\nd2,none,,\n",
         );
-        let f = read_label_file(&csv).unwrap();
+        let f = read_label_file(&csv, &Codebook::migration()).unwrap();
         assert_eq!(f.format, LabelFormat::Csv);
         assert_eq!(f.documents.len(), 2);
         assert_eq!(f.documents[0].0, 2);
-        assert_eq!(
-            f.documents[0].1.present,
-            vec![Label::Economic, Label::Security]
-        );
+        assert_eq!(f.documents[0].1.present, vec![Label(1), Label(2)]);
         assert_eq!(f.documents[0].1.sample.as_deref(), Some("random"));
         assert!(f.documents[1].1.present.is_empty());
 
@@ -1373,7 +1564,9 @@ mod tests {
             "dn.jsonl",
             "{\"id\":7,\"text\":\"t\",\"label\":[\"enforcement\"],\"doc_id\":\"d1\",\"para\":\"3\"}\n{\"id\":8,\"text\":\"t\",\"label\":[\"economic\",\"security\"],\"doc_id\":\"d2\"}\n",
         );
-        let e = read_label_file(&dn).unwrap_err().to_string();
+        let e = read_label_file(&dn, &Codebook::migration())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("dn.jsonl:2:") && e.contains("primary"), "{e}");
 
         let ls = write(
@@ -1381,7 +1574,9 @@ mod tests {
             "ls.json",
             "[{\"data\":{\"doc_id\":\"d1\",\"para\":0},\"annotations\":[{\"result\":[{\"from_name\":\"frame\",\"value\":{\"choices\":[\"None\"]}}]}]},\n{\"data\":{\"doc_id\":\"d1\"},\"annotations\":[{\"result\":[{\"from_name\":\"present\",\"value\":{\"choices\":[\"Economic\"]}}]}]}]",
         );
-        let e = read_label_file(&ls).unwrap_err().to_string();
+        let e = read_label_file(&ls, &Codebook::migration())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ls.json:2:") && e.contains("primary"), "{e}");
     }
 }

@@ -11,15 +11,17 @@
 //!
 //! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training;
 //! [`eval`] measures a model against them (metrics, cross-validation; charts via [`svg`]).
+//! [`suggest`] picks the paragraphs to hand-code next (active learning).
 //! [`store`] keeps classified documents across runs (SQLite); [`trends`] aggregates them by
 //! period and group (dates parsed by [`dates`], charts drawn by [`charts`]); both resample with
 //! [`stats`].
 //!
 //! ```
 //! # fn main() -> framelens::Result<()> {
-//! use framelens::corpus::Label;
-//! let label: Label = "enforcement".parse().map_err(framelens::Error::Other)?;
-//! assert!(label.is_frame());
+//! use framelens::codebook::Codebook;
+//! let codebook = Codebook::migration();
+//! let label = codebook.parse("enforcement").map_err(framelens::Error::Other)?;
+//! assert!(codebook.is_frame(label));
 //! # Ok(())
 //! # }
 //! ```
@@ -28,6 +30,7 @@
 pub mod charts;
 pub mod checkpoint;
 pub mod classify;
+pub mod codebook;
 pub mod corpus;
 pub mod dates;
 pub mod embed;
@@ -40,10 +43,12 @@ pub mod model;
 pub mod report;
 pub mod stats;
 pub mod store;
+pub mod suggest;
 pub mod svg;
 pub mod tokenize;
 pub mod trends;
 
-pub use corpus::{Article, DocId, Label};
+pub use codebook::{Codebook, Label};
+pub use corpus::{Article, DocId};
 pub use error::{Error, InputError, InputProblem, Result};
 pub use model::{FramingModel, TrainParams};

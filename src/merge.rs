@@ -19,15 +19,18 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::corpus::{ArticleResult, Label};
+use crate::codebook::{Codebook, CODEBOOK_FILE};
+use crate::corpus::ArticleResult;
 use crate::error::{Error, InputError, Result};
 use crate::report::{
-    render_errors, render_summary, sync_dir, write_atomic, write_atomic_with, DocReport, Problem,
-    RunInfo, Severity, Shares, Summary, CHECKPOINT_DIR,
+    dominant_from_name, labels_from_names, render_errors, render_summary, shares_from_map,
+    sync_dir, write_atomic, write_atomic_with, DocReport, Problem, RunInfo, Severity, Summary,
+    CHECKPOINT_DIR,
 };
 
 /// One part of a sharded batch: part `index` (1-based) of `count`.
@@ -121,31 +124,33 @@ pub fn shard_key(item: &ArticleResult) -> std::borrow::Cow<'_, str> {
 #[derive(Deserialize)]
 struct DocFacts {
     id: String,
-    shares: Shares,
+    shares: serde_json::Map<String, serde_json::Value>,
     framed_fraction: f64,
-    dominant: Label,
-    present: Vec<Label>,
+    dominant: Option<String>,
+    present: Vec<String>,
     paragraphs: Vec<serde::de::IgnoredAny>,
 }
 
 impl DocFacts {
-    /// The summary-relevant part of a report (the rest stays empty).
-    fn to_report(&self) -> DocReport {
-        DocReport {
+    /// The summary-relevant part of a report (the rest stays empty), its labels resolved in
+    /// the shards' codebook.
+    fn to_report(&self, cb: &Arc<Codebook>) -> std::result::Result<DocReport, String> {
+        Ok(DocReport {
+            codebook: cb.clone(),
             id: self.id.clone(),
             title: None,
             date: None,
             source: None,
             url: None,
             meta: Default::default(),
-            shares: self.shares,
+            shares: shares_from_map(&self.shares, cb)?,
             framed_fraction: self.framed_fraction,
-            dominant: self.dominant,
-            present: self.present.clone(),
+            dominant: dominant_from_name(self.dominant.as_deref(), cb)?,
+            present: labels_from_names(&self.present, cb)?,
             paragraphs: Vec::new(),
             evidence: Default::default(),
             terms: Default::default(),
-        }
+        })
     }
 }
 
@@ -153,6 +158,8 @@ impl DocFacts {
 struct Part {
     dir: PathBuf,
     info: RunInfo,
+    /// The codebook the shard's reports are keyed by.
+    codebook: Arc<Codebook>,
     docs: std::io::Lines<BufReader<File>>,
     csv: csv::StringRecordsIntoIter<BufReader<File>>,
     /// The current document: its facts and its line.
@@ -193,6 +200,7 @@ impl Part {
         let mut part = Part {
             dir: dir.to_path_buf(),
             info,
+            codebook: Arc::new(crate::codebook::for_report_folder(dir)?),
             docs,
             csv,
             head: None,
@@ -278,6 +286,15 @@ fn check_parts(parts: &[Part]) -> Result<()> {
                 p.info.model_hash,
                 first.dir.display(),
                 first.info.model_hash
+            )));
+        }
+        if p.codebook != first.codebook {
+            return Err(Error::Other(format!(
+                "{} used codebook {} but {} used codebook {}",
+                p.dir.display(),
+                p.codebook.describe(),
+                first.dir.display(),
+                first.codebook.describe()
             )));
         }
         let sums = |i: &RunInfo| -> Vec<Option<String>> {
@@ -420,7 +437,8 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
     let tmp = out.join(format!(".summary.csv.tmp{}", std::process::id()));
     let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let mut cw = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
-    cw.write_record(crate::report::SUMMARY_HEADER)
+    let codebook = parts[0].codebook.clone();
+    cw.write_record(crate::report::summary_header(&codebook))
         .map_err(|e| Error::Other(format!("{}: {e}", tmp.display())))?;
     let mut failure: Option<Error> = None;
     let merged = write_atomic_with(&docs_path, true, |w| {
@@ -449,7 +467,17 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
             let (facts, line) = parts[i].head.take().expect("head present");
             w.write_all(line.as_bytes())?;
             w.write_all(b"\n")?;
-            summary.add_report(&facts.to_report(), 0);
+            match facts.to_report(&codebook) {
+                Ok(r) => summary.add_report(&r, 0),
+                Err(m) => {
+                    failure = Some(Error::Other(format!(
+                        "{}: document {}: {m}",
+                        parts[i].dir.join("documents.jsonl").display(),
+                        facts.id
+                    )));
+                    return Err(std::io::Error::other("merge failed"));
+                }
+            }
             // the report above carries no paragraphs: count them here
             summary.paragraphs += facts.paragraphs.len() as u64;
             let step = parts[i].csv_record(&facts.id).and_then(|rec| {
@@ -485,7 +513,11 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Summary> {
         add_problems(&p.dir, &mut summary)?;
     }
     copy_docs(&parts, &out_docs)?;
-    write_atomic(&out.join("summary.md"), render_summary(&summary).as_bytes())?;
+    write_atomic(
+        &out.join("summary.md"),
+        render_summary(&summary, &codebook).as_bytes(),
+    )?;
+    write_atomic(&out.join(CODEBOOK_FILE), codebook.to_toml().as_bytes())?;
     write_atomic(
         &out.join("errors.jsonl"),
         render_errors(&summary).as_bytes(),

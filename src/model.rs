@@ -17,41 +17,53 @@ use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::corpus::Label;
+use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable};
 use crate::error::{Error, Result};
 use crate::features::{merge_rows, DocBlock, Featurizer, FeaturizerParams, ParaTokens, SparseRow};
 use crate::labels::LabeledSet;
 use crate::tokenize::{DocTokenizer, TokenizerParams};
 
-/// Version of the model folder format; bumped on incompatible changes. Version 3 added the
-/// optional embedding table (`embeddings.safetensors`); folders of every earlier version load
-/// and score as before.
+/// Version of the model folder format written by this framelens; bumped on incompatible changes.
+///
+/// 1: `model.json`, `tokenizer.json`, `manifest.json`, labels fixed to the migration codebook.
+/// 2: adds `codebook.toml` (checksummed in the manifest); the labels are the codebook's.
+/// 3: adds the optional embedding table `embeddings.safetensors` (checksummed in the manifest).
+/// Every version from [`OLDEST_FORMAT_VERSION`] to this one loads.
 pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest model folder format this framelens still loads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
+
+/// Whether a model folder of format `v` loads.
+pub fn format_supported(v: u32) -> bool {
+    (OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&v)
+}
 
 /// Document-level decision thresholds, stored in the model.
 ///
 /// | Name | Default | Purpose | Range |
 /// |------|---------|---------|-------|
 /// | `framed_min` | 0.25 | below this framed fraction the dominant frame is `none` | 0 ..= 1 |
-/// | `present_share` | 0.15 each | a frame is present when its share reaches this … | 0 ..= 1 |
+/// | `present_share` | 0.15 each | a frame is present when its share reaches this (one value per frame, codebook order) … | 0 ..= 1 |
 /// | `present_mass` | 0.1 | … and it covers at least this fraction of all text | 0 ..= 1 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// Minimum framed fraction for a dominant frame.
     pub framed_min: f64,
-    /// Minimum share per frame (humanitarian, economic, security, enforcement).
-    pub present_share: [f64; 4],
+    /// Minimum share per frame, in the codebook's frame order.
+    pub present_share: Vec<f64>,
     /// Minimum `share × framed_fraction` for a present frame.
     pub present_mass: f64,
 }
 
-impl Default for Thresholds {
-    fn default() -> Self {
+impl Thresholds {
+    /// The codebook's default thresholds.
+    pub fn from_codebook(cb: &Codebook) -> Self {
         Thresholds {
-            framed_min: 0.25,
-            present_share: [0.15; 4],
-            present_mass: 0.1,
+            framed_min: cb.thresholds.framed_min,
+            present_share: cb.present_shares(),
+            present_mass: cb.thresholds.present_mass,
         }
     }
 }
@@ -66,7 +78,7 @@ impl Default for Thresholds {
 /// | `max_iterations` | 40 | L-BFGS iterations (grouped CV on real coverage plateaus from 40; see `eval/iterations.md`) | 1 ..= 10 000 |
 /// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
 /// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
-/// | `thresholds` | see [`Thresholds`] | document decisions | |
+/// | `thresholds` | the codebook's | document decisions (one `present_share` per frame) | |
 /// | `embeddings` | none | pooled static-embedding blocks, see [`EmbeddingParams`]; its table's tokenizer replaces the trained one | |
 ///
 /// # Errors
@@ -85,8 +97,9 @@ pub struct TrainParams {
     pub prior_correction: f32,
     /// Seed, recorded in the manifest.
     pub seed: u64,
-    /// Document thresholds.
-    pub thresholds: Thresholds,
+    /// Document thresholds; `None` takes the codebook's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
     /// Embedding features (none: TF-IDF blocks only, with a trained tokenizer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embeddings: Option<EmbeddingParams>,
@@ -101,7 +114,7 @@ impl Default for TrainParams {
             max_iterations: 40,
             prior_correction: 0.5,
             seed: 42,
-            thresholds: Thresholds::default(),
+            thresholds: None,
             embeddings: None,
         }
     }
@@ -229,15 +242,18 @@ impl TrainParams {
                 "must be in 0..=1",
             ));
         }
-        let t = &self.thresholds;
-        let unit = |x: f64| (0.0..=1.0).contains(&x);
-        if !unit(t.framed_min) || !unit(t.present_mass) || !t.present_share.iter().all(|&x| unit(x))
-        {
-            return Err(bad(
-                "thresholds",
-                format!("{t:?}"),
-                "every threshold must be in 0..=1",
-            ));
+        if let Some(t) = &self.thresholds {
+            let unit = |x: f64| (0.0..=1.0).contains(&x);
+            if !unit(t.framed_min)
+                || !unit(t.present_mass)
+                || !t.present_share.iter().all(|&x| unit(x))
+            {
+                return Err(bad(
+                    "thresholds",
+                    format!("{t:?}"),
+                    "every threshold must be in 0..=1",
+                ));
+            }
         }
         self.features.clone().check()?;
         let embed = match &self.embeddings {
@@ -277,20 +293,35 @@ impl TrainValidParams {
         &self.0
     }
 
-    /// Fit tokenizer, featurizer and classifier on the labeled paragraphs.
+    /// Fit tokenizer, featurizer and classifier on the labeled paragraphs, whose labels index
+    /// `codebook`; the model carries the codebook.
     ///
     /// # Errors
-    /// [`Error::Fit`] when a label has no examples or linfa fails; tokenizer errors.
-    pub fn fit(&self, data: &LabeledSet) -> Result<FramingModel> {
+    /// [`Error::Fit`] when a label has no examples or linfa fails, or when the thresholds do
+    /// not have one `present_share` per frame; tokenizer errors.
+    pub fn fit(&self, data: &LabeledSet, codebook: &Codebook) -> Result<FramingModel> {
         let p = &self.0;
-        let counts = data.counts();
-        for l in Label::ALL {
+        let k = codebook.len();
+        let counts = data.counts(k);
+        for l in codebook.labels() {
             if counts[l.index()] == 0 {
                 return Err(Error::Fit(format!(
-                    "label {l} has no examples in the training data (counts: {})",
-                    format_counts(&counts)
+                    "label {} has no examples in the training data (counts: {})",
+                    codebook.name(l),
+                    format_counts(&counts, codebook)
                 )));
             }
+        }
+        let thresholds = p
+            .thresholds
+            .clone()
+            .unwrap_or_else(|| Thresholds::from_codebook(codebook));
+        if thresholds.present_share.len() != codebook.n_frames() {
+            return Err(Error::Fit(format!(
+                "thresholds give {} present_share values; the codebook has {} frames",
+                thresholds.present_share.len(),
+                codebook.n_frames()
+            )));
         }
         let tokenizer = match &self.1 {
             Some(e) => e.tokenizer.clone(),
@@ -383,26 +414,26 @@ impl TrainValidParams {
             .fit(&dataset)
             .map_err(|e| Error::Fit(e.to_string()))?;
         let n = counts.iter().sum::<usize>() as f32;
-        let mut adjust = [0f32; Label::COUNT];
+        let mut adjust = vec![0f32; k];
         for (a, &c) in adjust.iter_mut().zip(&counts) {
             *a = -p.prior_correction * (c as f32 / n).ln();
         }
-        let mean = adjust.iter().sum::<f32>() / Label::COUNT as f32;
+        let mean = adjust.iter().sum::<f32>() / k as f32;
         for a in &mut adjust {
             *a -= mean;
         }
         let tokenizer_json = tokenizer.to_json()?;
         let file = ModelFile {
             format_version: FORMAT_VERSION,
-            labels: Label::ALL.to_vec(),
+            labels: codebook.names().iter().map(|s| s.to_string()).collect(),
             tokenizer_sha256: sha256_hex(tokenizer_json.as_bytes()),
             train_params: p.clone(),
-            training_counts: Label::ALL
-                .iter()
-                .map(|l| (l.to_string(), counts[l.index()]))
+            training_counts: codebook
+                .labels()
+                .map(|l| (codebook.name(l).to_string(), counts[l.index()]))
                 .collect(),
             training_documents: data.docs.len(),
-            thresholds: p.thresholds.clone(),
+            thresholds,
             intercept_adjust: adjust,
             featurizer,
             classifier: fitted,
@@ -410,14 +441,19 @@ impl TrainValidParams {
             embeddings_standardizer: standardizer,
         };
         let bytes = self.1.as_ref().map(|e| e.bytes.clone());
-        FramingModel::from_parts(file, tokenizer, bytes, PathBuf::from("<memory>"))
+        FramingModel::from_parts(
+            file,
+            tokenizer,
+            Arc::new(codebook.clone()),
+            bytes,
+            PathBuf::from("<memory>"),
+        )
     }
 }
 
-fn format_counts(c: &[usize; Label::COUNT]) -> String {
-    Label::ALL
-        .iter()
-        .map(|l| format!("{l} {}", c[l.index()]))
+fn format_counts(c: &[usize], cb: &Codebook) -> String {
+    cb.labels()
+        .map(|l| format!("{} {}", cb.name(l), c[l.index()]))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -432,8 +468,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub struct ModelFile {
     /// [`FORMAT_VERSION`] at training time.
     pub format_version: u32,
-    /// Label order of the score columns.
-    pub labels: Vec<Label>,
+    /// Label names in score-column order (the codebook's).
+    pub labels: Vec<String>,
     /// SHA-256 of the `tokenizer.json` this model was trained with.
     pub tokenizer_sha256: String,
     /// The parameters used.
@@ -444,8 +480,8 @@ pub struct ModelFile {
     pub training_documents: usize,
     /// Document thresholds.
     pub thresholds: Thresholds,
-    /// Added to the logits (prior correction).
-    pub intercept_adjust: [f32; Label::COUNT],
+    /// Added to the logits (prior correction), one per label.
+    pub intercept_adjust: Vec<f32>,
     /// Vocabulary and IDF.
     pub featurizer: Featurizer,
     /// The fitted linfa classifier (its weight rows: the sparse features, then the dense
@@ -466,7 +502,8 @@ pub struct Manifest {
     pub format_version: u32,
     /// framelens version that wrote it.
     pub framelens_version: String,
-    /// Content hash of the model (SHA-256 over model.json and tokenizer.json checksums).
+    /// Content hash of the model (SHA-256 over the model.json, tokenizer.json and, from
+    /// format 2, codebook.toml checksums).
     pub model_hash: String,
     /// SHA-256 of `model.json`.
     pub model_sha256: String,
@@ -474,6 +511,9 @@ pub struct Manifest {
     pub tokenizer_sha256: String,
     /// The seed recorded at training.
     pub seed: u64,
+    /// SHA-256 of `codebook.toml` (format 2 on; format 1 has no codebook file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codebook_sha256: Option<String>,
     /// SHA-256 of `embeddings.safetensors`, when the model has an embedding table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embeddings_sha256: Option<String>,
@@ -482,8 +522,8 @@ pub struct Manifest {
 /// The per-paragraph and per-document output of the model for one document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocScores {
-    /// Label probabilities per paragraph, [`Label::ALL`] order.
-    pub paragraphs: Vec<[f32; Label::COUNT]>,
+    /// Label probabilities per paragraph, codebook column order.
+    pub paragraphs: Vec<Vec<f32>>,
     /// Length weight (token count, at least 1) per paragraph.
     pub weights: Vec<f32>,
     /// Sparse features per paragraph (kept for explanations).
@@ -498,28 +538,33 @@ pub struct DocScores {
 /// Document-level aggregates of paragraph probabilities.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
-    /// Share of each frame in the framed text (sums to 1 when framed mass > 0).
-    pub shares: [f64; 4],
-    /// 1 − length-weighted mean probability of `none`.
+    /// Share of each frame ([`Codebook::frames`] order) in the framed text (sums to 1 when
+    /// framed mass > 0).
+    pub shares: Vec<f64>,
+    /// 1 − length-weighted mean probability of the none label (1 without one).
     pub framed_fraction: f64,
-    /// The dominant frame, or `none`.
-    pub dominant: Label,
+    /// The dominant frame, or `None`.
+    pub dominant: Option<Label>,
     /// Frames present, in label order.
     pub present: Vec<Label>,
 }
 
 /// Aggregate paragraph probabilities into document shares and decisions.
 ///
-/// `probs[i]` are paragraph `i`'s label probabilities and `weights[i]` its length.
-pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds) -> Aggregate {
+/// `probs[i]` are paragraph `i`'s label probabilities (codebook column order) and `weights[i]`
+/// its length.
+pub fn aggregate(probs: &[Vec<f32>], weights: &[f32], t: &Thresholds, cb: &Codebook) -> Aggregate {
+    let frames = cb.frames();
     let total: f64 = weights.iter().map(|&w| w as f64).sum();
-    let mut mass = [0f64; 4];
+    let mut mass = vec![0f64; frames.len()];
     let mut none = 0f64;
     for (p, &w) in probs.iter().zip(weights) {
-        for (m, &x) in mass.iter_mut().zip(&p[..4]) {
-            *m += w as f64 * x as f64;
+        for (m, f) in mass.iter_mut().zip(frames) {
+            *m += w as f64 * p[f.index()] as f64;
         }
-        none += w as f64 * p[4] as f64;
+        if let Some(n) = cb.none() {
+            none += w as f64 * p[n.index()] as f64;
+        }
     }
     let framed_mass: f64 = mass.iter().sum();
     let framed_fraction = if total > 0.0 {
@@ -527,23 +572,19 @@ pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds)
     } else {
         0.0
     };
-    let shares = if framed_mass > 0.0 {
-        mass.map(|m| m / framed_mass)
+    let shares: Vec<f64> = if framed_mass > 0.0 {
+        mass.iter().map(|m| m / framed_mass).collect()
     } else {
-        [0.0; 4]
+        vec![0.0; frames.len()]
     };
     let mut best = 0;
-    for i in 1..4 {
+    for i in 1..shares.len() {
         if shares[i] > shares[best] {
             best = i;
         }
     }
-    let dominant = if framed_mass > 0.0 && framed_fraction >= t.framed_min {
-        Label::FRAMES[best]
-    } else {
-        Label::None
-    };
-    let present = Label::FRAMES
+    let dominant = (framed_mass > 0.0 && framed_fraction >= t.framed_min).then(|| frames[best]);
+    let present = frames
         .iter()
         .enumerate()
         .filter(|&(i, _)| {
@@ -566,10 +607,11 @@ pub fn aggregate(probs: &[[f32; Label::COUNT]], weights: &[f32], t: &Thresholds)
 pub struct FramingModel {
     file: ModelFile,
     tokenizer: DocTokenizer,
-    /// Row-major `[n_features][5]` weights for sparse scoring.
-    weights: Vec<[f32; Label::COUNT]>,
+    codebook: Arc<Codebook>,
+    /// Row-major `[n_features][K]` weights for sparse scoring (K labels).
+    weights: Vec<f32>,
     /// Intercept plus prior correction.
-    bias: [f32; Label::COUNT],
+    bias: Vec<f32>,
     /// The embedding table (its file's bytes) folded with the dense weights.
     embed: Option<(Arc<Vec<u8>>, FoldedTable)>,
     path: PathBuf,
@@ -579,6 +621,7 @@ impl FramingModel {
     fn from_parts(
         mut file: ModelFile,
         tokenizer: DocTokenizer,
+        codebook: Arc<Codebook>,
         table: Option<Arc<Vec<u8>>>,
         path: PathBuf,
     ) -> Result<Self> {
@@ -586,16 +629,32 @@ impl FramingModel {
             path: path.clone(),
             message: m,
         };
-        if file.classifier.classes() != [0, 1, 2, 3, 4] {
+        let k = codebook.len();
+        if !file.classifier.classes().iter().copied().eq(0..k) {
             return Err(merr(format!(
-                "classifier classes {:?}, expected 0..5",
+                "classifier classes {:?}, expected 0..{k}",
                 file.classifier.classes()
             )));
         }
-        if file.labels != Label::ALL {
-            return Err(merr(
-                "label order differs from this framelens version".into(),
-            ));
+        if !file.labels.iter().map(String::as_str).eq(codebook.names()) {
+            return Err(merr(format!(
+                "the model's labels ({}) differ from its codebook's ({})",
+                file.labels.join(", "),
+                codebook.names().join(", ")
+            )));
+        }
+        if file.intercept_adjust.len() != k {
+            return Err(merr(format!(
+                "{} intercept adjustments, expected {k}",
+                file.intercept_adjust.len()
+            )));
+        }
+        if file.thresholds.present_share.len() != codebook.n_frames() {
+            return Err(merr(format!(
+                "{} present_share thresholds, expected one per frame ({})",
+                file.thresholds.present_share.len(),
+                codebook.n_frames()
+            )));
         }
         file.featurizer
             .validate_and_index()
@@ -633,28 +692,23 @@ impl FramingModel {
         let nd = table
             .as_ref()
             .map_or(0, |(_, t, _)| embed::BLOCKS * t.dim());
-        if params.dim() != (nf + nd, Label::COUNT) {
+        if params.dim() != (nf + nd, k) {
             return Err(merr(format!(
-                "weights are {:?}, expected ({}, 5)",
+                "weights are {:?}, expected ({}, {k})",
                 params.dim(),
                 nf + nd
             )));
         }
-        let mut weights: Vec<[f32; Label::COUNT]> = params
-            .rows()
-            .into_iter()
-            .map(|r| [r[0], r[1], r[2], r[3], r[4]])
-            .collect();
-        let embed = table.map(|(ep, t, bytes)| (bytes, FoldedTable::new(&t, &ep, &weights[nf..])));
-        weights.truncate(nf);
+        let mut weights: Vec<f32> = params.rows().into_iter().flatten().copied().collect();
+        let embed =
+            table.map(|(ep, t, bytes)| (bytes, FoldedTable::new(&t, &ep, &weights[nf * k..], k)));
+        weights.truncate(nf * k);
         let b = file.classifier.intercept();
-        let mut bias = [0f32; Label::COUNT];
-        for (i, x) in bias.iter_mut().enumerate() {
-            *x = b[i] + file.intercept_adjust[i];
-        }
+        let bias = (0..k).map(|i| b[i] + file.intercept_adjust[i]).collect();
         Ok(FramingModel {
             file,
             tokenizer,
+            codebook,
             weights,
             bias,
             embed,
@@ -702,23 +756,34 @@ impl FramingModel {
         &self.path
     }
 
+    /// The codebook: the labels of the score columns.
+    pub fn codebook(&self) -> &Arc<Codebook> {
+        &self.codebook
+    }
+
+    /// Number of labels (score columns).
+    pub fn n_labels(&self) -> usize {
+        self.bias.len()
+    }
+
     /// Weight of feature `f` for each label.
-    pub fn weight(&self, f: u32) -> &[f32; Label::COUNT] {
-        &self.weights[f as usize]
+    pub fn weight(&self, f: u32) -> &[f32] {
+        let k = self.n_labels();
+        &self.weights[f as usize * k..(f as usize + 1) * k]
     }
 
     /// Label probabilities of one sparse row.
-    pub fn predict_row(&self, row: &SparseRow) -> [f32; Label::COUNT] {
-        softmax(self.logits(row, self.bias))
+    pub fn predict_row(&self, row: &SparseRow) -> Vec<f32> {
+        softmax(self.logits(row, self.bias.clone()))
     }
 
     /// `start` + row · weights (no bias added: pass the bias in `start`).
-    fn logits(&self, row: &SparseRow, start: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
+    fn logits(&self, row: &SparseRow, start: Vec<f32>) -> Vec<f32> {
         let mut z = start;
         for (&i, &v) in row.idx.iter().zip(&row.val) {
-            let w = &self.weights[i as usize];
-            for c in 0..Label::COUNT {
-                z[c] += v * w[c];
+            let w = self.weight(i);
+            for (zc, &wc) in z.iter_mut().zip(w) {
+                *zc += v * wc;
             }
         }
         z
@@ -743,11 +808,11 @@ impl FramingModel {
             .file
             .featurizer
             .doc_row(&DocBlock { paras: &toks.paras });
-        let doc_logits = self.logits(&doc_row, self.bias);
+        let doc_logits = self.logits(&doc_row, self.bias.clone());
         let dense = self.embed.as_ref().map(|(_, k)| k.doc_logits(&toks.paras));
         for i in 0..paragraphs.len() {
             let row = self.file.featurizer.transform(&toks.para(i));
-            let mut start = doc_logits;
+            let mut start = doc_logits.clone();
             if let Some(d) = &dense {
                 for (z, x) in start.iter_mut().zip(&d[i]) {
                     *z += x;
@@ -757,7 +822,7 @@ impl FramingModel {
             rows.push(row);
             weights.push(toks.paras[i].len().max(1) as f32);
         }
-        let aggregate = aggregate(&probs, &weights, &self.file.thresholds);
+        let aggregate = aggregate(&probs, &weights, &self.file.thresholds, &self.codebook);
         Ok(DocScores {
             paragraphs: probs,
             weights,
@@ -771,8 +836,9 @@ impl FramingModel {
         })
     }
 
-    /// Save as a model folder: `model.json`, `tokenizer.json`, `manifest.json` (and
-    /// `embeddings.safetensors` when the model has an embedding table).
+    /// Save as a model folder: `model.json`, `tokenizer.json`, `codebook.toml`, `manifest.json`
+    /// (and `embeddings.safetensors` when the model has an embedding table), always in the
+    /// current [`FORMAT_VERSION`].
     ///
     /// Files are written atomically; the same model always gives the same bytes.
     ///
@@ -785,8 +851,14 @@ impl FramingModel {
             path: dir.join("model.json"),
             source: e,
         })?;
+        let codebook = self.codebook.to_toml();
+        let (ms, ts, cs) = (
+            sha256_hex(model.as_bytes()),
+            sha256_hex(tok.as_bytes()),
+            sha256_hex(codebook.as_bytes()),
+        );
         let table_sha = self.embed.as_ref().map(|(b, _)| sha256_hex(b));
-        let mut hash = model_hash(&sha256_hex(model.as_bytes()), &sha256_hex(tok.as_bytes()));
+        let mut hash = model_hash(&ms, &ts, Some(&cs));
         if let Some(t) = &table_sha {
             hash = sha256_hex(format!("{hash}\n{t}\n").as_bytes());
         }
@@ -794,9 +866,10 @@ impl FramingModel {
             format_version: FORMAT_VERSION,
             framelens_version: env!("CARGO_PKG_VERSION").to_string(),
             model_hash: hash,
-            model_sha256: sha256_hex(model.as_bytes()),
-            tokenizer_sha256: sha256_hex(tok.as_bytes()),
+            model_sha256: ms,
+            tokenizer_sha256: ts,
             seed: self.file.train_params.seed,
+            codebook_sha256: Some(cs),
             embeddings_sha256: table_sha,
         };
         if let Some((b, _)) = &self.embed {
@@ -804,6 +877,7 @@ impl FramingModel {
         }
         crate::report::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
         crate::report::write_atomic(&dir.join("model.json"), model.as_bytes())?;
+        crate::report::write_atomic(&dir.join(CODEBOOK_FILE), codebook.as_bytes())?;
         let m = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
         crate::report::write_atomic(&dir.join("manifest.json"), format!("{m}\n").as_bytes())?;
         Ok(manifest)
@@ -829,6 +903,11 @@ impl FramingModel {
         let manifest = read("manifest.json")?;
         let model = read("model.json")?;
         let tok = read("tokenizer.json")?;
+        let codebook = if dir.join(CODEBOOK_FILE).exists() {
+            Some(read(CODEBOOK_FILE)?)
+        } else {
+            None
+        };
         // the table is read only when the manifest names it (a format 3 model with embeddings)
         let wants_table = serde_json::from_slice::<serde_json::Value>(&manifest)
             .ok()
@@ -838,11 +917,47 @@ impl FramingModel {
         } else {
             None
         };
-        FramingModel::from_bytes_with_table(dir, &manifest, &model, &tok, table)
+        FramingModel::from_bytes_with_table(
+            dir,
+            &manifest,
+            &model,
+            &tok,
+            codebook.as_deref(),
+            table,
+        )
     }
 
-    /// Load a model from the bytes of its three files, verifying format version and checksums
-    /// as [`FramingModel::load`] does; `dir` names the folder in errors.
+    /// The same model with another codebook of the same labels in the same order (new
+    /// descriptions, colours or scheme version), e.g. to give a format-1 model its codebook.
+    ///
+    /// # Errors
+    /// [`Error::Model`] when the label names differ.
+    pub fn with_codebook(mut self, codebook: Codebook) -> Result<FramingModel> {
+        if codebook.names() != self.codebook.names() {
+            return Err(Error::Model {
+                path: self.path.clone(),
+                message: format!(
+                    "the codebook's labels ({}) differ from the model's ({})",
+                    codebook.names().join(", "),
+                    self.codebook.names().join(", ")
+                ),
+            });
+        }
+        if codebook.none() != self.codebook.none() {
+            return Err(Error::Model {
+                path: self.path.clone(),
+                message: "the codebook's none label differs from the model's".into(),
+            });
+        }
+        self.codebook = Arc::new(codebook);
+        self.file.format_version = FORMAT_VERSION;
+        Ok(self)
+    }
+
+    /// Load a model from the bytes of its files, verifying format version and checksums
+    /// as [`FramingModel::load`] does; `dir` names the folder in errors. `codebook` is the
+    /// content of `codebook.toml`, required from format 2 on (format 1 uses
+    /// [`Codebook::migration`]).
     ///
     /// # Errors
     /// [`Error::Model`] as for [`FramingModel::load`].
@@ -851,8 +966,9 @@ impl FramingModel {
         manifest: &[u8],
         model: &[u8],
         tokenizer: &[u8],
+        codebook: Option<&[u8]>,
     ) -> Result<(FramingModel, Manifest)> {
-        FramingModel::from_bytes_with_table(dir, manifest, model, tokenizer, None)
+        FramingModel::from_bytes_with_table(dir, manifest, model, tokenizer, codebook, None)
     }
 
     /// [`FramingModel::from_bytes`] with the bytes of `embeddings.safetensors`, required when
@@ -865,6 +981,7 @@ impl FramingModel {
         manifest: &[u8],
         model: &[u8],
         tokenizer: &[u8],
+        codebook: Option<&[u8]>,
         table: Option<Vec<u8>>,
     ) -> Result<(FramingModel, Manifest)> {
         let merr = |p: &Path, m: String| Error::Model {
@@ -885,9 +1002,9 @@ impl FramingModel {
         let mpath = dir.join("manifest.json");
         let manifest: Manifest = serde_json::from_str(&text("manifest.json", manifest)?)
             .map_err(|e| merr(&mpath, format!("invalid manifest: {e}")))?;
-        if !(1..=FORMAT_VERSION).contains(&manifest.format_version) {
+        if !format_supported(manifest.format_version) {
             return Err(merr(&mpath, format!(
-                "model format version {} is not supported by this framelens (reads 1 to {FORMAT_VERSION}); retrain the model",
+                "model format version {} is not supported by this framelens (reads {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}); retrain the model",
                 manifest.format_version
             )));
         }
@@ -921,9 +1038,32 @@ impl FramingModel {
             (Some(_), None) => return Err(merr(&tpath, "missing embedding table".into())),
             (None, _) => None,
         };
+        let cpath = dir.join(CODEBOOK_FILE);
+        let codebook = match (&manifest.codebook_sha256, manifest.format_version) {
+            (None, 1) => Codebook::migration(),
+            (None, _) => {
+                return Err(merr(
+                    &mpath,
+                    "the manifest has no codebook checksum (codebook_sha256)".into(),
+                ))
+            }
+            (Some(want), _) => {
+                let Some(bytes) = codebook else {
+                    return Err(merr(&cpath, "missing: the model has no codebook".into()));
+                };
+                let text = text(CODEBOOK_FILE, bytes)?;
+                if &sha256_hex(text.as_bytes()) != want {
+                    return Err(merr(
+                        &cpath,
+                        "checksum mismatch: the file is truncated, corrupted or edited".into(),
+                    ));
+                }
+                Codebook::from_toml(&text, &cpath)?
+            }
+        };
         let file: ModelFile = serde_json::from_str(&model)
             .map_err(|e| merr(&dir.join("model.json"), format!("invalid model: {e}")))?;
-        if file.format_version != manifest.format_version {
+        if !format_supported(file.format_version) {
             return Err(merr(
                 &dir.join("model.json"),
                 format!("format version {} not supported", file.format_version),
@@ -942,19 +1082,28 @@ impl FramingModel {
             ));
         }
         let tokenizer = DocTokenizer::from_json(&tok, &dir.join("tokenizer.json"))?;
-        let m = FramingModel::from_parts(file, tokenizer, table, dir.to_path_buf())?;
+        let m = FramingModel::from_parts(
+            file,
+            tokenizer,
+            Arc::new(codebook),
+            table,
+            dir.to_path_buf(),
+        )?;
         Ok((m, manifest))
     }
 }
 
-/// The model hash from the two file checksums.
-pub fn model_hash(model_sha: &str, tokenizer_sha: &str) -> String {
-    sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n").as_bytes())
+/// The model hash from the file checksums (format 1 has no codebook file).
+pub fn model_hash(model_sha: &str, tokenizer_sha: &str, codebook_sha: Option<&str>) -> String {
+    match codebook_sha {
+        None => sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n").as_bytes()),
+        Some(c) => sha256_hex(format!("{model_sha}\n{tokenizer_sha}\n{c}\n").as_bytes()),
+    }
 }
 
-fn softmax(z: [f32; Label::COUNT]) -> [f32; Label::COUNT] {
+fn softmax(z: Vec<f32>) -> Vec<f32> {
     let m = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    let mut e = z.map(|x| (x - m).exp());
+    let mut e: Vec<f32> = z.into_iter().map(|x| (x - m).exp()).collect();
     let s: f32 = e.iter().sum();
     for x in &mut e {
         *x /= s;
@@ -979,6 +1128,10 @@ pub fn model_card(
     s.push_str(&format!(
         "- model hash: `{}`\n- format version: {}\n- framelens version: {}\n- seed: {}\n\n",
         manifest.model_hash, manifest.format_version, manifest.framelens_version, manifest.seed
+    ));
+    s.push_str(&format!(
+        "Codebook: {} (`codebook.toml`).\n\n",
+        model.codebook().describe()
     ));
     s.push_str("## Training data\n\n");
     for l in labels {
@@ -1019,7 +1172,7 @@ pub fn model_card(
         "Vocabulary: {} words (tokenizer), {} features. Classifier: linfa-logistic multinomial logistic regression over {:?}.\n",
         model.tokenizer().vocab_size(),
         model.featurizer().n_features(),
-        Label::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>()
+        model.codebook().names()
     ));
     if let (Some(e), Some(sha)) = (&p.embeddings, &manifest.embeddings_sha256) {
         s.push_str(&format!(
@@ -1047,16 +1200,16 @@ pub(crate) mod tests {
 
     pub(crate) fn tiny_set() -> LabeledSet {
         let texts: [(&str, Label); 10] = [
-            ("Families fled persecution and feared for their lives in the jungle.", Label::Humanitarian),
-            ("Children died of hunger on the dangerous journey, aid groups said.", Label::Humanitarian),
-            ("Unemployment and unpaid wages pushed workers to leave; smuggling fees cost thousands.", Label::Economic),
-            ("Migrant labour fills jobs and pays taxes, a fiscal study found.", Label::Economic),
-            ("Officials warned of espionage and a national security threat from spies.", Label::Security),
-            ("Cartels and terrorists threaten communities, the sheriff said.", Label::Security),
-            ("Border Patrol agents apprehended 300 migrants and processed them for removal.", Label::Enforcement),
-            ("Deportation flights resumed and detention centers filled, ICE said.", Label::Enforcement),
-            ("By Jane Doe, staff writer", Label::None),
-            ("The Senate vote is scheduled for Tuesday; polls show a tight race.", Label::None),
+            ("Families fled persecution and feared for their lives in the jungle.", Label(0)),
+            ("Children died of hunger on the dangerous journey, aid groups said.", Label(0)),
+            ("Unemployment and unpaid wages pushed workers to leave; smuggling fees cost thousands.", Label(1)),
+            ("Migrant labour fills jobs and pays taxes, a fiscal study found.", Label(1)),
+            ("Officials warned of espionage and a national security threat from spies.", Label(2)),
+            ("Cartels and terrorists threaten communities, the sheriff said.", Label(2)),
+            ("Border Patrol agents apprehended 300 migrants and processed them for removal.", Label(3)),
+            ("Deportation flights resumed and detention centers filled, ICE said.", Label(3)),
+            ("By Jane Doe, staff writer", Label(4)),
+            ("The Senate vote is scheduled for Tuesday; polls show a tight race.", Label(4)),
         ];
         let docs = texts
             .chunks(2)
@@ -1080,6 +1233,10 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn tiny_model() -> FramingModel {
+        tiny_model_with(&Codebook::migration())
+    }
+
+    pub(crate) fn tiny_model_with(cb: &Codebook) -> FramingModel {
         let params = TrainParams::default()
             .tokenizer(TokenizerParams {
                 vocab_size: 1000,
@@ -1088,7 +1245,7 @@ pub(crate) mod tests {
             .features(FeaturizerParams::default().min_df(1))
             .alpha(0.1)
             .max_iterations(50);
-        params.check().unwrap().fit(&tiny_set()).unwrap()
+        params.check().unwrap().fit(&tiny_set(), cb).unwrap()
     }
 
     #[test]
@@ -1122,7 +1279,7 @@ pub(crate) mod tests {
             let z: Vec<f32> = (0..5)
                 .map(|c| lp[[r, c]].ln() + m.file.intercept_adjust[c])
                 .collect();
-            let p = softmax([z[0], z[1], z[2], z[3], z[4]]);
+            let p = softmax(z);
             for (a, b) in p.iter().zip(&s.paragraphs[r]) {
                 assert_relative_eq!(a, b, epsilon = 1e-5);
             }
@@ -1138,7 +1295,7 @@ pub(crate) mod tests {
         let best = (0..5)
             .max_by(|&a, &b| s.paragraphs[0][a].total_cmp(&s.paragraphs[0][b]))
             .unwrap();
-        assert_eq!(Label::from_index(best), Label::Enforcement);
+        assert_eq!(Label::from_index(best), Label(3));
     }
 
     #[test]
@@ -1148,31 +1305,39 @@ pub(crate) mod tests {
         let e = TrainParams::default()
             .check()
             .unwrap()
-            .fit(&set)
+            .fit(&set, &Codebook::migration())
             .unwrap_err();
         assert!(e.to_string().contains("none has no examples"), "{e}");
     }
 
     #[test]
     fn aggregate_shares_and_decisions() {
-        let t = Thresholds::default();
+        let cb = Codebook::migration();
+        let t = Thresholds::from_codebook(&cb);
         let probs = [
-            [0.8, 0.0, 0.0, 0.0, 0.2],
-            [0.0, 0.0, 0.0, 0.0, 1.0],
-            [0.0, 0.5, 0.0, 0.0, 0.5],
+            vec![0.8, 0.0, 0.0, 0.0, 0.2],
+            vec![0.0, 0.0, 0.0, 0.0, 1.0],
+            vec![0.0, 0.5, 0.0, 0.0, 0.5],
         ];
-        let a = aggregate(&probs, &[1.0, 1.0, 2.0], &t);
+        let a = aggregate(&probs, &[1.0, 1.0, 2.0], &t, &cb);
         // framed mass: hum 0.8, eco 1.0 → shares 0.444.., 0.555..
         assert_relative_eq!(a.shares[0], 0.8 / 1.8, epsilon = 1e-6);
         assert_relative_eq!(a.shares.iter().sum::<f64>(), 1.0, epsilon = 1e-9);
         assert_relative_eq!(a.framed_fraction, 1.8 / 4.0, epsilon = 1e-6);
-        assert_eq!(a.dominant, Label::Economic);
-        assert_eq!(a.present, vec![Label::Humanitarian, Label::Economic]);
-        let none = aggregate(&[[0.0, 0.0, 0.0, 0.05, 0.95]], &[1.0], &t);
-        assert_eq!(none.dominant, Label::None);
+        assert_eq!(a.dominant, Some(Label(1)));
+        assert_eq!(a.present, vec![Label(0), Label(1)]);
+        let none = aggregate(&[vec![0.0, 0.0, 0.0, 0.05, 0.95]], &[1.0], &t, &cb);
+        assert_eq!(none.dominant, None);
         assert!(none.present.is_empty());
-        let empty = aggregate(&[], &[], &t);
+        let empty = aggregate(&[], &[], &t, &cb);
         assert_eq!(empty.shares, [0.0; 4]);
+        // a codebook without a none label: everything is framed
+        let three = Codebook::from_names("t", &["a".into(), "b".into(), "c".into()], None).unwrap();
+        let t3 = Thresholds::from_codebook(&three);
+        let a = aggregate(&[vec![0.2, 0.7, 0.1]], &[1.0], &t3, &three);
+        assert_eq!(a.framed_fraction, 1.0);
+        assert_eq!(a.dominant, Some(Label(1)));
+        assert_eq!(a.present, vec![Label(0), Label(1)]);
     }
 
     #[test]
@@ -1195,5 +1360,14 @@ pub(crate) mod tests {
         std::fs::write(&p, &s[..s.len() / 2]).unwrap();
         let e = FramingModel::load(dir.path()).unwrap_err();
         assert!(e.to_string().contains("checksum"), "{e}");
+        // an edited codebook is caught by its checksum
+        let p = dir2.path().join(CODEBOOK_FILE);
+        let s = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, s.replace("humanitarian", "humane")).unwrap();
+        let e = FramingModel::load(dir2.path()).unwrap_err();
+        assert!(
+            e.to_string().contains("codebook.toml") && e.to_string().contains("checksum"),
+            "{e}"
+        );
     }
 }

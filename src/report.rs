@@ -10,11 +10,14 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::corpus::{Article, Label};
+use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
+use crate::corpus::Article;
 use crate::error::{Error, InputError, InputProblem, Result};
 use crate::features::FeatureKind;
 use crate::model::{DocScores, FramingModel};
@@ -61,52 +64,16 @@ pub fn write_atomic_with(
     res.map_err(|e| Error::io(path, e))
 }
 
-/// Probabilities of the five labels, serialised as a map in label order.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LabelScores {
-    /// P(humanitarian).
-    pub humanitarian: f64,
-    /// P(economic).
-    pub economic: f64,
-    /// P(security).
-    pub security: f64,
-    /// P(enforcement).
-    pub enforcement: f64,
-    /// P(none).
-    pub none: f64,
-}
+/// Values keyed by label names, serialised as a JSON object in the given order.
+pub struct Named<'a, T>(pub Vec<(&'a str, T)>);
 
-/// Shares of the four frames, serialised as a map.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct Shares {
-    /// Humanitarian share.
-    pub humanitarian: f64,
-    /// Economic share.
-    pub economic: f64,
-    /// Security share.
-    pub security: f64,
-    /// Enforcement share.
-    pub enforcement: f64,
-}
-
-impl Shares {
-    /// As an array in frame order.
-    pub fn to_array(&self) -> [f64; 4] {
-        [
-            self.humanitarian,
-            self.economic,
-            self.security,
-            self.enforcement,
-        ]
-    }
-    /// From an array in frame order.
-    pub fn from_array(a: [f64; 4]) -> Self {
-        Shares {
-            humanitarian: a[0],
-            economic: a[1],
-            security: a[2],
-            enforcement: a[3],
+impl<T: Serialize> Serialize for Named<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
         }
+        m.end()
     }
 }
 
@@ -122,8 +89,8 @@ pub struct ParagraphReport {
     pub index: usize,
     /// Most probable label.
     pub label: Label,
-    /// Label probabilities.
-    pub scores: LabelScores,
+    /// Label probabilities, codebook column order.
+    pub scores: Vec<f64>,
 }
 
 /// A passage quoted as evidence for a frame.
@@ -137,9 +104,12 @@ pub struct Evidence {
     pub text: String,
 }
 
-/// The report for one document: one line of `documents.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The report for one document: one line of `documents.jsonl`, keyed by the names of its
+/// codebook.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DocReport {
+    /// The codebook whose labels the scores, frames and keys refer to.
+    pub codebook: Arc<Codebook>,
     /// Document id.
     pub id: String,
     /// Headline.
@@ -149,17 +119,15 @@ pub struct DocReport {
     /// Outlet.
     pub source: Option<String>,
     /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Other input fields, carried through.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub meta: Map<String, Value>,
-    /// Share of each frame in the framed text.
-    pub shares: Shares,
+    /// Share of each frame in the framed text, [`Codebook::frames`] order.
+    pub shares: Vec<f64>,
     /// Fraction of the text that is framed at all.
     pub framed_fraction: f64,
-    /// Dominant frame, or `none`.
-    pub dominant: Label,
+    /// Dominant frame, or `None` (written as the none label, or null without one).
+    pub dominant: Option<Label>,
     /// Frames clearly present.
     pub present: Vec<Label>,
     /// Per-paragraph labels and scores.
@@ -168,6 +136,128 @@ pub struct DocReport {
     pub evidence: BTreeMap<Label, Vec<Evidence>>,
     /// The terms that pushed each present frame most.
     pub terms: BTreeMap<Label, Vec<String>>,
+}
+
+impl DocReport {
+    /// The name written for the dominant frame (the none label's name when there is none).
+    pub fn dominant_name(&self) -> Option<&str> {
+        let cb = &self.codebook;
+        self.dominant.or(cb.none()).map(|l| cb.name(l))
+    }
+}
+
+impl Serialize for DocReport {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let cb = &self.codebook;
+        let name = |l: &Label| cb.name(*l);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("title", &self.title)?;
+        m.serialize_entry("date", &self.date)?;
+        m.serialize_entry("source", &self.source)?;
+        if let Some(u) = &self.url {
+            m.serialize_entry("url", u)?;
+        }
+        if !self.meta.is_empty() {
+            m.serialize_entry("meta", &self.meta)?;
+        }
+        m.serialize_entry(
+            "shares",
+            &Named(
+                cb.frames()
+                    .iter()
+                    .map(name)
+                    .zip(self.shares.iter())
+                    .collect(),
+            ),
+        )?;
+        m.serialize_entry("framed_fraction", &self.framed_fraction)?;
+        m.serialize_entry("dominant", &self.dominant_name())?;
+        m.serialize_entry(
+            "present",
+            &self.present.iter().map(name).collect::<Vec<_>>(),
+        )?;
+        #[derive(Serialize)]
+        struct Para<'a> {
+            index: usize,
+            label: &'a str,
+            scores: Named<'a, f64>,
+        }
+        let paras: Vec<Para> = self
+            .paragraphs
+            .iter()
+            .map(|p| Para {
+                index: p.index,
+                label: cb.name(p.label),
+                scores: Named(
+                    cb.names()
+                        .into_iter()
+                        .zip(p.scores.iter().copied())
+                        .collect(),
+                ),
+            })
+            .collect();
+        m.serialize_entry("paragraphs", &paras)?;
+        m.serialize_entry(
+            "evidence",
+            &Named(self.evidence.iter().map(|(l, v)| (name(l), v)).collect()),
+        )?;
+        m.serialize_entry(
+            "terms",
+            &Named(self.terms.iter().map(|(l, v)| (name(l), v)).collect()),
+        )?;
+        m.end()
+    }
+}
+
+/// Frame shares from a `documents.jsonl` `shares` object, in [`Codebook::frames`] order.
+///
+/// # Errors
+/// A message naming the codebook frame the object lacks.
+pub fn shares_from_map(
+    m: &Map<String, Value>,
+    cb: &Codebook,
+) -> std::result::Result<Vec<f64>, String> {
+    cb.frame_names()
+        .into_iter()
+        .map(|n| {
+            m.get(n).and_then(Value::as_f64).ok_or_else(|| {
+                format!(
+                    "shares has no number for frame {n:?}: the report was written with another codebook than {}",
+                    cb.describe()
+                )
+            })
+        })
+        .collect()
+}
+
+/// The dominant frame from a `documents.jsonl` `dominant` value (the none label or null is
+/// `None`).
+///
+/// # Errors
+/// A message naming the unknown label.
+pub fn dominant_from_name(
+    name: Option<&str>,
+    cb: &Codebook,
+) -> std::result::Result<Option<Label>, String> {
+    match name {
+        None => Ok(None),
+        Some(n) => {
+            let l = cb.parse(n)?;
+            Ok(cb.is_frame(l).then_some(l))
+        }
+    }
+}
+
+/// Frame labels from `documents.jsonl` `present` names.
+///
+/// # Errors
+/// A message naming the unknown label.
+pub fn labels_from_names(
+    names: &[String],
+    cb: &Codebook,
+) -> std::result::Result<Vec<Label>, String> {
+    names.iter().map(|n| cb.parse(n)).collect()
 }
 
 /// Build a document report from an article, its paragraphs and their scores.
@@ -183,24 +273,17 @@ pub fn build_report(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let best = (0..Label::COUNT).fold(0, |b, c| if p[c] > p[b] { c } else { b });
-            let r = |c: usize| round(p[c] as f64, 4);
+            let best = (0..p.len()).fold(0, |b, c| if p[c] > p[b] { c } else { b });
             ParagraphReport {
                 index: i,
                 label: Label::from_index(best),
-                scores: LabelScores {
-                    humanitarian: r(0),
-                    economic: r(1),
-                    security: r(2),
-                    enforcement: r(3),
-                    none: r(4),
-                },
+                scores: p.iter().map(|&x| round(x as f64, 4)).collect(),
             }
         })
         .collect();
     let mut frames = a.present.clone();
-    if a.dominant.is_frame() && !frames.contains(&a.dominant) {
-        frames.push(a.dominant);
+    if let Some(d) = a.dominant.filter(|d| !frames.contains(d)) {
+        frames.push(d);
         frames.sort();
     }
     let mut evidence = BTreeMap::new();
@@ -230,13 +313,14 @@ pub fn build_report(
         terms.insert(f, term_lists.next().unwrap_or_default());
     }
     DocReport {
+        codebook: model.codebook().clone(),
         id: article.id.clone(),
         title: article.title.clone(),
         date: article.date.clone(),
         source: article.source.clone(),
         url: article.url.clone(),
         meta: article.extra.clone(),
-        shares: Shares::from_array(a.shares.map(|x| round(x, 6))),
+        shares: a.shares.iter().map(|&x| round(x, 6)).collect(),
         framed_fraction: round(a.framed_fraction, 6),
         dominant: a.dominant,
         present: a.present.clone(),
@@ -263,7 +347,7 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
     /// `stamp[feature] == epoch`.
     #[derive(Default)]
     struct Scratch {
-        acc: Vec<[f32; 4]>,
+        acc: Vec<f32>,
         stamp: Vec<u32>,
         epoch: u32,
         touched: Vec<u32>,
@@ -276,8 +360,11 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
         let mut guard = cell.borrow_mut();
         let sc = &mut *guard;
         let nf = featurizer.n_features();
-        if sc.acc.len() < nf {
-            sc.acc.resize(nf, [0.0; 4]);
+        let nk = frames.len();
+        if sc.acc.len() < nf * nk {
+            sc.acc.resize(nf * nk, 0.0);
+        }
+        if sc.stamp.len() < nf {
             sc.stamp.resize(nf, 0);
         }
         sc.epoch = sc.epoch.wrapping_add(1);
@@ -295,15 +382,16 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
                     continue;
                 }
                 let w = model.weight(i);
-                let mean = w.iter().sum::<f32>() / Label::COUNT as f32;
+                let mean = w.iter().sum::<f32>() / w.len() as f32;
                 let slot = i as usize;
+                let acc = &mut sc.acc[slot * nk..(slot + 1) * nk];
                 if sc.stamp[slot] != sc.epoch {
                     sc.stamp[slot] = sc.epoch;
-                    sc.acc[slot] = [0.0; 4];
+                    acc.fill(0.0);
                     sc.touched.push(i);
                 }
-                for (k, f) in frames.iter().enumerate().take(4) {
-                    sc.acc[slot][k] += v * (w[f.index()] - mean);
+                for (a, f) in acc.iter_mut().zip(frames) {
+                    *a += v * (w[f.index()] - mean);
                 }
             }
         }
@@ -318,12 +406,12 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             (t.chars().any(char::is_alphanumeric) && !t.contains(crate::tokenize::UNK)).then_some(t)
         };
         let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        (0..frames.len().min(4))
+        (0..nk)
             .map(|k| {
                 let mut v: Vec<(u32, f32)> = sc
                     .touched
                     .iter()
-                    .map(|&i| (i, sc.acc[i as usize][k]))
+                    .map(|&i| (i, sc.acc[i as usize * nk + k]))
                     .filter(|(_, x)| *x > 0.0)
                     .collect();
                 // sort only the head: most documents find their terms among the first few
@@ -364,8 +452,9 @@ fn top_terms_embedded(
 ) -> Vec<Vec<String>> {
     use rustc_hash::FxHashMap;
     const BIGRAM: u64 = 1 << 40;
-    let nf = frames.len().min(4);
-    let mut acc: FxHashMap<u64, [f32; 4]> = FxHashMap::default();
+    let nf = frames.len();
+    let nl = model.codebook().len() as f32;
+    let mut acc: FxHashMap<u64, Vec<f32>> = FxHashMap::default();
     let featurizer = model.featurizer();
     for row in &s.rows {
         for (&i, &v) in row.idx.iter().zip(&row.val) {
@@ -375,8 +464,8 @@ fn top_terms_embedded(
                 _ => continue,
             };
             let w = model.weight(i);
-            let mean = w.iter().sum::<f32>() / Label::COUNT as f32;
-            let a = acc.entry(key).or_default();
+            let mean = w.iter().sum::<f32>() / nl;
+            let a = acc.entry(key).or_insert_with(|| vec![0.0; nf]);
             for (x, f) in a.iter_mut().zip(frames).take(nf) {
                 *x += v * (w[f.index()] - mean);
             }
@@ -385,9 +474,9 @@ fn top_terms_embedded(
     for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
         for &t in ids {
             let Some(kt) = k.token(t) else { continue };
-            let a = acc.entry(t as u64).or_default();
-            for (b, kb) in kt.iter().enumerate() {
-                let mean = kb.iter().sum::<f32>() / Label::COUNT as f32;
+            let a = acc.entry(t as u64).or_insert_with(|| vec![0.0; nf]);
+            for (b, kb) in kt.chunks_exact(k.labels()).enumerate() {
+                let mean = kb.iter().sum::<f32>() / nl;
                 for (x, f) in a.iter_mut().zip(frames).take(nf) {
                     *x += coef[b] * (kb[f.index()] - mean);
                 }
@@ -416,7 +505,7 @@ fn top_terms_embedded(
         }
         Some(format!("{a} {b}"))
     };
-    let mut keys: Vec<(u64, [f32; 4])> = acc.into_iter().collect();
+    let mut keys: Vec<(u64, Vec<f32>)> = acc.into_iter().collect();
     keys.sort_unstable_by_key(|x| x.0);
     (0..nf)
         .map(|f| {
@@ -472,8 +561,12 @@ pub fn render_markdown(r: &DocReport) -> String {
     if let Some(d) = &r.date {
         s.push_str(&format!("- date: {d}\n"));
     }
-    s.push_str(&format!("- dominant frame: **{}**\n", r.dominant));
-    let present: Vec<&str> = r.present.iter().map(|l| l.as_str()).collect();
+    let cb = &r.codebook;
+    s.push_str(&format!(
+        "- dominant frame: **{}**\n",
+        r.dominant_name().unwrap_or("none")
+    ));
+    let present: Vec<&str> = r.present.iter().map(|&l| cb.name(l)).collect();
     s.push_str(&format!(
         "- frames present: {}\n",
         if present.is_empty() {
@@ -487,11 +580,11 @@ pub fn render_markdown(r: &DocReport) -> String {
         r.framed_fraction * 100.0
     ));
     s.push_str("| frame | share |\n|---|---:|\n");
-    for (l, v) in Label::FRAMES.iter().zip(r.shares.to_array()) {
-        s.push_str(&format!("| {l} | {:.1}% |\n", v * 100.0));
+    for (&l, v) in cb.frames().iter().zip(&r.shares) {
+        s.push_str(&format!("| {} | {:.1}% |\n", cb.name(l), v * 100.0));
     }
     for (f, ev) in &r.evidence {
-        s.push_str(&format!("\n## {f}\n\n"));
+        s.push_str(&format!("\n## {}\n\n", cb.name(*f)));
         if let Some(t) = r.terms.get(f).filter(|t| !t.is_empty()) {
             s.push_str(&format!(
                 "Terms that pushed this frame: {}\n\n",
@@ -530,12 +623,13 @@ pub struct Summary {
     pub paragraphs: u64,
     /// Bytes of text classified.
     pub bytes: u64,
-    /// Documents per dominant label, [`Label::ALL`] order.
-    pub dominant: [u64; Label::COUNT],
-    /// Sum of shares per frame, in millionths.
-    pub share_sum_e6: [u64; 4],
-    /// Documents per present frame.
-    pub present: [u64; 4],
+    /// Documents per dominant label, codebook column order; documents with no dominant frame
+    /// count under the none label, or in one extra last slot when the codebook has none.
+    pub dominant: Vec<u64>,
+    /// Sum of shares per frame ([`Codebook::frames`] order), in millionths.
+    pub share_sum_e6: Vec<u64>,
+    /// Documents per present frame, frame order.
+    pub present: Vec<u64>,
     /// Sum of framed fractions, in millionths.
     pub framed_sum_e6: u64,
     /// The failures, in input order.
@@ -557,12 +651,20 @@ impl Summary {
         self.classified += 1;
         self.paragraphs += r.paragraphs.len() as u64;
         self.bytes += bytes as u64;
-        self.dominant[r.dominant.index()] += 1;
-        for (s, v) in self.share_sum_e6.iter_mut().zip(r.shares.to_array()) {
+        let cb = &r.codebook;
+        let (k, f) = (cb.len(), cb.n_frames());
+        grow(&mut self.dominant, k + usize::from(cb.none().is_none()));
+        grow(&mut self.share_sum_e6, f);
+        grow(&mut self.present, f);
+        let slot = r.dominant.or(cb.none()).map_or(k, Label::index);
+        self.dominant[slot] += 1;
+        for (s, &v) in self.share_sum_e6.iter_mut().zip(&r.shares) {
             *s += e6(v);
         }
-        for l in &r.present {
-            self.present[l.index()] += 1;
+        for &l in &r.present {
+            if let Some(i) = cb.frame_pos(l) {
+                self.present[i] += 1;
+            }
         }
         self.framed_sum_e6 += e6(r.framed_fraction);
     }
@@ -579,9 +681,9 @@ impl Summary {
         self.warnings.push(w);
     }
 
-    /// Mean share of frame `i` ([`Label::FRAMES`] order) over the classified documents.
+    /// Mean share of frame `i` ([`Codebook::frames`] order) over the classified documents.
     pub fn mean_share(&self, i: usize) -> f64 {
-        self.share_sum_e6[i] as f64 / 1e6 / self.classified.max(1) as f64
+        self.share_sum_e6.get(i).copied().unwrap_or(0) as f64 / 1e6 / self.classified.max(1) as f64
     }
 
     /// Mean framed fraction over the classified documents.
@@ -617,16 +719,25 @@ impl AddAssign for Summary {
         self.failed += o.failed;
         self.paragraphs += o.paragraphs;
         self.bytes += o.bytes;
-        for i in 0..Label::COUNT {
-            self.dominant[i] += o.dominant[i];
-        }
-        for i in 0..4 {
-            self.share_sum_e6[i] += o.share_sum_e6[i];
-            self.present[i] += o.present[i];
-        }
+        add_vec(&mut self.dominant, &o.dominant);
+        add_vec(&mut self.share_sum_e6, &o.share_sum_e6);
+        add_vec(&mut self.present, &o.present);
         self.framed_sum_e6 += o.framed_sum_e6;
         self.failures.extend(o.failures);
         self.warnings.extend(o.warnings);
+    }
+}
+
+fn grow(v: &mut Vec<u64>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0);
+    }
+}
+
+fn add_vec(a: &mut Vec<u64>, b: &[u64]) {
+    grow(a, b.len());
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
     }
 }
 
@@ -680,8 +791,8 @@ pub fn render_errors(s: &Summary) -> String {
     o
 }
 
-/// Render `summary.md`.
-pub fn render_summary(s: &Summary) -> String {
+/// Render `summary.md`, with the frames of codebook `cb`.
+pub fn render_summary(s: &Summary, cb: &Codebook) -> String {
     let mut o = String::from("# framelens batch summary\n\n");
     o.push_str(&format!(
         "{} records read, {} documents classified ({} paragraphs), {} failed, {} warnings.\n\n",
@@ -693,19 +804,31 @@ pub fn render_summary(s: &Summary) -> String {
     ));
     let n = s.classified.max(1) as f64;
     o.push_str("## Dominant frame\n\n| frame | documents | % |\n|---|---:|---:|\n");
-    for l in Label::ALL {
-        let c = s.dominant[l.index()];
-        o.push_str(&format!("| {l} | {c} | {:.1} |\n", 100.0 * c as f64 / n));
+    let count = |i: usize| s.dominant.get(i).copied().unwrap_or(0);
+    for l in cb.labels() {
+        let c = count(l.index());
+        o.push_str(&format!(
+            "| {} | {c} | {:.1} |\n",
+            cb.name(l),
+            100.0 * c as f64 / n
+        ));
+    }
+    if cb.none().is_none() {
+        let c = count(cb.len());
+        o.push_str(&format!(
+            "| (no frame) | {c} | {:.1} |\n",
+            100.0 * c as f64 / n
+        ));
     }
     o.push_str(
         "\n## Mean shares\n\n| frame | mean share | documents where present |\n|---|---:|---:|\n",
     );
-    for l in Label::FRAMES {
-        let i = l.index();
+    for (i, &l) in cb.frames().iter().enumerate() {
         o.push_str(&format!(
-            "| {l} | {:.3} | {} |\n",
+            "| {} | {:.3} | {} |\n",
+            cb.name(l),
             s.mean_share(i),
-            s.present[i]
+            s.present.get(i).copied().unwrap_or(0)
         ));
     }
     o.push_str(&format!("\nMean framed fraction: {:.3}\n", s.mean_framed()));
@@ -741,30 +864,23 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-/// Header of `summary.csv`.
-pub const SUMMARY_HEADER: [&str; 8] = [
-    "id",
-    "date",
-    "source",
-    "humanitarian",
-    "economic",
-    "security",
-    "enforcement",
-    "dominant",
-];
+/// Header of `summary.csv`: `id,date,source`, one column per frame, `dominant`.
+pub fn summary_header(cb: &Codebook) -> Vec<String> {
+    let mut h = vec!["id".to_string(), "date".into(), "source".into()];
+    h.extend(cb.frame_names().into_iter().map(str::to_string));
+    h.push("dominant".into());
+    h
+}
 
 fn summary_row(r: &DocReport) -> Vec<String> {
-    let sh = r.shares.to_array();
-    vec![
+    let mut row = vec![
         r.id.clone(),
         r.date.clone().unwrap_or_default(),
         r.source.clone().unwrap_or_default(),
-        sh[0].to_string(),
-        sh[1].to_string(),
-        sh[2].to_string(),
-        sh[3].to_string(),
-        r.dominant.to_string(),
-    ]
+    ];
+    row.extend(r.shares.iter().map(f64::to_string));
+    row.push(r.dominant_name().unwrap_or_default().to_string());
+    row
 }
 
 /// Name of the checkpoint folder inside `--out`: sorted run files of the chunks written so
@@ -978,13 +1094,13 @@ impl ReportWriter {
         Ok(Some(p))
     }
 
-    /// Merge the runs into `documents.jsonl` and `summary.csv`, write `summary.md` and
-    /// `errors.jsonl`, and remove the checkpoint folder.
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, write `summary.md`,
+    /// `errors.jsonl` and `codebook.toml`, and remove the checkpoint folder.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file that could not be written.
-    pub fn finish(self, summary: &Summary) -> Result<()> {
-        self.write_outputs(summary)?;
+    pub fn finish(self, summary: &Summary, cb: &Codebook) -> Result<()> {
+        self.write_outputs(summary, cb)?;
         self.remove_checkpoint()
     }
 
@@ -999,12 +1115,13 @@ impl ReportWriter {
         }
     }
 
-    /// Merge the runs into `documents.jsonl` and `summary.csv`, and write `summary.md` and
-    /// `errors.jsonl`; the checkpoint folder is kept.
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, and write `summary.md`,
+    /// `errors.jsonl` and the codebook of the reports (`codebook.toml`, read back by `trends`,
+    /// `store` and `merge`); the checkpoint folder is kept.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file that could not be written.
-    pub fn write_outputs(&self, summary: &Summary) -> Result<()> {
+    pub fn write_outputs(&self, summary: &Summary, cb: &Codebook) -> Result<()> {
         let mut runs = self.runs.clone();
         let mut pass = 0;
         while runs.len() > MERGE_FAN_IN {
@@ -1028,7 +1145,7 @@ impl ReportWriter {
         // memory; documents.jsonl is complete (renamed) first, as before
         write_atomic_with(&csv_path, true, |csv_out| {
             let mut cw = csv::Writer::from_writer(csv_out);
-            cw.write_record(SUMMARY_HEADER)?;
+            cw.write_record(summary_header(cb))?;
             write_atomic_with(&docs_path, true, |w| {
                 merge_runs(&runs, |line| {
                     let mut it = line.splitn(3, '\t');
@@ -1045,8 +1162,9 @@ impl ReportWriter {
         })?;
         write_atomic(
             &self.out.join("summary.md"),
-            render_summary(summary).as_bytes(),
+            render_summary(summary, cb).as_bytes(),
         )?;
+        write_atomic(&self.out.join(CODEBOOK_FILE), cb.to_toml().as_bytes())?;
         write_atomic(
             &self.out.join("errors.jsonl"),
             render_errors(summary).as_bytes(),
@@ -1160,13 +1278,13 @@ mod tests {
             read: 2,
             classified: 1,
             failed: 1,
-            dominant: [1, 0, 0, 0, 0],
+            dominant: vec![1, 0, 0, 0, 0],
             ..Default::default()
         };
         let b = Summary {
             read: 3,
             classified: 3,
-            dominant: [0, 1, 1, 1, 0],
+            dominant: vec![0, 1, 1, 1, 0],
             ..Default::default()
         };
         a += b;
@@ -1184,15 +1302,16 @@ mod tests {
             // ids in an order unlike their chunk order
             let id = format!("d{:04}", (i * 37) % n);
             let r = DocReport {
+                codebook: Arc::new(Codebook::migration()),
                 id,
                 title: None,
                 date: None,
                 source: None,
                 url: None,
                 meta: Map::new(),
-                shares: Shares::default(),
+                shares: vec![0.0; 4],
                 framed_fraction: 0.0,
-                dominant: Label::None,
+                dominant: None,
                 present: Vec::new(),
                 paragraphs: Vec::new(),
                 evidence: BTreeMap::new(),
@@ -1200,11 +1319,17 @@ mod tests {
             };
             w.add_chunk(&[r]).unwrap();
         }
-        w.finish(&Summary::default()).unwrap();
+        w.finish(&Summary::default(), &Codebook::migration())
+            .unwrap();
         let docs = std::fs::read_to_string(d.path().join("documents.jsonl")).unwrap();
         let ids: Vec<String> = docs
             .lines()
-            .map(|l| serde_json::from_str::<DocReport>(l).unwrap().id)
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         let want: Vec<String> = (0..n).map(|i| format!("d{i:04}")).collect();
         assert_eq!(ids, want);

@@ -16,6 +16,12 @@
 //! The schema is created and migrated by framelens: the `schema_version` table records every
 //! migration applied, [`MIGRATIONS`] lists them, and a database written by a newer framelens is
 //! refused rather than damaged. The schema is documented in the README ("Trends").
+//!
+//! Any frame set fits: frame shares are rows of `document_frames` (one per document and
+//! frame), and `codebooks` keeps each model's codebook. A model with no `codebooks` row was
+//! stored before codebooks existed (schema 1) and uses [`Codebook::migration`]; migrating a
+//! schema-1 database moves its four share columns into `document_frames`, in place, in the
+//! migration's transaction.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,11 +31,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::classify::IdDeduper;
-use crate::corpus::{paragraphs, read_inputs, Label};
+use crate::codebook::Codebook;
+use crate::corpus::{paragraphs, read_inputs};
 use crate::dates::cmp_timestamps;
 use crate::error::{Error, Result};
 use crate::model::sha256_hex;
-use crate::report::Shares;
 use crate::trends::{read_documents, TrendDoc};
 
 /// One step of the schema.
@@ -44,7 +50,9 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Append new steps; never edit a released one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
+pub const MIGRATIONS: &[Migration] = &[MIGRATION_1, MIGRATION_2];
+
+const MIGRATION_1: Migration = Migration {
     version: 1,
     description: "runs and documents",
     sql: "
@@ -91,7 +99,42 @@ CREATE TABLE documents (
 CREATE INDEX documents_by_model ON documents (model_hash, date_iso);
 CREATE INDEX runs_by_model ON runs (model_hash);
 ",
-}];
+};
+
+const MIGRATION_2: Migration = Migration {
+    version: 2,
+    description: "any frame set: codebooks per model, one share row per document and frame",
+    sql: "
+CREATE TABLE codebooks (
+    model_hash TEXT PRIMARY KEY,
+    scheme     TEXT NOT NULL,
+    labels     TEXT NOT NULL,
+    codebook   TEXT NOT NULL
+);
+CREATE TABLE document_frames (
+    content_hash TEXT NOT NULL,
+    model_hash   TEXT NOT NULL,
+    frame        INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    share        REAL NOT NULL,
+    PRIMARY KEY (content_hash, model_hash, frame),
+    FOREIGN KEY (content_hash, model_hash) REFERENCES documents (content_hash, model_hash)
+        ON DELETE CASCADE
+);
+INSERT INTO document_frames (content_hash, model_hash, frame, name, share)
+    SELECT content_hash, model_hash, 0, 'humanitarian', humanitarian FROM documents;
+INSERT INTO document_frames (content_hash, model_hash, frame, name, share)
+    SELECT content_hash, model_hash, 1, 'economic', economic FROM documents;
+INSERT INTO document_frames (content_hash, model_hash, frame, name, share)
+    SELECT content_hash, model_hash, 2, 'security', security FROM documents;
+INSERT INTO document_frames (content_hash, model_hash, frame, name, share)
+    SELECT content_hash, model_hash, 3, 'enforcement', enforcement FROM documents;
+ALTER TABLE documents DROP COLUMN humanitarian;
+ALTER TABLE documents DROP COLUMN economic;
+ALTER TABLE documents DROP COLUMN security;
+ALTER TABLE documents DROP COLUMN enforcement;
+",
+};
 
 /// The schema version this framelens writes.
 pub fn schema_version_supported() -> u32 {
@@ -331,7 +374,8 @@ impl Store {
         }
         let inputs: Vec<PathBuf> = run.inputs.iter().map(|i| PathBuf::from(&i.path)).collect();
         let index = content_index(&inputs)?;
-        let docs = read_documents(&out.join("documents.jsonl"))?;
+        let codebook = crate::codebook::for_report_folder(out)?;
+        let docs = read_documents(&out.join("documents.jsonl"), &codebook)?;
         let mut keyed = Vec::with_capacity(docs.len());
         let mut skipped = Vec::new();
         for d in docs {
@@ -346,22 +390,35 @@ impl Store {
                 out.display()
             );
         }
-        let mut s = self.ingest(&run, out, &keyed)?;
+        let mut s = self.ingest(&run, out, &keyed, &codebook)?;
         s.skipped = skipped;
         Ok(s)
     }
 
-    /// Store a run and its documents, each with its content hash. Re-ingesting the same run
-    /// (same folder, start time and model) reuses its row.
+    /// Store a run and its documents (labels of codebook `cb`), each with its content hash.
+    /// Re-ingesting the same run (same folder, start time and model) reuses its row.
     ///
     /// # Errors
-    /// [`Error::Store`] on a database error; nothing is written then.
+    /// [`Error::Store`] on a database error, [`Error::Other`] when the model is stored with
+    /// another codebook; nothing is written then.
     pub fn ingest(
         &mut self,
         run: &RunFacts,
         out: &Path,
         docs: &[(String, TrendDoc)],
+        cb: &Codebook,
     ) -> Result<IngestSummary> {
+        let stored = self.stored_codebook(&run.model_hash)?;
+        if let Some(have) = stored.as_ref().filter(|c| *c != cb) {
+            return Err(Error::Other(format!(
+                "{}: model {} is stored with codebook {}, but {} was classified with codebook {}",
+                self.path.display(),
+                run.model_hash,
+                have.describe(),
+                out.display(),
+                cb.describe()
+            )));
+        }
         let err = db_err(&self.path);
         let out_dir = std::path::absolute(out)
             .unwrap_or_else(|_| out.to_path_buf())
@@ -369,6 +426,18 @@ impl Store {
             .to_string();
         let tx = self.conn.transaction().map_err(&err)?;
         let run_id = upsert_run(&tx, run, &out_dir).map_err(&err)?;
+        if stored.is_none() {
+            tx.execute(
+                "INSERT INTO codebooks (model_hash, scheme, labels, codebook) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    run.model_hash,
+                    cb.scheme,
+                    serde_json::to_string(&cb.names()).expect("names serialise"),
+                    cb.to_toml()
+                ],
+            )
+            .map_err(&err)?;
+        }
         let mut summary = IngestSummary {
             run_id,
             ..IngestSummary::default()
@@ -383,21 +452,27 @@ impl Store {
             let mut upsert = tx
                 .prepare_cached(
                     "INSERT INTO documents (content_hash, model_hash, id, title, date, date_iso,
-                        source, url, meta, humanitarian, economic, security, enforcement,
-                        framed_fraction, dominant, present, run_id, first_run_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                        ?17, ?17)
+                        source, url, meta, framed_fraction, dominant, present, run_id,
+                        first_run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
                      ON CONFLICT (content_hash, model_hash) DO UPDATE SET
                         id = excluded.id, title = excluded.title, date = excluded.date,
                         date_iso = excluded.date_iso, source = excluded.source,
                         url = excluded.url, meta = excluded.meta,
-                        humanitarian = excluded.humanitarian, economic = excluded.economic,
-                        security = excluded.security, enforcement = excluded.enforcement,
                         framed_fraction = excluded.framed_fraction,
                         dominant = excluded.dominant, present = excluded.present,
                         run_id = excluded.run_id",
                 )
                 .map_err(&err)?;
+            let mut frame = tx
+                .prepare_cached(
+                    "INSERT INTO document_frames (content_hash, model_hash, frame, name, share)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (content_hash, model_hash, frame) DO UPDATE SET
+                        name = excluded.name, share = excluded.share",
+                )
+                .map_err(&err)?;
+            let frame_names = cb.frame_names();
             for (hash, d) in docs {
                 if let Some(prev) = seen.insert(hash.as_str(), d.id.as_str()) {
                     summary.merged.push(format!("{prev} = {}", d.id));
@@ -406,9 +481,10 @@ impl Store {
                 } else {
                     summary.inserted += 1;
                 }
-                let s = d.shares.to_array();
                 let meta = (!d.meta.is_empty()).then(|| Value::Object(d.meta.clone()).to_string());
-                let present = serde_json::to_string(&d.present).expect("labels serialise");
+                let present: Vec<&str> = d.present.iter().map(|&l| cb.name(l)).collect();
+                let present = serde_json::to_string(&present).expect("labels serialise");
+                let dominant = d.dominant.or(cb.none()).map_or("", |l| cb.name(l));
                 let date_iso = d
                     .date
                     .as_deref()
@@ -425,16 +501,17 @@ impl Store {
                         d.source,
                         d.url,
                         meta,
-                        s[0],
-                        s[1],
-                        s[2],
-                        s[3],
                         d.framed_fraction,
-                        d.dominant.as_str(),
+                        dominant,
                         present,
                         run_id
                     ])
                     .map_err(&err)?;
+                for (i, (name, share)) in frame_names.iter().zip(&d.shares).enumerate() {
+                    frame
+                        .execute(params![hash, run.model_hash, i as i64, name, share])
+                        .map_err(&err)?;
+                }
             }
         }
         tx.execute(
@@ -498,6 +575,32 @@ impl Store {
         Ok(models)
     }
 
+    /// The codebook stored for a model, if any.
+    fn stored_codebook(&self, model_hash: &str) -> Result<Option<Codebook>> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT codebook FROM codebooks WHERE model_hash = ?1",
+                [model_hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err(&self.path))?;
+        text.map(|t| Codebook::from_toml(&t, &self.path.join(format!("codebooks[{model_hash}]"))))
+            .transpose()
+    }
+
+    /// The codebook of a model's documents: the one stored with them, or the migration
+    /// codebook for a model stored before codebooks existed.
+    ///
+    /// # Errors
+    /// [`Error::Store`] on a database error, [`Error::Codebook`] for a damaged codebook row.
+    pub fn codebook(&self, model_hash: &str) -> Result<Codebook> {
+        Ok(self
+            .stored_codebook(model_hash)?
+            .unwrap_or_else(Codebook::migration))
+    }
+
     /// The documents of one model, each with the `finished` time of the run that last wrote
     /// it, sorted by id.
     ///
@@ -505,12 +608,39 @@ impl Store {
     /// [`Error::Store`] on a database error or a row that is not valid.
     pub fn documents(&self, model_hash: &str) -> Result<Vec<(String, TrendDoc)>> {
         let err = db_err(&self.path);
+        let cb = self.codebook(model_hash)?;
+        let nf = cb.n_frames();
+        let mut shares: HashMap<String, Vec<f64>> = HashMap::new();
+        {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT content_hash, frame, share FROM document_frames
+                     WHERE model_hash = ?1 ORDER BY content_hash, frame",
+                )
+                .map_err(&err)?;
+            let rows = st
+                .query_map([model_hash], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, f64>(2)?,
+                    ))
+                })
+                .map_err(&err)?;
+            for row in rows {
+                let (h, f, v) = row.map_err(&err)?;
+                let e = shares.entry(h).or_insert_with(|| vec![0.0; nf]);
+                if let Some(x) = usize::try_from(f).ok().and_then(|f| e.get_mut(f)) {
+                    *x = v;
+                }
+            }
+        }
         let mut st = self
             .conn
             .prepare(
-                "SELECT d.id, d.title, d.date, d.source, d.url, d.meta, d.humanitarian,
-                        d.economic, d.security, d.enforcement, d.framed_fraction, d.dominant,
-                        d.present, r.finished
+                "SELECT d.id, d.title, d.date, d.source, d.url, d.meta, d.content_hash,
+                        d.framed_fraction, d.dominant, d.present, r.finished
                  FROM documents d JOIN runs r ON r.run_id = d.run_id
                  WHERE d.model_hash = ?1 ORDER BY d.id, d.content_hash",
             )
@@ -532,13 +662,20 @@ impl Store {
                     },
                     None => serde_json::Map::new(),
                 };
-                let dominant: String = r.get(11)?;
-                let dominant: Label = dominant.parse().map_err(|e: String| bad(11, e))?;
-                let present: String = r.get(12)?;
-                let present: Vec<Label> =
-                    serde_json::from_str(&present).map_err(|e| bad(12, format!("present: {e}")))?;
+                let dominant: String = r.get(8)?;
+                let dominant = crate::report::dominant_from_name(
+                    Some(dominant.as_str()).filter(|d| !d.is_empty()),
+                    &cb,
+                )
+                .map_err(|e| bad(8, e))?;
+                let present: String = r.get(9)?;
+                let present: Vec<String> =
+                    serde_json::from_str(&present).map_err(|e| bad(9, format!("present: {e}")))?;
+                let present =
+                    crate::report::labels_from_names(&present, &cb).map_err(|e| bad(9, e))?;
+                let hash: String = r.get(6)?;
                 Ok((
-                    r.get::<_, String>(13)?,
+                    r.get::<_, String>(10)?,
                     TrendDoc {
                         id: r.get(0)?,
                         title: r.get(1)?,
@@ -546,8 +683,8 @@ impl Store {
                         source: r.get(3)?,
                         url: r.get(4)?,
                         meta,
-                        shares: Shares::from_array([r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?]),
-                        framed_fraction: r.get(10)?,
+                        shares: shares.get(&hash).cloned().unwrap_or_else(|| vec![0.0; nf]),
+                        framed_fraction: r.get(7)?,
                         dominant,
                         present,
                     },
@@ -698,6 +835,11 @@ fn migrate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codebook::Label;
+
+    fn mig() -> Codebook {
+        Codebook::migration()
+    }
 
     fn run(model: &str, started: &str) -> RunFacts {
         RunFacts {
@@ -725,10 +867,10 @@ mod tests {
             meta: [("bias".to_string(), Value::from("left"))]
                 .into_iter()
                 .collect(),
-            shares: Shares::from_array([h, 1.0 - h, 0.0, 0.0]),
+            shares: vec![h, 1.0 - h, 0.0, 0.0],
             framed_fraction: 0.75,
-            dominant: Label::Humanitarian,
-            present: vec![Label::Humanitarian, Label::Economic],
+            dominant: Some(Label(0)),
+            present: vec![Label(0), Label(1)],
         }
     }
 
@@ -753,7 +895,12 @@ mod tests {
             ("h2".to_string(), doc("b", "Jan 3, 2020", 0.5)),
         ];
         let r = s
-            .ingest(&run("m1", "2026-01-01T00:00:00Z"), dir.path(), &docs)
+            .ingest(
+                &run("m1", "2026-01-01T00:00:00Z"),
+                dir.path(),
+                &docs,
+                &mig(),
+            )
             .unwrap();
         assert_eq!((r.inserted, r.updated), (2, 0));
         drop(s);
@@ -786,12 +933,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("f.db")).unwrap();
         let docs = vec![("h1".to_string(), doc("a", "2020-01-02", 0.25))];
-        s.ingest(&run("m1", "2026-01-01T00:00:00Z"), dir.path(), &docs)
-            .unwrap();
+        s.ingest(
+            &run("m1", "2026-01-01T00:00:00Z"),
+            dir.path(),
+            &docs,
+            &mig(),
+        )
+        .unwrap();
         // A second run over the same text, the id and shares changed.
         let again = vec![("h1".to_string(), doc("a-renamed", "2020-01-02", 0.5))];
         let r = s
-            .ingest(&run("m1", "2026-01-02T00:00:00Z"), dir.path(), &again)
+            .ingest(
+                &run("m1", "2026-01-02T00:00:00Z"),
+                dir.path(),
+                &again,
+                &mig(),
+            )
             .unwrap();
         assert_eq!((r.inserted, r.updated), (0, 1));
         assert_eq!(
@@ -803,16 +960,26 @@ mod tests {
         );
         let now = s.documents("m1").unwrap();
         assert_eq!(now[0].1.id, "a-renamed");
-        assert_eq!(now[0].1.shares.humanitarian, 0.5);
+        assert_eq!(now[0].1.shares[0], 0.5);
         // The same run folder ingested twice reuses its run row.
         let r2 = s
-            .ingest(&run("m1", "2026-01-02T00:00:00Z"), dir.path(), &again)
+            .ingest(
+                &run("m1", "2026-01-02T00:00:00Z"),
+                dir.path(),
+                &again,
+                &mig(),
+            )
             .unwrap();
         assert_eq!(r2.run_id, r.run_id);
         assert_eq!(s.counts().unwrap().runs, 2);
         // A new model keeps both.
-        s.ingest(&run("m2", "2026-01-03T00:00:00Z"), dir.path(), &docs)
-            .unwrap();
+        s.ingest(
+            &run("m2", "2026-01-03T00:00:00Z"),
+            dir.path(),
+            &docs,
+            &mig(),
+        )
+        .unwrap();
         assert_eq!(
             s.counts().unwrap(),
             StoreCounts {
@@ -838,7 +1005,12 @@ mod tests {
             ("h1".to_string(), doc("b", "2020-01-02", 0.25)),
         ];
         let r = s
-            .ingest(&run("m1", "2026-01-01T00:00:00Z"), dir.path(), &docs)
+            .ingest(
+                &run("m1", "2026-01-01T00:00:00Z"),
+                dir.path(),
+                &docs,
+                &mig(),
+            )
             .unwrap();
         assert_eq!(r.inserted, 1);
         assert_eq!(r.merged, ["a = b"]);

@@ -37,15 +37,12 @@ fn header(w: u32, h: u32) -> String {
 
 /// A confusion matrix as a heat map: rows are the true labels, columns the predicted ones;
 /// each cell shows its count and is shaded by its share of the row.
-pub fn confusion_matrix<const N: usize>(
-    m: &[[u64; N]; N],
-    labels: &[&str; N],
-    title: &str,
-) -> String {
+pub fn confusion_matrix<R: AsRef<[u64]>>(m: &[R], labels: &[&str], title: &str) -> String {
+    let n_labels = labels.len();
     let cell = 72.0;
     let (left, top) = (110.0, 70.0);
-    let w = (left + cell * N as f64 + 30.0) as u32;
-    let h = (top + cell * N as f64 + 50.0) as u32;
+    let w = (left + cell * n_labels as f64 + 30.0) as u32;
+    let h = (top + cell * n_labels as f64 + 50.0) as u32;
     let mut s = header(w, h);
     let _ = writeln!(
         s,
@@ -56,7 +53,7 @@ pub fn confusion_matrix<const N: usize>(
     let _ = writeln!(
         s,
         "<text x=\"{}\" y=\"44\" text-anchor=\"middle\">predicted</text>",
-        left + cell * N as f64 / 2.0
+        left + cell * n_labels as f64 / 2.0
     );
     for (j, l) in labels.iter().enumerate() {
         let _ = writeln!(
@@ -68,6 +65,7 @@ pub fn confusion_matrix<const N: usize>(
         );
     }
     for (i, row) in m.iter().enumerate() {
+        let row = row.as_ref();
         let total: u64 = row.iter().sum();
         let y = top + cell * i as f64;
         let _ = writeln!(
@@ -111,8 +109,8 @@ pub fn confusion_matrix<const N: usize>(
     let _ = writeln!(
         s,
         "<text x=\"16\" y=\"{:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {:.1})\">coded</text>",
-        top + cell * N as f64 / 2.0,
-        top + cell * N as f64 / 2.0
+        top + cell * n_labels as f64 / 2.0,
+        top + cell * n_labels as f64 / 2.0
     );
     let _ = writeln!(
         s,
@@ -259,13 +257,10 @@ mod tests {
         let p = |x: f32, g: Label| ParaPrediction {
             index: 0,
             gold: Some(g),
-            probs: [x, 1.0 - x, 0.0, 0.0, 0.0],
+            probs: vec![x, 1.0 - x, 0.0, 0.0, 0.0],
             weight: 1.0,
         };
-        let c = calibration(
-            &[p(0.95, Label::Humanitarian), p(0.65, Label::Economic)],
-            10,
-        );
+        let c = calibration(&[p(0.95, Label(0)), p(0.65, Label(1))], 10);
         let s = reliability_diagram(&c);
         assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"));
         assert_eq!(s.matches("fill=\"#4a7fb5\"").count(), 2);

@@ -18,20 +18,18 @@ use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use time::{Date, Month};
 
-use crate::corpus::Label;
+use crate::codebook::{Codebook, Label};
 use crate::dates::{check_date, cmp_timestamps, today_utc, DateProblem};
 use crate::error::{Error, Result};
-use crate::report::{write_atomic, Shares};
+use crate::report::{dominant_from_name, labels_from_names, shares_from_map, write_atomic};
 use crate::stats::{quantile, SplitMix64};
 use crate::store::{RunFacts, Store};
-
-/// The four frames, in column order.
-pub const FRAMES: [Label; 4] = Label::FRAMES;
 
 /// The label of the single group when documents are not grouped.
 pub const ALL_GROUP: &str = "all";
@@ -213,39 +211,71 @@ impl FromStr for Grouping {
 
 /// What the trends stage needs of one document report (a line of `documents.jsonl`; the
 /// other fields are ignored).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrendDoc {
     /// Document id.
     pub id: String,
     /// Headline.
-    #[serde(default)]
     pub title: Option<String>,
     /// Date as given in the input.
-    #[serde(default)]
     pub date: Option<String>,
     /// Outlet.
-    #[serde(default)]
     pub source: Option<String>,
     /// Address.
-    #[serde(default)]
     pub url: Option<String>,
     /// Other input fields.
-    #[serde(default)]
     pub meta: Map<String, Value>,
-    /// Share of each frame in the framed text.
-    pub shares: Shares,
+    /// Share of each frame in the framed text, codebook frame order.
+    pub shares: Vec<f64>,
     /// Fraction of the text that is framed at all.
     pub framed_fraction: f64,
-    /// Dominant frame, or `none`.
-    pub dominant: Label,
+    /// Dominant frame, or `None`.
+    pub dominant: Option<Label>,
     /// Frames clearly present.
     pub present: Vec<Label>,
 }
 
+/// A `documents.jsonl` line as written, label names not yet resolved.
+#[derive(Debug, Clone, Deserialize)]
+struct TrendLine {
+    id: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    meta: Map<String, Value>,
+    shares: Map<String, Value>,
+    framed_fraction: f64,
+    dominant: Option<String>,
+    present: Vec<String>,
+}
+
+impl TrendLine {
+    fn resolve(self, cb: &Codebook) -> std::result::Result<TrendDoc, String> {
+        Ok(TrendDoc {
+            shares: shares_from_map(&self.shares, cb)?,
+            dominant: dominant_from_name(self.dominant.as_deref(), cb)?,
+            present: labels_from_names(&self.present, cb)?,
+            id: self.id,
+            title: self.title,
+            date: self.date,
+            source: self.source,
+            url: self.url,
+            meta: self.meta,
+            framed_fraction: self.framed_fraction,
+        })
+    }
+}
+
 impl TrendDoc {
-    /// Whether frame `f` ([`FRAMES`] order) is present.
-    pub fn is_present(&self, f: usize) -> bool {
-        self.present.contains(&FRAMES[f])
+    /// Whether frame `frame` is present.
+    pub fn is_present(&self, frame: Label) -> bool {
+        self.present.contains(&frame)
     }
 }
 
@@ -273,8 +303,8 @@ pub struct Bin {
     pub group: String,
     /// Documents in the bin.
     pub n: usize,
-    /// Per-frame statistics ([`FRAMES`] order), `None` when the bin is empty.
-    pub stats: Option<[FrameStat; 4]>,
+    /// Per-frame statistics (codebook frame order), `None` when the bin is empty.
+    pub stats: Option<Vec<FrameStat>>,
 }
 
 /// Why a document is not in any bin.
@@ -345,6 +375,8 @@ impl TrendCounts {
 /// The result of the trends stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendSeries {
+    /// The codebook of the documents: frame names, order and chart colours.
+    pub codebook: Arc<Codebook>,
     /// The period length.
     pub period: Period,
     /// The grouping.
@@ -511,7 +543,8 @@ impl TrendValidParams {
     /// # Errors
     /// [`Error::InvalidParam`] when grouping by a metadata field that no document carries
     /// (a typo, most likely); the message lists the fields that exist.
-    pub fn fit(&self, docs: &[TrendDoc]) -> Result<TrendSeries> {
+    pub fn fit(&self, docs: &[TrendDoc], codebook: &Arc<Codebook>) -> Result<TrendSeries> {
+        let frames = codebook.frames();
         let p = &self.0;
         if let Grouping::Field(name) = &p.grouping {
             if !docs.is_empty() && !docs.iter().any(|d| d.meta.contains_key(name)) {
@@ -605,6 +638,7 @@ impl TrendValidParams {
             stats: (!members.is_empty()).then(|| {
                 bin_stats(
                     members,
+                    frames,
                     p.bootstrap,
                     p.confidence,
                     bin_seed(p.seed, label, group),
@@ -632,6 +666,7 @@ impl TrendValidParams {
                 .collect()
         };
         Ok(TrendSeries {
+            codebook: codebook.clone(),
             period: p.period,
             grouping: p.grouping.clone(),
             bootstrap: p.bootstrap,
@@ -659,50 +694,59 @@ fn bin_seed(seed: u64, period: &str, group: &str) -> u64 {
 }
 
 /// Means, presence shares and percentile-bootstrap intervals over the bin's documents.
-fn bin_stats(docs: &[&TrendDoc], b: usize, confidence: f64, seed: u64) -> [FrameStat; 4] {
-    let rows: Vec<[f64; 4]> = docs.iter().map(|d| d.shares.to_array()).collect();
+fn bin_stats(
+    docs: &[&TrendDoc],
+    frames: &[Label],
+    b: usize,
+    confidence: f64,
+    seed: u64,
+) -> Vec<FrameStat> {
+    let nf = frames.len();
+    let rows: Vec<&[f64]> = docs.iter().map(|d| d.shares.as_slice()).collect();
     let n = rows.len();
     let mean_of = |idx: &mut dyn Iterator<Item = usize>| {
-        let mut s = [0.0; 4];
+        let mut s = vec![0.0; nf];
         for i in idx {
-            for f in 0..4 {
+            for f in 0..nf {
                 s[f] += rows[i][f];
             }
         }
-        s.map(|x| x / n as f64)
+        s.into_iter().map(|x| x / n as f64).collect::<Vec<f64>>()
     };
     let mean = mean_of(&mut (0..n));
     let mut rng = SplitMix64::new(seed);
-    let mut boot: [Vec<f64>; 4] = std::array::from_fn(|_| Vec::with_capacity(b));
+    let mut boot: Vec<Vec<f64>> = (0..nf).map(|_| Vec::with_capacity(b)).collect();
     for _ in 0..b {
         let m = mean_of(&mut (0..n).map(|_| rng.below(n)));
-        for f in 0..4 {
+        for f in 0..nf {
             boot[f].push(m[f]);
         }
     }
     let alpha = (1.0 - confidence) / 2.0;
-    std::array::from_fn(|f| {
-        boot[f].sort_by(f64::total_cmp);
-        let present = docs.iter().filter(|d| d.is_present(f)).count();
-        FrameStat {
-            mean_share: mean[f],
-            present_share: present as f64 / n as f64,
-            low: quantile(&boot[f], alpha).expect("at least 100 replicates"),
-            high: quantile(&boot[f], 1.0 - alpha).expect("at least 100 replicates"),
-        }
-    })
+    (0..nf)
+        .map(|f| {
+            boot[f].sort_by(f64::total_cmp);
+            let present = docs.iter().filter(|d| d.is_present(frames[f])).count();
+            FrameStat {
+                mean_share: mean[f],
+                present_share: present as f64 / n as f64,
+                low: quantile(&boot[f], alpha).expect("at least 100 replicates"),
+                high: quantile(&boot[f], 1.0 - alpha).expect("at least 100 replicates"),
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reading documents: report folders and the store, one model at a time.
 // ---------------------------------------------------------------------------------------------
 
-/// Read the trend fields of every line of a `documents.jsonl`.
+/// Read the trend fields of every line of a `documents.jsonl` keyed by the frames of `cb`.
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be read; [`Error::Other`] naming the file and line when a
-/// line is not a document report.
-pub fn read_documents(path: &Path) -> Result<Vec<TrendDoc>> {
+/// line is not a document report of this codebook.
+pub fn read_documents(path: &Path, cb: &Codebook) -> Result<Vec<TrendDoc>> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut docs = Vec::new();
     for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -710,13 +754,16 @@ pub fn read_documents(path: &Path) -> Result<Vec<TrendDoc>> {
         if line.trim().is_empty() {
             continue;
         }
-        let doc: TrendDoc = serde_json::from_str(&line).map_err(|e| {
+        let doc: TrendLine = serde_json::from_str(&line).map_err(|e| {
             Error::Other(format!(
                 "{}:{}: not a document report: {e}",
                 path.display(),
                 i + 1
             ))
         })?;
+        let doc = doc
+            .resolve(cb)
+            .map_err(|e| Error::Other(format!("{}:{}: {e}", path.display(), i + 1)))?;
         docs.push(doc);
     }
     Ok(docs)
@@ -729,6 +776,8 @@ pub struct ReportFolder {
     pub dir: PathBuf,
     /// The facts of its `run.json`, when present.
     pub run: Option<RunFacts>,
+    /// The codebook of its reports (`codebook.toml`; the migration codebook without one).
+    pub codebook: Codebook,
     /// Its documents.
     pub docs: Vec<TrendDoc>,
 }
@@ -754,8 +803,14 @@ pub fn read_report_folder(path: &Path) -> Result<ReportFolder> {
     } else {
         None
     };
-    let docs = read_documents(&jsonl)?;
-    Ok(ReportFolder { dir, run, docs })
+    let codebook = crate::codebook::for_report_folder(&dir)?;
+    let docs = read_documents(&jsonl, &codebook)?;
+    Ok(ReportFolder {
+        dir,
+        run,
+        codebook,
+        docs,
+    })
 }
 
 /// A model found among the sources, and whether it was used.
@@ -776,6 +831,8 @@ pub struct ModelChoice {
 pub struct Collection {
     /// The model the documents come from.
     pub model_hash: String,
+    /// The codebook of that model.
+    pub codebook: Arc<Codebook>,
     /// The documents, sorted by id.
     pub docs: Vec<TrendDoc>,
     /// Every model seen, sorted by first use, newest last.
@@ -799,7 +856,8 @@ pub const UNKNOWN_MODEL: &str = "unknown";
 ///
 /// # Errors
 /// [`Error::InvalidParam`] when no source was given, when `model` matches no model or several,
-/// and [`Error::Other`] when the sources hold no documents; read errors of the sources.
+/// and [`Error::Other`] when the sources hold no documents or the chosen documents were
+/// classified with different codebooks (naming both); read errors of the sources.
 pub fn collect(
     store: Option<(&Store, &Path)>,
     reports: &[PathBuf],
@@ -874,15 +932,41 @@ pub fn collect(
     };
     // (run finished time, document), newest runs first.
     let mut items: Vec<(String, TrendDoc)> = Vec::new();
-    if let Some((s, _)) = store {
-        items.extend(s.documents(&chosen)?);
+    // the codebook of the chosen documents, and where it was found
+    let mut codebook: Option<(Codebook, String)> = None;
+    let mut agree = |cb: Codebook, from: String| -> Result<()> {
+        match &codebook {
+            None => codebook = Some((cb, from)),
+            Some((c, first)) if *c != cb => {
+                return Err(Error::Other(format!(
+                    "the documents use two codebooks: {} in {first} and {} in {from}; trends \
+                     compare documents of one codebook only (give --model-hash or fewer sources)",
+                    c.describe(),
+                    cb.describe()
+                )))
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    };
+    if let Some((s, path)) = store {
+        let docs = s.documents(&chosen)?;
+        if !docs.is_empty() {
+            agree(
+                s.codebook(&chosen)?,
+                format!("{} (model {})", path.display(), short(&chosen)),
+            )?;
+        }
+        items.extend(docs);
     }
     for f in folders {
         let (hash, when) = folder_model(&f);
         if hash == chosen {
+            agree(f.codebook, f.dir.display().to_string())?;
             items.extend(f.docs.into_iter().map(|d| (when.clone(), d)));
         }
     }
+    let codebook = Arc::new(codebook.map_or_else(Codebook::migration, |c| c.0));
     // Newest first; the sort is stable, so among equals the store comes first, then the
     // folders in the order given.
     items.sort_by(|a, b| cmp_timestamps(&b.0, &a.0));
@@ -917,6 +1001,7 @@ pub fn collect(
     });
     Ok(Collection {
         model_hash: chosen,
+        codebook,
         docs,
         models,
         sources,
@@ -983,8 +1068,9 @@ fn num(x: f64) -> String {
 }
 
 /// The tidy CSV: `period,group,frame,n,mean_share,present_share,low,high`, one row per bin and
-/// frame (group, then period, then frame order); the statistics of empty bins are blank.
-pub fn render_csv(bins: &[Bin]) -> Result<String> {
+/// frame (group, then period, then frame order, named by `frames`); the statistics of empty
+/// bins are blank.
+pub fn render_csv(bins: &[Bin], frames: &[&str]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::Other(format!("cannot write CSV: {e}"));
     w.write_record([
@@ -999,7 +1085,7 @@ pub fn render_csv(bins: &[Bin]) -> Result<String> {
     ])
     .map_err(err)?;
     for b in bins {
-        for (f, frame) in FRAMES.iter().enumerate() {
+        for (f, frame) in frames.iter().enumerate() {
             let n = b.n.to_string();
             let (m, p, lo, hi) = match &b.stats {
                 Some(s) => (
@@ -1013,7 +1099,7 @@ pub fn render_csv(bins: &[Bin]) -> Result<String> {
             w.write_record([
                 b.period.as_str(),
                 b.group.as_str(),
-                frame.as_str(),
+                frame,
                 &n,
                 &m,
                 &p,
@@ -1083,17 +1169,17 @@ fn count_rows(c: &TrendCounts, duplicates: usize) -> Vec<(&'static str, usize)> 
 }
 
 /// A table of one series: period, n, and each frame's mean share with its interval.
-fn md_series_table(o: &mut String, bins: &[Bin]) {
+fn md_series_table(o: &mut String, bins: &[Bin], frames: &[&str]) {
     o.push_str("| period | n |");
-    for f in FRAMES {
+    for f in frames {
         let _ = write!(o, " {f} |");
     }
     o.push_str("\n|---|---:|");
-    o.push_str(&"---|".repeat(4));
+    o.push_str(&"---|".repeat(frames.len()));
     o.push('\n');
     for b in bins {
         let _ = write!(o, "| {} | {} |", b.period, b.n);
-        for f in 0..4 {
+        for f in 0..frames.len() {
             match &b.stats {
                 Some(s) => {
                     let _ = write!(
@@ -1110,23 +1196,27 @@ fn md_series_table(o: &mut String, bins: &[Bin]) {
 }
 
 /// Totals per group over the whole range: n, mean share and presence share of each frame.
-fn group_totals(series: &TrendSeries) -> Vec<(String, usize, [f64; 4], [f64; 4])> {
+type GroupTotal = (String, usize, Vec<f64>, Vec<f64>);
+
+fn group_totals(series: &TrendSeries) -> Vec<GroupTotal> {
+    let nf = series.codebook.n_frames();
     let mut rows = Vec::new();
     for g in &series.groups {
         let bins = series.group_bins(g);
         let n: usize = bins.iter().map(|b| b.n).sum();
-        let mut mean = [0.0; 4];
-        let mut pres = [0.0; 4];
+        let mut mean = vec![0.0; nf];
+        let mut pres = vec![0.0; nf];
         for b in bins {
             if let Some(s) = &b.stats {
-                for f in 0..4 {
+                for f in 0..nf {
                     mean[f] += s[f].mean_share * b.n as f64;
                     pres[f] += s[f].present_share * b.n as f64;
                 }
             }
         }
         let d = n.max(1) as f64;
-        rows.push((g.clone(), n, mean.map(|x| x / d), pres.map(|x| x / d)));
+        let div = |v: Vec<f64>| v.into_iter().map(|x| x / d).collect();
+        rows.push((g.clone(), n, div(mean), div(pres)));
     }
     rows
 }
@@ -1137,6 +1227,8 @@ pub fn render_markdown(
     ctx: &OutputContext,
     charts: &[(String, String)],
 ) -> String {
+    let frames = series.codebook.frame_names();
+    let nf = frames.len();
     let mut o = String::from("# Frame shares over time\n\n");
     let _ = writeln!(
         o,
@@ -1201,14 +1293,14 @@ pub fn render_markdown(
     }
     if series.grouping != Grouping::None {
         o.push_str("## Groups over the whole range\n\n| group | n |");
-        for f in FRAMES {
+        for f in &frames {
             let _ = write!(o, " {f} |");
         }
-        for f in FRAMES {
+        for f in &frames {
             let _ = write!(o, " {f} present |");
         }
         o.push_str("\n|---|---:|");
-        o.push_str(&"---:|".repeat(8));
+        o.push_str(&"---:|".repeat(2 * nf));
         o.push('\n');
         for (g, n, mean, pres) in group_totals(series) {
             let _ = write!(o, "| {} | {n} |", md_escape(&g));
@@ -1218,25 +1310,25 @@ pub fn render_markdown(
             o.push('\n');
         }
         o.push_str("\n## All groups together\n\n");
-        md_series_table(&mut o, &series.overall);
+        md_series_table(&mut o, &series.overall, &frames);
         for g in &series.groups {
             let _ = writeln!(o, "\n## {} (n = {})\n", md_escape(g), series.group_total(g));
-            md_series_table(&mut o, series.group_bins(g));
+            md_series_table(&mut o, series.group_bins(g), &frames);
         }
     } else {
         o.push_str("## By period\n\n");
-        md_series_table(&mut o, &series.overall);
+        md_series_table(&mut o, &series.overall, &frames);
     }
     o.push_str("\n## Share of documents where each frame is present\n\n| period | n |");
-    for f in FRAMES {
+    for f in &frames {
         let _ = write!(o, " {f} |");
     }
     o.push_str("\n|---|---:|");
-    o.push_str(&"---:|".repeat(4));
+    o.push_str(&"---:|".repeat(nf));
     o.push('\n');
     for b in &series.overall {
         let _ = write!(o, "| {} | {} |", b.period, b.n);
-        for f in 0..4 {
+        for f in 0..nf {
             match &b.stats {
                 Some(s) => {
                     let _ = write!(o, " {:.3} |", s[f].present_share);
@@ -1279,13 +1371,13 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn html_series_table(o: &mut String, bins: &[Bin]) {
+fn html_series_table(o: &mut String, bins: &[Bin], frames: &[&str]) {
     o.push_str("<table><thead><tr><th>period</th><th>n</th>");
-    for f in FRAMES {
-        let _ = write!(o, "<th>{f}</th>");
+    for f in frames {
+        let _ = write!(o, "<th>{}</th>", html_escape(f));
     }
-    for f in FRAMES {
-        let _ = write!(o, "<th>{f} present</th>");
+    for f in frames {
+        let _ = write!(o, "<th>{} present</th>", html_escape(f));
     }
     o.push_str("</tr></thead><tbody>\n");
     for b in bins {
@@ -1309,7 +1401,7 @@ fn html_series_table(o: &mut String, bins: &[Bin]) {
                     let _ = write!(o, "<td>{:.3}</td>", st.present_share);
                 }
             }
-            None => o.push_str(&"<td>–</td>".repeat(8)),
+            None => o.push_str(&"<td>–</td>".repeat(2 * frames.len())),
         }
         o.push_str("</tr>\n");
     }
@@ -1322,6 +1414,7 @@ pub fn render_html(
     ctx: &OutputContext,
     charts: &[crate::charts::Chart],
 ) -> String {
+    let frames = series.codebook.frame_names();
     let mut o = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -1377,11 +1470,11 @@ pub fn render_html(
         o.push_str(
             "<h2>Groups over the whole range</h2>\n<table><thead><tr><th>group</th><th>n</th>",
         );
-        for f in FRAMES {
-            let _ = write!(o, "<th>{f}</th>");
+        for f in &frames {
+            let _ = write!(o, "<th>{}</th>", html_escape(f));
         }
-        for f in FRAMES {
-            let _ = write!(o, "<th>{f} present</th>");
+        for f in &frames {
+            let _ = write!(o, "<th>{} present</th>", html_escape(f));
         }
         o.push_str("</tr></thead><tbody>\n");
         for (g, n, mean, pres) in group_totals(series) {
@@ -1392,7 +1485,7 @@ pub fn render_html(
             o.push_str("</tr>\n");
         }
         o.push_str("</tbody></table>\n<h2>All groups together</h2>\n");
-        html_series_table(&mut o, &series.overall);
+        html_series_table(&mut o, &series.overall, &frames);
         for g in &series.groups {
             let _ = writeln!(
                 o,
@@ -1400,11 +1493,11 @@ pub fn render_html(
                 html_escape(g),
                 series.group_total(g)
             );
-            html_series_table(&mut o, series.group_bins(g));
+            html_series_table(&mut o, series.group_bins(g), &frames);
         }
     } else {
         o.push_str("<h2>By period</h2>\n");
-        html_series_table(&mut o, &series.overall);
+        html_series_table(&mut o, &series.overall, &frames);
     }
     let _ = writeln!(
         o,
@@ -1447,9 +1540,13 @@ pub fn write_outputs(
         written.push(p);
         Ok(())
     };
-    put(files::CSV, render_csv(&series.bins)?.as_bytes())?;
+    let frames = series.codebook.frame_names();
+    put(files::CSV, render_csv(&series.bins, &frames)?.as_bytes())?;
     if series.grouping != Grouping::None {
-        put(files::OVERALL_CSV, render_csv(&series.overall)?.as_bytes())?;
+        put(
+            files::OVERALL_CSV,
+            render_csv(&series.overall, &frames)?.as_bytes(),
+        )?;
     }
     put(
         files::EXCLUDED_CSV,
@@ -1474,6 +1571,10 @@ mod tests {
     use super::*;
     use time::macros::date;
 
+    fn mig() -> Arc<Codebook> {
+        Arc::new(Codebook::migration())
+    }
+
     fn doc(
         id: &str,
         date: Option<&str>,
@@ -1488,9 +1589,9 @@ mod tests {
             source: Some(source.into()),
             url: None,
             meta: Map::new(),
-            shares: Shares::from_array(shares),
+            shares: shares.to_vec(),
             framed_fraction: 0.5,
-            dominant: Label::None,
+            dominant: None,
             present: present.to_vec(),
         }
     }
@@ -1571,7 +1672,9 @@ mod tests {
 
     #[test]
     fn exact_means_presence_and_empty_bins() {
-        use Label::{Economic, Enforcement, Humanitarian, Security};
+        #[allow(non_snake_case)]
+        let (Humanitarian, Economic, Security, Enforcement) =
+            (Label(0), Label(1), Label(2), Label(3));
         let docs = vec![
             doc(
                 "a",
@@ -1603,7 +1706,7 @@ mod tests {
             .today(date!(2026 - 01 - 01))
             .check()
             .unwrap()
-            .fit(&docs)
+            .fit(&docs, &mig())
             .unwrap();
         let labels: Vec<&str> = s.periods.iter().map(|p| p.1.as_str()).collect();
         assert_eq!(labels, ["2023-01", "2023-02", "2023-03"]);
@@ -1612,14 +1715,14 @@ mod tests {
         let x = s.group_bins("X");
         assert_eq!((x[0].n, x[1].n, x[2].n), (2, 0, 0));
         assert!(x[1].stats.is_none());
-        let st = x[0].stats.unwrap();
+        let st = x[0].stats.clone().unwrap();
         assert_eq!(st[0].mean_share, (0.5 + 0.1) / 2.0);
         assert_eq!(st[3].mean_share, 0.3);
         assert_eq!(st[0].present_share, 0.5);
         assert_eq!(st[2].present_share, 0.0);
         let y = s.group_bins("Y");
         assert_eq!((y[0].n, y[2].n), (0, 1));
-        let one = y[2].stats.unwrap();
+        let one = y[2].stats.clone().unwrap();
         // One document: every resample is that document.
         assert_eq!(
             (one[0].low, one[0].mean_share, one[0].high),
@@ -1663,7 +1766,7 @@ mod tests {
                 .bootstrap(500)
                 .check()
                 .unwrap()
-                .fit(&docs)
+                .fit(&docs, &mig())
                 .unwrap()
         };
         let s = fit(1);
@@ -1699,9 +1802,9 @@ mod tests {
             .bootstrap(4000)
             .check()
             .unwrap()
-            .fit(&docs)
+            .fit(&docs, &mig())
             .unwrap();
-        let st = s.overall[0].stats.unwrap()[0];
+        let st = s.overall[0].stats.clone().unwrap()[0];
         assert_eq!(st.mean_share, 0.5);
         let half = (st.high - st.low) / 2.0;
         assert!((half - 0.0693).abs() < 0.008, "half width {half}");
@@ -1719,7 +1822,7 @@ mod tests {
             .to(Some(date!(2020 - 12 - 31)))
             .check()
             .unwrap()
-            .fit(&docs)
+            .fit(&docs, &mig())
             .unwrap();
         let labels: Vec<&str> = s.periods.iter().map(|p| p.1.as_str()).collect();
         assert_eq!(labels, ["2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4"]);
@@ -1739,7 +1842,7 @@ mod tests {
             .grouping(Grouping::Field("bais".into()))
             .check()
             .unwrap()
-            .fit(&[d])
+            .fit(&[d], &mig())
             .unwrap_err();
         assert!(e.to_string().contains("fields present: bias"), "{e}");
     }
@@ -1752,12 +1855,16 @@ mod tests {
                 Some("2020-01-01"),
                 "X",
                 [0.25, 0.25, 0.25, 0.25],
-                &[Label::Economic],
+                &[Label(1)],
             ),
             doc("b", Some("2020-03-01"), "X", [0.25, 0.25, 0.25, 0.25], &[]),
         ];
-        let s = TrendParams::default().check().unwrap().fit(&docs).unwrap();
-        let csv = render_csv(&s.bins).unwrap();
+        let s = TrendParams::default()
+            .check()
+            .unwrap()
+            .fit(&docs, &mig())
+            .unwrap();
+        let csv = render_csv(&s.bins, &mig().frame_names()).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],

@@ -215,6 +215,11 @@ def main():
                   "from the 4-decimal rounding of probabilities in `predictions.jsonl`); reliability-bin counts differ by at most "
                   f"{k} paragraph(s), rounded probabilities that cross a bin edge; bootstrap intervals differ only by resampling.\n")
         s += f"\nFull reports: [framelens](runs/{name}/framelens/report.md) ([confusion](runs/{name}/framelens/confusion.svg), [reliability](runs/{name}/framelens/reliability.svg)); peer `runs/{name}/peer/metrics.json`.\n"
+    # other schemes keep their own section beside their run (eval/gvfc/run.sh writes it)
+    extra = os.path.join(os.path.dirname(os.path.abspath(args.out)), "gvfc", "RESULTS.md")
+    if os.path.isfile(extra):
+        with open(extra, encoding="utf-8") as f:
+            s += "\n" + f.read()
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(s)
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use framelens::model::{model_hash, sha256_hex, FramingModel, FORMAT_VERSION};
+use framelens::model::{model_hash, sha256_hex, FramingModel};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,16 +15,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let dir = Path::new("fuzz-model");
     let loaded = if mode & 1 == 0 {
-        FramingModel::from_bytes(dir, data, b"{}", b"{}")
+        FramingModel::from_bytes(dir, data, b"{}", b"{}", None)
     } else {
         let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
         let (model, tok) = (&data[..split], data.get(split + 1..).unwrap_or(&[]));
         let (ms, ts) = (sha256_hex(model), sha256_hex(tok));
         let manifest = format!(
-            "{{\"format_version\":{FORMAT_VERSION},\"framelens_version\":\"0\",\"model_hash\":\"{}\",\"model_sha256\":\"{ms}\",\"tokenizer_sha256\":\"{ts}\",\"seed\":1}}",
-            model_hash(&ms, &ts)
+            // format 1: no codebook file, the built-in migration codebook
+            "{{\"format_version\":1,\"framelens_version\":\"0\",\"model_hash\":\"{}\",\"model_sha256\":\"{ms}\",\"tokenizer_sha256\":\"{ts}\",\"seed\":1}}",
+            model_hash(&ms, &ts, None)
         );
-        FramingModel::from_bytes(dir, manifest.as_bytes(), model, tok)
+        FramingModel::from_bytes(dir, manifest.as_bytes(), model, tok, None)
     };
     match loaded {
         Ok((m, _)) => {

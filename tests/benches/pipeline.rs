@@ -154,7 +154,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for (a, s) in fx.articles.iter().zip(&scores) {
-                let agg = aggregate(&s.paragraphs, &s.weights, m.thresholds());
+                let agg = aggregate(&s.paragraphs, &s.weights, m.thresholds(), m.codebook());
                 n += agg.present.len();
                 n += build_report(m, a, &a.paragraphs(), s).terms.len();
             }
@@ -178,7 +178,7 @@ fn stages(c: &mut Criterion) {
             |dir| {
                 let mut w = ReportWriter::new(dir.path(), true).expect("writer");
                 w.add_chunk(&reports).expect("chunk written");
-                w.finish(&summary).expect("finished");
+                w.finish(&summary, m.codebook()).expect("finished");
                 dir
             },
             BatchSize::PerIteration,

@@ -234,7 +234,13 @@ fn training_twice_gives_identical_model_folders() {
     let (fa, fb) = (read_dir_bytes(a.path()), read_dir_bytes(b.path()));
     assert_eq!(
         fa.iter().map(|f| &f.0).collect::<Vec<_>>(),
-        ["MODEL.md", "manifest.json", "model.json", "tokenizer.json"]
+        [
+            "MODEL.md",
+            "codebook.toml",
+            "manifest.json",
+            "model.json",
+            "tokenizer.json"
+        ]
     );
     assert!(fa == fb, "model folders differ");
 }

@@ -1,10 +1,12 @@
 //! The integration suite: one test binary (see `Cargo.toml`), one module per area.
 
 mod classify;
+mod codebook;
 mod corpus;
 mod embeddings;
 mod eval;
 mod robustness;
+mod suggest;
 mod throughput;
 mod trends;
 mod util;

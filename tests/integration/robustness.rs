@@ -859,7 +859,8 @@ fn issue_7_bad_model_files_fail_before_any_document_is_read() {
         let mut man = manifest(m);
         let ms = sha(&read(&m.join("model.json")));
         let ts = sha(&read(&m.join("tokenizer.json")));
-        man["model_hash"] = json!(framelens::model::model_hash(&ms, &ts));
+        let cs = man["codebook_sha256"].as_str().map(str::to_string);
+        man["model_hash"] = json!(framelens::model::model_hash(&ms, &ts, cs.as_deref()));
         man["model_sha256"] = json!(ms);
         man["tokenizer_sha256"] = json!(ts);
         std::fs::write(m.join("manifest.json"), man.to_string()).unwrap();
@@ -867,7 +868,12 @@ fn issue_7_bad_model_files_fail_before_any_document_is_read() {
     let copy = |name: &str| -> PathBuf {
         let m = d.join(name);
         std::fs::create_dir_all(&m).unwrap();
-        for f in ["model.json", "manifest.json", "tokenizer.json"] {
+        for f in [
+            "model.json",
+            "manifest.json",
+            "tokenizer.json",
+            "codebook.toml",
+        ] {
             std::fs::copy(good.join(f), m.join(f)).unwrap();
         }
         m
@@ -898,6 +904,13 @@ fn issue_7_bad_model_files_fail_before_any_document_is_read() {
     man["format_version"] = json!(99);
     std::fs::write(m.join("manifest.json"), man.to_string()).unwrap();
     cases.push((m, "format version 99"));
+    let m = copy("edited-codebook");
+    let cb = std::fs::read_to_string(m.join("codebook.toml")).unwrap();
+    std::fs::write(m.join("codebook.toml"), cb.replace("economic", "economy")).unwrap();
+    cases.push((m, "codebook.toml: checksum mismatch"));
+    let m = copy("missing-codebook");
+    std::fs::remove_file(m.join("codebook.toml")).unwrap();
+    cases.push((m, "codebook.toml: missing"));
     let m = copy("other-tokenizer");
     std::fs::copy(other.join("tokenizer.json"), m.join("tokenizer.json")).unwrap();
     cases.push((m.clone(), "checksum mismatch"));
@@ -950,8 +963,20 @@ mod properties {
     //! Property tests of the aggregation invariants.
 
     use framelens::model::{aggregate, Thresholds};
-    use framelens::Label;
+    use framelens::Codebook;
     use proptest::prelude::*;
+
+    fn cb() -> Codebook {
+        Codebook::migration()
+    }
+
+    fn thresholds() -> Thresholds {
+        Thresholds::from_codebook(&cb())
+    }
+
+    fn rows(p: &[[f32; 5]]) -> Vec<Vec<f32>> {
+        p.iter().map(|x| x.to_vec()).collect()
+    }
 
     fn para() -> impl Strategy<Value = ([f32; 5], f32)> {
         (prop::array::uniform5(0.0f32..1.0), 1.0f32..500.0).prop_map(|(raw, w)| {
@@ -968,8 +993,8 @@ mod properties {
             paras in prop::collection::vec(para(), 0..40)
         ) {
             let (p, w): (Vec<[f32; 5]>, Vec<f32>) = paras.into_iter().unzip();
-            let a = aggregate(&p, &w, &Thresholds::default());
-            for s in a.shares {
+            let a = aggregate(&rows(&p), &w, &thresholds(), &cb());
+            for &s in &a.shares {
                 prop_assert!((0.0..=1.0).contains(&s), "share {s}");
             }
             prop_assert!((0.0..=1.0).contains(&a.framed_fraction));
@@ -980,13 +1005,13 @@ mod properties {
                 prop_assert!((a.shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
             } else {
                 prop_assert_eq!(a.shares, [0.0; 4]);
-                prop_assert_eq!(a.dominant, Label::None);
+                prop_assert_eq!(a.dominant, None);
             }
-            if a.dominant.is_frame() {
-                prop_assert!(a.framed_fraction >= Thresholds::default().framed_min);
+            if a.dominant.is_some() {
+                prop_assert!(a.framed_fraction >= thresholds().framed_min);
             }
-            for l in &a.present {
-                prop_assert!(l.is_frame());
+            for &l in &a.present {
+                prop_assert!(cb().is_frame(l));
             }
         }
 
@@ -1004,13 +1029,16 @@ mod properties {
                 shuffled.swap(i, (s % (i as u64 + 1)) as usize);
             }
             let (p2, w2): (Vec<[f32; 5]>, Vec<f32>) = shuffled.into_iter().unzip();
-            let t = Thresholds::default();
-            let (a, b) = (aggregate(&p, &w, &t), aggregate(&p2, &w2, &t));
+            let t = thresholds();
+            let (a, b) = (
+                aggregate(&rows(&p), &w, &t, &cb()),
+                aggregate(&rows(&p2), &w2, &t, &cb()),
+            );
             for (x, y) in a.shares.iter().zip(&b.shares) {
                 prop_assert!((x - y).abs() < 1e-9, "{x} vs {y}");
             }
             prop_assert!((a.framed_fraction - b.framed_fraction).abs() < 1e-9);
-            let mut sorted = a.shares;
+            let mut sorted = a.shares.clone();
             sorted.sort_by(|x, y| y.total_cmp(x));
             if sorted[0] - sorted[1] > 1e-9 && (a.framed_fraction - t.framed_min).abs() > 1e-9 {
                 prop_assert_eq!(a.dominant, b.dominant);

@@ -57,7 +57,7 @@ fn reference_terms(model: &FramingModel, s: &framelens::model::DocScores, c: usi
                 FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
             ) {
                 let w = model.weight(i);
-                let mean = w.iter().sum::<f32>() / framelens::Label::COUNT as f32;
+                let mean = w.iter().sum::<f32>() / w.len() as f32;
                 *contrib.entry(i).or_default() += v * (w[c] - mean);
             }
         }
@@ -99,8 +99,9 @@ fn report_terms_equal_the_reference_definition() {
             assert_eq!(
                 terms,
                 &reference_terms(&model, &s, f.index()),
-                "{} {f}",
-                a.id
+                "{} {}",
+                a.id,
+                model.codebook().name(*f)
             );
             checked += 1;
         }
