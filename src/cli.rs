@@ -294,6 +294,10 @@ struct EmbedArgs {
     /// Weight of the whole document's pooled vector (0 ..= 10).
     #[arg(long)]
     embed_doc_weight: Option<f32>,
+    /// What the model's table is keyed by: words (the trained word tokenizer; each word's
+    /// vector is the mean of its pieces') or pieces (the table's own tokenizer).
+    #[arg(long)]
+    embed_keys: Option<framelens::embed::Keys>,
 }
 
 impl EmbedArgs {
@@ -302,7 +306,8 @@ impl EmbedArgs {
         let set = self.embed_pooling.is_some()
             || self.embed_para_weight.is_some()
             || self.embed_context_weight.is_some()
-            || self.embed_doc_weight.is_some();
+            || self.embed_doc_weight.is_some()
+            || self.embed_keys.is_some();
         let mut e = match (&self.embeddings, params.embeddings.take()) {
             (Some(t), old) => framelens::embed::EmbeddingParams {
                 table: t.clone(),
@@ -323,6 +328,9 @@ impl EmbedArgs {
         }
         if let Some(x) = self.embed_doc_weight {
             e.doc_weight = x;
+        }
+        if let Some(x) = self.embed_keys {
+            e.keys = x;
         }
         Ok(params.embeddings(Some(e)))
     }

@@ -76,6 +76,7 @@ impl std::str::FromStr for Pooling {
 /// | `para_weight` | 1.0 | scale of the paragraph's pooled vector | 0 ..= 10 |
 /// | `context_weight` | 1.0 | scale of the neighbours' pooled vector | 0 ..= 10 |
 /// | `doc_weight` | 1.0 | scale of the document's pooled vector | 0 ..= 10 |
+/// | `keys` | `pieces` | what the table is keyed by in the model, see [`Keys`] | |
 ///
 /// # Errors
 /// [`EmbeddingParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
@@ -92,6 +93,34 @@ pub struct EmbeddingParams {
     pub context_weight: f32,
     /// Weight of the document block.
     pub doc_weight: f32,
+    /// What the model's table is keyed by.
+    #[serde(default)]
+    pub keys: Keys,
+}
+
+/// What the table in a trained model is keyed by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Keys {
+    /// The words of the model's own trained tokenizer: each word's vector is the mean of the
+    /// table vectors of its pieces under the table's tokenizer ([`EmbeddingTable::rekeyed`]).
+    /// One tokenization serves the TF-IDF features and the embedding blocks.
+    Words,
+    /// The table's own tokens: its tokenizer replaces the trained one (TF-IDF features are
+    /// then over word pieces).
+    #[default]
+    Pieces,
+}
+
+impl std::str::FromStr for Keys {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "words" => Ok(Keys::Words),
+            "pieces" => Ok(Keys::Pieces),
+            _ => Err(format!("unknown keys {s:?} (words or pieces)")),
+        }
+    }
 }
 
 impl Default for EmbeddingParams {
@@ -102,6 +131,7 @@ impl Default for EmbeddingParams {
             para_weight: 1.0,
             context_weight: 1.0,
             doc_weight: 1.0,
+            keys: Keys::Pieces,
         }
     }
 }
@@ -182,6 +212,50 @@ impl EmbeddingTable {
             return Err(bad("the table holds non-finite values".into()));
         }
         Ok(EmbeddingTable { rows, dim, data })
+    }
+
+    /// A table keyed by another vocabulary: row `w` is the mean of the rows `pieces(w)` of
+    /// this table (a zero row when the word has no piece in it).
+    pub fn rekeyed(&self, words: usize, mut pieces: impl FnMut(u32) -> Vec<u32>) -> Self {
+        let d = self.dim;
+        let mut data = vec![0f32; words * d];
+        for (w, row) in data.chunks_exact_mut(d).enumerate() {
+            let n = self.add_sum(&pieces(w as u32), row);
+            if n > 1 {
+                let s = 1.0 / n as f32;
+                row.iter_mut().for_each(|x| *x *= s);
+            }
+        }
+        EmbeddingTable {
+            rows: words,
+            dim: d,
+            data,
+        }
+    }
+
+    /// The table as a safetensors file (one f16 tensor named `embeddings`); deterministic.
+    ///
+    /// # Errors
+    /// [`Error::Model`] when safetensors cannot serialise it.
+    pub fn to_safetensors_f16(&self) -> Result<Vec<u8>> {
+        let bytes: Vec<u8> = self
+            .data
+            .iter()
+            .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+            .collect();
+        let view = safetensors::tensor::TensorView::new(
+            safetensors::Dtype::F16,
+            vec![self.rows, self.dim],
+            &bytes,
+        )
+        .map_err(|e| Error::Model {
+            path: PathBuf::from(TABLE_FILE),
+            message: format!("cannot write the table: {e}"),
+        })?;
+        safetensors::serialize([(TENSOR, view)], None).map_err(|e| Error::Model {
+            path: PathBuf::from(TABLE_FILE),
+            message: format!("cannot write the table: {e}"),
+        })
     }
 
     /// Number of token vectors.
@@ -656,6 +730,27 @@ mod tests {
         assert!(t.vector(5).is_none());
         let e = EmbeddingTable::from_safetensors(&b[..b.len() - 3], Path::new("t")).unwrap_err();
         assert!(e.to_string().contains("safetensors"), "{e}");
+    }
+
+    #[test]
+    fn rekeyed_rows_are_the_mean_of_their_pieces_and_survive_f16() {
+        let b = table_bytes(5, 2, |r, j| (r * 2 + j) as f32);
+        let t = EmbeddingTable::from_safetensors(&b, Path::new("t")).unwrap();
+        let pieces = [vec![1u32, 3], vec![], vec![4], vec![0, 2, 99]];
+        let w = t.rekeyed(pieces.len(), |i| pieces[i as usize].clone());
+        assert_eq!(w.rows(), 4);
+        assert_eq!(w.vector(0).unwrap(), &[4.0, 5.0]); // mean of [2, 3] and [6, 7]
+        assert_eq!(w.vector(1).unwrap(), &[0.0, 0.0]); // no piece: a zero row
+        assert_eq!(w.vector(2).unwrap(), &[8.0, 9.0]);
+        assert_eq!(w.vector(3).unwrap(), &[2.0, 3.0]); // 99 is outside the table: not counted
+        let back =
+            EmbeddingTable::from_safetensors(&w.to_safetensors_f16().unwrap(), Path::new("w"))
+                .unwrap();
+        assert_eq!(back, w);
+        assert_eq!(
+            w.to_safetensors_f16().unwrap(),
+            back.to_safetensors_f16().unwrap()
+        );
     }
 
     #[test]

@@ -141,6 +141,36 @@ impl PartialEq for EmbedSource {
 }
 
 impl EmbedSource {
+    /// The table keyed by the words of `words` (see [`EmbeddingTable::rekeyed`]): a word's
+    /// pieces under the table's tokenizer, their vectors averaged, stored as f16.
+    ///
+    /// # Errors
+    /// Tokenizer errors; [`Error::Model`] when the table cannot be written.
+    pub fn rekeyed(&self, words: &DocTokenizer) -> Result<EmbedSource> {
+        let mut err = None;
+        let t = self.table.rekeyed(words.vocab_size(), |id| {
+            let Some(w) = words.id_to_token(id) else {
+                return Vec::new();
+            };
+            self.tokenizer.ids(&w).unwrap_or_else(|e| {
+                err.get_or_insert(e);
+                Vec::new()
+            })
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let bytes = t.to_safetensors_f16()?;
+        // read back, so that training uses exactly the f16 values scoring will load
+        let table = EmbeddingTable::from_safetensors(&bytes, Path::new(embed::TABLE_FILE))?;
+        Ok(EmbedSource {
+            sha256: sha256_hex(&bytes),
+            bytes: Arc::new(bytes),
+            table,
+            tokenizer: words.clone(),
+        })
+    }
+
     /// Read `embeddings.safetensors` and `tokenizer.json` from `dir`.
     ///
     /// # Errors
@@ -323,14 +353,23 @@ impl TrainValidParams {
                 codebook.n_frames()
             )));
         }
+        let pieces = p
+            .embeddings
+            .as_ref()
+            .is_some_and(|e| e.keys == embed::Keys::Pieces);
         let tokenizer = match &self.1 {
-            Some(e) => e.tokenizer.clone(),
-            None => p.tokenizer.fit(data.docs.iter().flat_map(|d| {
+            Some(e) if pieces => e.tokenizer.clone(),
+            _ => p.tokenizer.fit(data.docs.iter().flat_map(|d| {
                 d.paragraphs
                     .iter()
                     .filter(|x| x.label.is_some())
                     .map(|x| x.text.as_str())
             }))?,
+        };
+        // the table of the model: the source table, or the source table keyed by the words
+        let source = match &self.1 {
+            Some(e) if !pieces => Some(Arc::new(e.rekeyed(&tokenizer)?)),
+            other => other.clone(),
         };
         let doc_tokens: Vec<DocTokens> = data
             .docs
@@ -368,11 +407,10 @@ impl TrainValidParams {
             .map(|t| featurizer.doc_row(&DocBlock { paras: &t.paras }))
             .collect();
         let nf = featurizer.n_features();
-        let standardizer = self
-            .1
+        let standardizer = source
             .as_ref()
             .map(|e| embed::Standardizer::fit(&e.table, inputs.iter().map(|pt| pt.ids)));
-        let std_table = match (&self.1, &standardizer) {
+        let std_table = match (&source, &standardizer) {
             (Some(e), Some(s)) => Some(e.table.standardized(s)),
             _ => None,
         };
@@ -437,10 +475,10 @@ impl TrainValidParams {
             intercept_adjust: adjust,
             featurizer,
             classifier: fitted,
-            embeddings_sha256: self.1.as_ref().map(|e| e.sha256.clone()),
+            embeddings_sha256: source.as_ref().map(|e| e.sha256.clone()),
             embeddings_standardizer: standardizer,
         };
-        let bytes = self.1.as_ref().map(|e| e.bytes.clone());
+        let bytes = source.as_ref().map(|e| e.bytes.clone());
         FramingModel::from_parts(
             file,
             tokenizer,

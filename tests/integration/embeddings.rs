@@ -16,6 +16,7 @@ fn copy_model(from: &Path, to: &Path) {
         "model.json",
         "manifest.json",
         "tokenizer.json",
+        "codebook.toml",
         embed::TABLE_FILE,
     ] {
         if from.join(f).exists() {
@@ -128,6 +129,11 @@ fn issue_11_a_corrupted_or_missing_table_is_refused_before_any_input_is_read() {
     let t = truncated.join(embed::TABLE_FILE);
     let b = std::fs::read(&t).unwrap();
     std::fs::write(&t, &b[..b.len() - 100]).unwrap();
+    // the intact copy scores (so the failures below come from the table alone)
+    let intact = d.join("intact");
+    copy_model(&good, &intact);
+    let o = classify(&intact, &input, &d.join("out-intact"));
+    assert!(o.status.success(), "{}", stderr(&o));
     for (model, expect) in [
         (&corrupt, "checksum mismatch"),
         (&missing, "cannot read"),
@@ -278,6 +284,7 @@ fn issue_11_training_with_a_table_is_byte_identical_and_format_1_still_loads() {
         "model.json",
         "manifest.json",
         "tokenizer.json",
+        "codebook.toml",
         embed::TABLE_FILE,
     ] {
         assert!(
@@ -312,5 +319,102 @@ fn issue_11_training_with_a_table_is_byte_identical_and_format_1_still_loads() {
     std::fs::remove_file(plain.join("codebook.toml")).unwrap();
     std::fs::write(&manp, man.to_string()).unwrap();
     let o = classify(&plain, &input, &d.join("out-plain"));
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn issue_11_jobs_1_and_2_give_identical_reports_and_terms_are_content_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = table_model();
+    let samples = root().join("corpus").join("samples");
+    let run = |jobs: &str| {
+        let out = dir.path().join(format!("out-{jobs}"));
+        let o = framelens([
+            "classify".as_ref(),
+            samples.as_os_str(),
+            "--model".as_ref(),
+            m.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--jobs".as_ref(),
+            jobs.as_ref(),
+            "--quiet".as_ref(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        out
+    };
+    let (a, b) = (run("1"), run("2"));
+    for f in ["documents.jsonl", "summary.csv", "summary.md"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between --jobs 1 and --jobs 2"
+        );
+    }
+    // the evidence terms of every document: words of two letters or more, no stopwords, no
+    // word pieces, no bare numbers or punctuation
+    let mut n = 0;
+    for line in std::fs::read_to_string(a.join("documents.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let d: Value = serde_json::from_str(line).unwrap();
+        let Some(terms) = d.get("terms").and_then(|t| t.as_object()) else {
+            continue;
+        };
+        for list in terms.values() {
+            for t in list.as_array().unwrap() {
+                let t = t.as_str().unwrap();
+                n += 1;
+                assert!(!t.starts_with("##"), "word piece {t:?}");
+                assert!(t.chars().any(char::is_alphabetic), "no letter in {t:?}");
+                let words: Vec<&str> = t.split(' ').collect();
+                assert!(
+                    !words.iter().all(|w| embed::is_stopword(w)),
+                    "stopword term {t:?}"
+                );
+                if words.len() == 1 {
+                    assert!(!embed::is_stopword(t), "stopword term {t:?}");
+                }
+            }
+        }
+    }
+    assert!(n > 0, "no evidence terms in documents.jsonl");
+}
+
+#[test]
+fn issue_11_a_table_keyed_by_the_trained_words_trains_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let labels = tiny_labels(d);
+    let out = d.join("words");
+    let o = framelens([
+        "train".as_ref(),
+        "--labels".as_ref(),
+        labels.as_os_str(),
+        "--embeddings".as_ref(),
+        table_dir().as_os_str(),
+        "--embed-keys".as_ref(),
+        "words".as_ref(),
+        "--max-iterations".as_ref(),
+        "5".as_ref(),
+        "--quiet".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (model, _) = FramingModel::load(&out).unwrap();
+    let bytes = std::fs::read(out.join(embed::TABLE_FILE)).unwrap();
+    let t = EmbeddingTable::from_safetensors(&bytes, &out.join(embed::TABLE_FILE)).unwrap();
+    // one row per word of the model's own (trained) tokenizer, not the table's 30,522 pieces
+    assert_eq!(t.rows(), model.tokenizer().vocab_size());
+    assert!(t.rows() < 1000, "{}", t.rows());
+    let input = d.join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"x\",\"text\":\"Agents detained spies.\"}\n",
+    )
+    .unwrap();
+    let o = classify(&out, &input, &d.join("o"));
     assert!(o.status.success(), "{}", stderr(&o));
 }
