@@ -154,7 +154,7 @@ def report(args):
     w("| N | input MB | documents | tool | jobs | wall s | MB/s | docs/s | peak RSS MB |")
     w("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for n in ns:
-        rows = [("framelens", j) for j in jobs] + [(t, None) for t in peer_tools]
+        rows = [("framelens", j) for j in jobs] + [("framelens-base", j) for j in jobs] + [(t, None) for t in peer_tools]
         for tool, j in rows:
             c = cells.get(("classify", tool, n, j))
             if not c:
@@ -223,6 +223,12 @@ def report(args):
                 checks.append((f"peak RSS at N={big} within 10% of N=1 (jobs {j})", f"{a['rss_mb']:.0f} → {b['rss_mb']:.0f} MB ({g:+.0%})", g <= 0.10))
                 lin = b["wall"] / (big * a["wall"])
                 checks.append((f"time linear: N={big} within 1.2× of {big} × N=1 (jobs {j})", f"{b['wall']:.2f} s / ({big} × {a['wall']:.2f} s) = {lin:.2f}", lin <= 1.2))
+    for n in ns:
+        b, f = cells.get(("classify", "framelens-base", n, 2)), fl(n, 2)
+        if b and f and n == max(ns):
+            r = b["wall"] / f["wall"]
+            checks.append((f"default model within 10% of the base model's MB/s (N={n}, jobs 2)",
+                           f"{f['bytes'] / 1e6 / f['wall']:.1f} vs {b['bytes'] / 1e6 / b['wall']:.1f} MB/s ({r:.2f}×)", r >= 0.9))
     t10 = cells.get(("train", "framelens", 10000, None))
     if t10:
         checks.append(("train on 10,000 paragraphs ≤ 20 s", f"{t10['wall']:.2f} s", t10["wall"] <= 20))

@@ -18,6 +18,8 @@
 # Settings (environment): BENCH_NS="1 5 20", BENCH_JOBS="1 2", BENCH_TRAIN_NS="2000 5000 10000",
 # BENCH_REPEATS=3 (framelens runs per cell, median reported), BENCH_PEER_REPEATS=1,
 # BENCH_PEERS=1 (0: framelens only), BENCH_PROFILE=1, BENCH_STAGES=1,
+# BENCH_BASE_MODEL=DIR (also time classify with this model, as tool framelens-base: e.g. the
+# previous default model, to compare a new model's speed in the same run),
 # FRAMELENS_SHARED=../shared/data, BENCH_OUT=eval/BENCH.md, BENCH_KEEP=0 (1 keeps the work folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +46,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/framelens-bench.XXXXXX")
 if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work folder kept: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 RESULTS=$WORK/results.jsonl
 LOGS=$WORK/logs
-mkdir -p "$LOGS" "$WORK/out" "$(dirname "$OUT_MD")"
+mkdir -p "$LOGS" "$WORK/out" "$WORK/base" "$(dirname "$OUT_MD")"
 UPTIME_BEFORE=$(uptime)
 say "load before: $UPTIME_BEFORE"
 
@@ -106,6 +108,12 @@ for n in $NS; do
       $H measure --results "$RESULTS" --group classify --tool framelens --n "$n" --jobs "$j" --rep "$r" \
         --input "$IN" --docs "$D" --log "$LOGS/fl-$n-$j-$r" -- \
         "$BIN" classify "$IN" --out "$WORK/out/fl-$n-j$j-r$r" --jobs "$j" --quiet
+      if [ -n "${BENCH_BASE_MODEL:-}" ]; then
+        sync
+        $H measure --results "$RESULTS" --group classify --tool framelens-base --n "$n" --jobs "$j" --rep "$r" \
+          --input "$IN" --docs "$D" --log "$LOGS/base-$n-$j-$r" -- \
+          "$BIN" classify "$IN" --model "$BENCH_BASE_MODEL" --out "$WORK/base/b-$n-j$j-r$r" --jobs "$j" --quiet
+      fi
     done
   done
   if [ "$PEERS" = 1 ]; then

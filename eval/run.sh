@@ -3,6 +3,7 @@
 #
 #   eval/run.sh            # everything (about an hour on 2 cores)
 #   eval/run.sh results    # only rebuild RESULTS.md from the runs in eval/runs/
+#   eval/run.sh embed      # only run c-shared-cv-corpus-embed (issue 11; ~15 min), then RESULTS.md
 #
 # Needs ../shared/data (the hand-coded AllSides sample) beside the repository, cargo, and
 # python3 with venv + pip (the peer creates eval/peers/.venv on first use).
@@ -14,6 +15,9 @@
 #                         labels, so it cannot be scored on them); the peer trains on corpus/ only
 #   c-shared-cv           5-fold CV of ../shared/data/labels/ grouped by article
 #   c-shared-cv-corpus    the same folds, with corpus/ added to every training split
+#   c-shared-cv-corpus-embed  the same folds and training data, with the embedding blocks (issue 11);
+#                         the folds are those of c-shared-cv-corpus (checked), so its peer figures
+#                         are copied from that run and only the independent check is rerun
 # check/ holds framelens's predictions re-scored by the peer's independent Python metrics.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,6 +33,8 @@ if [[ "${1:-}" == "results" ]]; then
     results
     exit 0
 fi
+# The embedding features measured in run c-shared-cv-corpus-embed (issue 11).
+EMBED=(--embeddings models/embeddings --embed-pooling mean --embed-para-weight 0.3 --embed-context-weight 0 --embed-doc-weight 0)
 if [[ ! -d "$SHARED/labels" ]]; then
     echo "eval/run.sh: $SHARED/labels is missing; it is needed for runs b and c" >&2
     exit 2
@@ -61,6 +67,21 @@ check() { # name, label args...
         --thresholds-from "$RUNS/$name/framelens/metrics.json" --out "$RUNS/$name/check" 2>> "$RUNS/$name/peer.log"
 }
 
+embed_run() {
+    fl c-shared-cv-corpus-embed cv --labels "$SHARED/labels/" --articles "$ARTS" --extra-train corpus/ \
+        --folds 5 --group-by article "${EMBED[@]}"
+    cmp "$RUNS/c-shared-cv-corpus/framelens/folds.csv" "$RUNS/c-shared-cv-corpus-embed/framelens/folds.csv"
+    rm -rf "$RUNS/c-shared-cv-corpus-embed/peer"
+    cp -r "$RUNS/c-shared-cv-corpus/peer" "$RUNS/c-shared-cv-corpus-embed/peer"
+    check c-shared-cv-corpus-embed --labels "$SHARED/labels/" --articles "$ARTS"
+}
+if [[ "${1:-}" == "embed" ]]; then
+    "$PEER" --help > /dev/null
+    embed_run
+    results
+    exit 0
+fi
+
 rm -f "$RUNS"/*/.framelens-done
 # Warm up the peer's venv before anything runs in parallel.
 "$PEER" --help > /dev/null
@@ -90,5 +111,6 @@ fl c-shared-cv-corpus cv --labels "$SHARED/labels/" --articles "$ARTS" --extra-t
     --folds 5 --group-by article
 wait "$PEERS"
 trap - EXIT
+embed_run
 results
 echo "eval/RESULTS.md written" >&2

@@ -289,6 +289,69 @@ struct TrainArgs {
     /// A Markdown file (e.g. development metrics) appended to the model card MODEL.md.
     #[arg(long)]
     card_notes: Option<PathBuf>,
+    #[command(flatten)]
+    embed: EmbedArgs,
+}
+
+/// Embedding features (see `framelens::embed`).
+#[derive(Debug, Args)]
+struct EmbedArgs {
+    /// Add pooled static-embedding features: a folder holding embeddings.safetensors and its
+    /// tokenizer.json (e.g. models/embeddings); the model then uses the table's tokenizer.
+    #[arg(long)]
+    embeddings: Option<PathBuf>,
+    /// Pooling of token vectors: mean or sqrt_n.
+    #[arg(long)]
+    embed_pooling: Option<framelens::embed::Pooling>,
+    /// Weight of the paragraph's pooled vector (0 ..= 10).
+    #[arg(long)]
+    embed_para_weight: Option<f32>,
+    /// Weight of the neighbours' pooled vector (0 ..= 10).
+    #[arg(long)]
+    embed_context_weight: Option<f32>,
+    /// Weight of the whole document's pooled vector (0 ..= 10).
+    #[arg(long)]
+    embed_doc_weight: Option<f32>,
+    /// What the model's table is keyed by: words (the trained word tokenizer; each word's
+    /// vector is the mean of its pieces') or pieces (the table's own tokenizer).
+    #[arg(long)]
+    embed_keys: Option<framelens::embed::Keys>,
+}
+
+impl EmbedArgs {
+    /// Apply the flags to `params` (the --params file's or the defaults).
+    fn apply(&self, mut params: TrainParams) -> Result<TrainParams> {
+        let set = self.embed_pooling.is_some()
+            || self.embed_para_weight.is_some()
+            || self.embed_context_weight.is_some()
+            || self.embed_doc_weight.is_some()
+            || self.embed_keys.is_some();
+        let mut e = match (&self.embeddings, params.embeddings.take()) {
+            (Some(t), old) => framelens::embed::EmbeddingParams {
+                table: t.clone(),
+                ..old.unwrap_or_default()
+            },
+            (None, Some(old)) => old,
+            (None, None) if set => bail!("the --embed-* options need --embeddings"),
+            (None, None) => return Ok(params),
+        };
+        if let Some(x) = self.embed_pooling {
+            e.pooling = x;
+        }
+        if let Some(x) = self.embed_para_weight {
+            e.para_weight = x;
+        }
+        if let Some(x) = self.embed_context_weight {
+            e.context_weight = x;
+        }
+        if let Some(x) = self.embed_doc_weight {
+            e.doc_weight = x;
+        }
+        if let Some(x) = self.embed_keys {
+            e.keys = x;
+        }
+        Ok(params.embeddings(Some(e)))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -697,6 +760,7 @@ fn run_train(a: TrainArgs) -> Result<ExitCode> {
     if let Some(x) = a.seed {
         params = params.seed(x);
     }
+    let params = a.embed.apply(params)?;
     let counts = data.counts(cb.len());
     log::info!(
         "training on {} documents, {} labeled paragraphs ({})",
@@ -849,6 +913,8 @@ struct CvArgs {
     /// Solver iterations (overrides --params).
     #[arg(long)]
     max_iterations: Option<u64>,
+    #[command(flatten)]
+    embed: EmbedArgs,
 }
 
 fn load_annotations(
@@ -971,6 +1037,7 @@ fn run_cv(a: CvArgs) -> Result<ExitCode> {
     if let Some(x) = a.max_iterations {
         params = params.max_iterations(x);
     }
+    let params = a.embed.apply(params)?;
     let cb = load_codebook(a.codebook.as_deref())?;
     let thresholds = params
         .thresholds

@@ -33,6 +33,7 @@ pub mod classify;
 pub mod codebook;
 pub mod corpus;
 pub mod dates;
+pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod features;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
+use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable};
 use crate::error::{Error, Result};
 use crate::features::{merge_rows, DocBlock, Featurizer, FeaturizerParams, ParaTokens, SparseRow};
 use crate::labels::LabeledSet;
@@ -27,8 +28,9 @@ use crate::tokenize::{DocTokenizer, TokenizerParams};
 ///
 /// 1: `model.json`, `tokenizer.json`, `manifest.json`, labels fixed to the migration codebook.
 /// 2: adds `codebook.toml` (checksummed in the manifest); the labels are the codebook's.
+/// 3: adds the optional embedding table `embeddings.safetensors` (checksummed in the manifest).
 /// Every version from [`OLDEST_FORMAT_VERSION`] to this one loads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest model folder format this framelens still loads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
@@ -77,6 +79,7 @@ impl Thresholds {
 /// | `prior_correction` | 0.5 | subtract this × ln(class prior) from the intercepts, for recall of rare frames | 0 ..= 1 |
 /// | `seed` | 42 | recorded for reproducibility (fitting itself is deterministic) | any |
 /// | `thresholds` | the codebook's | document decisions (one `present_share` per frame) | |
+/// | `embeddings` | none | pooled static-embedding blocks, see [`EmbeddingParams`]; its table's tokenizer replaces the trained one | |
 ///
 /// # Errors
 /// [`TrainParams::check`] returns [`Error::InvalidParam`] naming the first bad value.
@@ -97,6 +100,9 @@ pub struct TrainParams {
     /// Document thresholds; `None` takes the codebook's defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Thresholds>,
+    /// Embedding features (none: TF-IDF blocks only, with a trained tokenizer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<EmbeddingParams>,
 }
 
 impl Default for TrainParams {
@@ -109,13 +115,93 @@ impl Default for TrainParams {
             prior_correction: 0.5,
             seed: 42,
             thresholds: None,
+            embeddings: None,
         }
     }
 }
 
-/// Training parameters that passed [`TrainParams::check`].
+/// Training parameters that passed [`TrainParams::check`], with the embedding table loaded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TrainValidParams(TrainParams);
+pub struct TrainValidParams(TrainParams, Option<Arc<EmbedSource>>);
+
+/// An embedding table with its tokenizer, as read from a table folder (or a model folder).
+#[derive(Debug)]
+pub struct EmbedSource {
+    /// The file's bytes, written unchanged into trained model folders.
+    bytes: Arc<Vec<u8>>,
+    table: EmbeddingTable,
+    tokenizer: DocTokenizer,
+    sha256: String,
+}
+
+impl PartialEq for EmbedSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.sha256 == other.sha256
+    }
+}
+
+impl EmbedSource {
+    /// The table keyed by the words of `words` (see [`EmbeddingTable::rekeyed`]): a word's
+    /// pieces under the table's tokenizer, their vectors averaged, stored as f16.
+    ///
+    /// # Errors
+    /// Tokenizer errors; [`Error::Model`] when the table cannot be written.
+    pub fn rekeyed(&self, words: &DocTokenizer) -> Result<EmbedSource> {
+        let mut err = None;
+        let t = self.table.rekeyed(words.vocab_size(), |id| {
+            let Some(w) = words.id_to_token(id) else {
+                return Vec::new();
+            };
+            self.tokenizer.ids(&w).unwrap_or_else(|e| {
+                err.get_or_insert(e);
+                Vec::new()
+            })
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let bytes = t.to_safetensors_f16()?;
+        // read back, so that training uses exactly the f16 values scoring will load
+        let table = EmbeddingTable::from_safetensors(&bytes, Path::new(embed::TABLE_FILE))?;
+        Ok(EmbedSource {
+            sha256: sha256_hex(&bytes),
+            bytes: Arc::new(bytes),
+            table,
+            tokenizer: words.clone(),
+        })
+    }
+
+    /// Read `embeddings.safetensors` and `tokenizer.json` from `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the file when it is missing or invalid, or when the table and
+    /// the tokenizer disagree on the vocabulary size.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(embed::TABLE_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| Error::Model {
+            path: path.clone(),
+            message: format!("cannot read the embedding table: {e}"),
+        })?;
+        let table = EmbeddingTable::from_safetensors(&bytes, &path)?;
+        let tokenizer = DocTokenizer::from_file(&dir.join(embed::TOKENIZER_FILE))?;
+        if tokenizer.vocab_size() != table.rows() {
+            return Err(Error::Model {
+                path,
+                message: format!(
+                    "the table has {} rows but its tokenizer {} tokens",
+                    table.rows(),
+                    tokenizer.vocab_size()
+                ),
+            });
+        }
+        Ok(EmbedSource {
+            sha256: sha256_hex(&bytes),
+            bytes: Arc::new(bytes),
+            table,
+            tokenizer,
+        })
+    }
+}
 
 impl TrainParams {
     /// Set `alpha`.
@@ -148,11 +234,17 @@ impl TrainParams {
         self.tokenizer = v;
         self
     }
+    /// Set the embedding features (none turns them off).
+    pub fn embeddings(mut self, v: Option<EmbeddingParams>) -> Self {
+        self.embeddings = v;
+        self
+    }
 
-    /// Validate every parameter.
+    /// Validate every parameter and load the embedding table, when there is one.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] naming the first bad value.
+    /// [`Error::InvalidParam`] naming the first bad value; [`Error::Model`] when the
+    /// embedding table cannot be read.
     pub fn check(self) -> Result<TrainValidParams> {
         let bad = |name, value: String, reason| Error::InvalidParam {
             name,
@@ -194,7 +286,14 @@ impl TrainParams {
             }
         }
         self.features.clone().check()?;
-        Ok(TrainValidParams(self))
+        let embed = match &self.embeddings {
+            Some(e) => {
+                e.check()?;
+                Some(Arc::new(EmbedSource::load(&e.table)?))
+            }
+            None => None,
+        };
+        Ok(TrainValidParams(self, embed))
     }
 }
 
@@ -254,12 +353,24 @@ impl TrainValidParams {
                 codebook.n_frames()
             )));
         }
-        let tokenizer = p.tokenizer.fit(data.docs.iter().flat_map(|d| {
-            d.paragraphs
-                .iter()
-                .filter(|x| x.label.is_some())
-                .map(|x| x.text.as_str())
-        }))?;
+        let pieces = p
+            .embeddings
+            .as_ref()
+            .is_some_and(|e| e.keys == embed::Keys::Pieces);
+        let tokenizer = match &self.1 {
+            Some(e) if pieces => e.tokenizer.clone(),
+            _ => p.tokenizer.fit(data.docs.iter().flat_map(|d| {
+                d.paragraphs
+                    .iter()
+                    .filter(|x| x.label.is_some())
+                    .map(|x| x.text.as_str())
+            }))?,
+        };
+        // the table of the model: the source table, or the source table keyed by the words
+        let source = match &self.1 {
+            Some(e) if !pieces => Some(Arc::new(e.rekeyed(&tokenizer)?)),
+            other => other.clone(),
+        };
         let doc_tokens: Vec<DocTokens> = data
             .docs
             .iter()
@@ -296,14 +407,41 @@ impl TrainValidParams {
             .map(|t| featurizer.doc_row(&DocBlock { paras: &t.paras }))
             .collect();
         let nf = featurizer.n_features();
+        let standardizer = source
+            .as_ref()
+            .map(|e| embed::Standardizer::fit(&e.table, inputs.iter().map(|pt| pt.ids)));
+        let std_table = match (&source, &standardizer) {
+            (Some(e), Some(s)) => Some(e.table.standardized(s)),
+            _ => None,
+        };
+        let dense = match (&std_table, &p.embeddings) {
+            (Some(t), Some(ep)) => Some((t, ep)),
+            _ => None,
+        };
+        let nd = dense.map_or(0, |(t, _)| embed::BLOCKS * t.dim());
         // Column-major: linfa's gradient multiplies the transpose of this matrix, and
         // matrixmultiply packs a column-major matrix's transpose from contiguous memory; the
         // fitted weights are the same, and 10,000 × 20,000 trains ~15% faster.
-        let mut x = Array2::<f32>::zeros((inputs.len(), nf).f());
+        let mut x = Array2::<f32>::zeros((inputs.len(), nf + nd).f());
         for (r, pt) in inputs.iter().enumerate() {
             let row = merge_rows(&featurizer.transform(pt), &doc_rows[doc_of[r]]);
             for (&i, &v) in row.idx.iter().zip(&row.val) {
                 x[[r, i as usize]] = v;
+            }
+        }
+        // the dense embedding blocks, after the sparse features
+        if let Some((table, ep)) = dense {
+            let mut r = 0;
+            for (d, toks) in data.docs.iter().zip(&doc_tokens) {
+                for (i, para) in d.paragraphs.iter().enumerate() {
+                    if para.label.is_some() {
+                        let v = embed::reference_blocks(table, ep, &toks.paras, i);
+                        for (j, &v) in v.iter().enumerate() {
+                            x[[r, nf + j]] = v;
+                        }
+                        r += 1;
+                    }
+                }
             }
         }
         let y = Array1::from(targets);
@@ -337,11 +475,15 @@ impl TrainValidParams {
             intercept_adjust: adjust,
             featurizer,
             classifier: fitted,
+            embeddings_sha256: source.as_ref().map(|e| e.sha256.clone()),
+            embeddings_standardizer: standardizer,
         };
+        let bytes = source.as_ref().map(|e| e.bytes.clone());
         FramingModel::from_parts(
             file,
             tokenizer,
             Arc::new(codebook.clone()),
+            bytes,
             PathBuf::from("<memory>"),
         )
     }
@@ -380,8 +522,15 @@ pub struct ModelFile {
     pub intercept_adjust: Vec<f32>,
     /// Vocabulary and IDF.
     pub featurizer: Featurizer,
-    /// The fitted linfa classifier.
+    /// The fitted linfa classifier (its weight rows: the sparse features, then the dense
+    /// embedding blocks when there is a table).
     pub classifier: MultiFittedLogisticRegression<f32, usize>,
+    /// SHA-256 of the `embeddings.safetensors` this model was trained with (format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_sha256: Option<String>,
+    /// The per-dimension standardisation of the table fitted at training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_standardizer: Option<embed::Standardizer>,
 }
 
 /// `manifest.json`: format version, checksums and the model hash.
@@ -403,6 +552,9 @@ pub struct Manifest {
     /// SHA-256 of `codebook.toml` (format 2 on; format 1 has no codebook file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codebook_sha256: Option<String>,
+    /// SHA-256 of `embeddings.safetensors`, when the model has an embedding table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_sha256: Option<String>,
 }
 
 /// The per-paragraph and per-document output of the model for one document.
@@ -414,6 +566,9 @@ pub struct DocScores {
     pub weights: Vec<f32>,
     /// Sparse features per paragraph (kept for explanations).
     pub rows: Vec<SparseRow>,
+    /// Token ids per paragraph, kept for explanations when the model has an embedding table
+    /// (empty otherwise).
+    pub tokens: Vec<Vec<u32>>,
     /// The document aggregates.
     pub aggregate: Aggregate,
 }
@@ -495,6 +650,8 @@ pub struct FramingModel {
     weights: Vec<f32>,
     /// Intercept plus prior correction.
     bias: Vec<f32>,
+    /// The embedding table (its file's bytes) folded with the dense weights.
+    embed: Option<(Arc<Vec<u8>>, FoldedTable)>,
     path: PathBuf,
 }
 
@@ -503,6 +660,7 @@ impl FramingModel {
         mut file: ModelFile,
         tokenizer: DocTokenizer,
         codebook: Arc<Codebook>,
+        table: Option<Arc<Vec<u8>>>,
         path: PathBuf,
     ) -> Result<Self> {
         let merr = |m: String| Error::Model {
@@ -541,13 +699,48 @@ impl FramingModel {
             .map_err(|e| merr(e.to_string()))?;
         let params = file.classifier.params();
         let nf = file.featurizer.n_features();
-        if params.dim() != (nf, k) {
+        let table = match (&file.train_params.embeddings, table) {
+            (Some(ep), Some(bytes)) => {
+                let t = EmbeddingTable::from_safetensors(&bytes, &path.join(embed::TABLE_FILE))?;
+                let st = file
+                    .embeddings_standardizer
+                    .as_ref()
+                    .filter(|s| s.mean.len() == t.dim() && s.scale.len() == t.dim())
+                    .ok_or_else(|| {
+                        merr(
+                            "the table's standardisation is missing or of another dimension".into(),
+                        )
+                    })?;
+                let t = t.standardized(st);
+                if t.rows() != tokenizer.vocab_size() {
+                    return Err(merr(format!(
+                        "the embedding table has {} rows but the tokenizer {} tokens",
+                        t.rows(),
+                        tokenizer.vocab_size()
+                    )));
+                }
+                Some((ep.clone(), t, bytes))
+            }
+            (None, None) => None,
+            (Some(_), None) => return Err(merr("the model needs its embedding table".into())),
+            (None, Some(_)) => {
+                return Err(merr("an embedding table without its parameters".into()))
+            }
+        };
+        let nd = table
+            .as_ref()
+            .map_or(0, |(_, t, _)| embed::BLOCKS * t.dim());
+        if params.dim() != (nf + nd, k) {
             return Err(merr(format!(
-                "weights are {:?}, expected ({nf}, {k})",
-                params.dim()
+                "weights are {:?}, expected ({}, {k})",
+                params.dim(),
+                nf + nd
             )));
         }
-        let weights = params.rows().into_iter().flatten().copied().collect();
+        let mut weights: Vec<f32> = params.rows().into_iter().flatten().copied().collect();
+        let embed =
+            table.map(|(ep, t, bytes)| (bytes, FoldedTable::new(&t, &ep, &weights[nf * k..], k)));
+        weights.truncate(nf * k);
         let b = file.classifier.intercept();
         let bias = (0..k).map(|i| b[i] + file.intercept_adjust[i]).collect();
         Ok(FramingModel {
@@ -556,8 +749,14 @@ impl FramingModel {
             codebook,
             weights,
             bias,
+            embed,
             path,
         })
+    }
+
+    /// The embedding table folded with the classifier, when the model has one.
+    pub fn folded_table(&self) -> Option<&FoldedTable> {
+        self.embed.as_ref().map(|e| &e.1)
     }
 
     /// The tokenizer.
@@ -648,9 +847,16 @@ impl FramingModel {
             .featurizer
             .doc_row(&DocBlock { paras: &toks.paras });
         let doc_logits = self.logits(&doc_row, self.bias.clone());
+        let dense = self.embed.as_ref().map(|(_, k)| k.doc_logits(&toks.paras));
         for i in 0..paragraphs.len() {
             let row = self.file.featurizer.transform(&toks.para(i));
-            probs.push(softmax(self.logits(&row, doc_logits.clone())));
+            let mut start = doc_logits.clone();
+            if let Some(d) = &dense {
+                for (z, x) in start.iter_mut().zip(&d[i]) {
+                    *z += x;
+                }
+            }
+            probs.push(softmax(self.logits(&row, start)));
             rows.push(row);
             weights.push(toks.paras[i].len().max(1) as f32);
         }
@@ -659,12 +865,18 @@ impl FramingModel {
             paragraphs: probs,
             weights,
             rows,
+            tokens: if dense.is_some() {
+                toks.paras
+            } else {
+                Vec::new()
+            },
             aggregate,
         })
     }
 
     /// Save as a model folder: `model.json`, `tokenizer.json`, `codebook.toml`, `manifest.json`
-    /// (always the current [`FORMAT_VERSION`]).
+    /// (and `embeddings.safetensors` when the model has an embedding table), always in the
+    /// current [`FORMAT_VERSION`].
     ///
     /// Files are written atomically; the same model always gives the same bytes.
     ///
@@ -683,15 +895,24 @@ impl FramingModel {
             sha256_hex(tok.as_bytes()),
             sha256_hex(codebook.as_bytes()),
         );
+        let table_sha = self.embed.as_ref().map(|(b, _)| sha256_hex(b));
+        let mut hash = model_hash(&ms, &ts, Some(&cs));
+        if let Some(t) = &table_sha {
+            hash = sha256_hex(format!("{hash}\n{t}\n").as_bytes());
+        }
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             framelens_version: env!("CARGO_PKG_VERSION").to_string(),
-            model_hash: model_hash(&ms, &ts, Some(&cs)),
+            model_hash: hash,
             model_sha256: ms,
             tokenizer_sha256: ts,
             seed: self.file.train_params.seed,
             codebook_sha256: Some(cs),
+            embeddings_sha256: table_sha,
         };
+        if let Some((b, _)) = &self.embed {
+            crate::report::write_atomic(&dir.join(embed::TABLE_FILE), b)?;
+        }
         crate::report::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
         crate::report::write_atomic(&dir.join("model.json"), model.as_bytes())?;
         crate::report::write_atomic(&dir.join(CODEBOOK_FILE), codebook.as_bytes())?;
@@ -725,7 +946,23 @@ impl FramingModel {
         } else {
             None
         };
-        FramingModel::from_bytes(dir, &manifest, &model, &tok, codebook.as_deref())
+        // the table is read only when the manifest names it (a format 3 model with embeddings)
+        let wants_table = serde_json::from_slice::<serde_json::Value>(&manifest)
+            .ok()
+            .is_some_and(|m| m.get("embeddings_sha256").is_some_and(|v| !v.is_null()));
+        let table = if wants_table {
+            Some(read(embed::TABLE_FILE)?)
+        } else {
+            None
+        };
+        FramingModel::from_bytes_with_table(
+            dir,
+            &manifest,
+            &model,
+            &tok,
+            codebook.as_deref(),
+            table,
+        )
     }
 
     /// The same model with another codebook of the same labels in the same order (new
@@ -769,6 +1006,22 @@ impl FramingModel {
         tokenizer: &[u8],
         codebook: Option<&[u8]>,
     ) -> Result<(FramingModel, Manifest)> {
+        FramingModel::from_bytes_with_table(dir, manifest, model, tokenizer, codebook, None)
+    }
+
+    /// [`FramingModel::from_bytes`] with the bytes of `embeddings.safetensors`, required when
+    /// the manifest names a table; its checksum is verified before it is parsed.
+    ///
+    /// # Errors
+    /// [`Error::Model`] as for [`FramingModel::load`].
+    pub fn from_bytes_with_table(
+        dir: &Path,
+        manifest: &[u8],
+        model: &[u8],
+        tokenizer: &[u8],
+        codebook: Option<&[u8]>,
+        table: Option<Vec<u8>>,
+    ) -> Result<(FramingModel, Manifest)> {
         let merr = |p: &Path, m: String| Error::Model {
             path: p.to_path_buf(),
             message: m,
@@ -808,6 +1061,21 @@ impl FramingModel {
                 "checksum mismatch: the file is truncated, corrupted or replaced".into(),
             ));
         }
+        let tpath = dir.join(embed::TABLE_FILE);
+        let table = match (&manifest.embeddings_sha256, table) {
+            (Some(sha), Some(bytes)) => {
+                if &sha256_hex(&bytes) != sha {
+                    return Err(merr(
+                        &tpath,
+                        "checksum mismatch: the embedding table is truncated, corrupted or replaced"
+                            .into(),
+                    ));
+                }
+                Some(Arc::new(bytes))
+            }
+            (Some(_), None) => return Err(merr(&tpath, "missing embedding table".into())),
+            (None, _) => None,
+        };
         let cpath = dir.join(CODEBOOK_FILE);
         let codebook = match (&manifest.codebook_sha256, manifest.format_version) {
             (None, 1) => Codebook::migration(),
@@ -845,8 +1113,20 @@ impl FramingModel {
                 "this tokenizer is not the one the model was trained with".into(),
             ));
         }
+        if file.embeddings_sha256 != manifest.embeddings_sha256 {
+            return Err(merr(
+                &tpath,
+                "this embedding table is not the one the model was trained with".into(),
+            ));
+        }
         let tokenizer = DocTokenizer::from_json(&tok, &dir.join("tokenizer.json"))?;
-        let m = FramingModel::from_parts(file, tokenizer, Arc::new(codebook), dir.to_path_buf())?;
+        let m = FramingModel::from_parts(
+            file,
+            tokenizer,
+            Arc::new(codebook),
+            table,
+            dir.to_path_buf(),
+        )?;
         Ok((m, manifest))
     }
 }
@@ -909,6 +1189,19 @@ pub fn model_card(
     if let Some(a) = articles {
         s.push_str(&format!(" --articles {}", a.display()));
     }
+    if let Some(e) = &p.embeddings {
+        s.push_str(&format!(
+            " --embeddings {} --embed-pooling {} --embed-para-weight {} --embed-context-weight {} --embed-doc-weight {}",
+            e.table.display(),
+            match e.pooling {
+                embed::Pooling::Mean => "mean",
+                embed::Pooling::SqrtN => "sqrt_n",
+            },
+            e.para_weight,
+            e.context_weight,
+            e.doc_weight
+        ));
+    }
     s.push_str(&format!(" --seed {} --out <folder>\n```\n\n", p.seed));
     s.push_str("## Parameters\n\n```json\n");
     s.push_str(&serde_json::to_string_pretty(p).expect("params serialise"));
@@ -919,6 +1212,16 @@ pub fn model_card(
         model.featurizer().n_features(),
         model.codebook().names()
     ));
+    if let (Some(e), Some(sha)) = (&p.embeddings, &manifest.embeddings_sha256) {
+        s.push_str(&format!(
+            "Embedding table: `{}` (SHA-256 `{sha}`), {} rows; the tokenizer is the table's. \
+             Per paragraph the pooled ({:?}) table vectors of the paragraph, its neighbours and \
+             the whole document are dense blocks beside the TF-IDF features.\n",
+            embed::TABLE_FILE,
+            model.tokenizer().vocab_size(),
+            e.pooling
+        ));
+    }
     if let Some(n) = notes {
         s.push('\n');
         s.push_str(n.trim_end());

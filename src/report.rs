@@ -358,6 +358,11 @@ pub fn build_report(
 /// One pass over the rows serves every frame; the sums live in a per-thread table indexed by
 /// feature, so no map or sort is needed per occurrence.
 fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
+    if let Some(k) = model.folded_table() {
+        if !s.tokens.is_empty() {
+            return top_terms_embedded(model, k, s, frames);
+        }
+    }
     /// Per-thread sums: `acc[feature][k]` for the k-th requested frame, valid where
     /// `stamp[feature] == epoch`.
     #[derive(Default)]
@@ -453,6 +458,89 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             })
             .collect()
     })
+}
+
+/// [`top_terms`] for a model with an embedding table: a word's push is its TF-IDF push (as in
+/// [`top_terms`]) plus the exact share of the embedding blocks' logits (summed over the
+/// document's paragraphs) that its table vector contributes, relative to the mean over labels.
+/// Word pieces (`##…`), stopwords, punctuation and special tokens are never reported.
+fn top_terms_embedded(
+    model: &FramingModel,
+    k: &crate::embed::FoldedTable,
+    s: &DocScores,
+    frames: &[Label],
+) -> Vec<Vec<String>> {
+    use rustc_hash::FxHashMap;
+    const BIGRAM: u64 = 1 << 40;
+    let nf = frames.len();
+    let nl = model.codebook().len() as f32;
+    let mut acc: FxHashMap<u64, Vec<f32>> = FxHashMap::default();
+    let featurizer = model.featurizer();
+    for row in &s.rows {
+        for (&i, &v) in row.idx.iter().zip(&row.val) {
+            let key = match featurizer.kind(i) {
+                FeatureKind::Unigram(t) => t as u64,
+                FeatureKind::Bigram(..) => BIGRAM | i as u64,
+                _ => continue,
+            };
+            let w = model.weight(i);
+            let mean = w.iter().sum::<f32>() / nl;
+            let a = acc.entry(key).or_insert_with(|| vec![0.0; nf]);
+            for (x, f) in a.iter_mut().zip(frames).take(nf) {
+                *x += v * (w[f.index()] - mean);
+            }
+        }
+    }
+    for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
+        for &t in ids {
+            let Some(kt) = k.token(t) else { continue };
+            let a = acc.entry(t as u64).or_insert_with(|| vec![0.0; nf]);
+            for (b, kb) in kt.chunks_exact(k.labels()).enumerate() {
+                let mean = kb.iter().sum::<f32>() / nl;
+                for (x, f) in a.iter_mut().zip(frames).take(nf) {
+                    *x += coef[b] * (kb[f.index()] - mean);
+                }
+            }
+        }
+    }
+    let tk = model.tokenizer();
+    let word = |id: u32| -> Option<String> {
+        let w = tk.id_to_token(id)?;
+        let ok = w.chars().count() >= 2
+            && w.chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '\'')
+            && w.chars().any(char::is_alphabetic);
+        ok.then_some(w)
+    };
+    let term = |key: u64| -> Option<String> {
+        if key & BIGRAM == 0 {
+            return word(key as u32).filter(|w| !crate::embed::is_stopword(w));
+        }
+        let FeatureKind::Bigram(a, b) = featurizer.kind((key & !BIGRAM) as u32) else {
+            return None;
+        };
+        let (a, b) = (word(a)?, word(b)?);
+        if crate::embed::is_stopword(&a) && crate::embed::is_stopword(&b) {
+            return None;
+        }
+        Some(format!("{a} {b}"))
+    };
+    let mut keys: Vec<(u64, Vec<f32>)> = acc.into_iter().collect();
+    keys.sort_unstable_by_key(|x| x.0);
+    (0..nf)
+        .map(|f| {
+            let mut v: Vec<(u64, f32)> = keys
+                .iter()
+                .map(|(key, a)| (*key, a[f]))
+                .filter(|x| x.1 > 0.0)
+                .collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.iter()
+                .filter_map(|&(key, _)| term(key))
+                .take(TERMS_PER_FRAME)
+                .collect()
+        })
+        .collect()
 }
 
 /// A file-system-safe name for a document id (`docs/<name>.md`). Ids that had to be changed

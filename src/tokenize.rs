@@ -163,6 +163,11 @@ struct FastPath {
     punct: [u32; 128],
     /// Contents of the added tokens: a paragraph containing one takes the reference path.
     added: Vec<String>,
+    /// A WordPiece model (an embedding table's tokenizer): a word missing from the vocabulary
+    /// is split into pieces by the pipeline (cached) instead of becoming the unknown token.
+    wordpiece: bool,
+    /// Longest word the model looks up whole (WordPiece's `max_input_chars_per_word`).
+    max_word: usize,
 }
 
 impl FastPath {
@@ -188,10 +193,23 @@ impl FastPath {
         if tk.get_truncation().is_some() || tk.get_padding().is_some() {
             return None;
         }
-        let ModelWrapper::WordLevel(wl) = tk.get_model() else {
-            return None;
+        // a word-level model (trained by framelens) or a WordPiece model (an embedding
+        // table's): for both, a word found whole in the vocabulary is that one token
+        let (unk, vocab, wordpiece, max_word) = match tk.get_model() {
+            ModelWrapper::WordLevel(wl) => (
+                wl.token_to_id(&wl.unk_token)?,
+                wl.get_vocab(),
+                false,
+                usize::MAX,
+            ),
+            ModelWrapper::WordPiece(wp) => (
+                wp.token_to_id(&wp.unk_token)?,
+                wp.get_vocab(),
+                true,
+                wp.max_input_chars_per_word,
+            ),
+            _ => return None,
         };
-        let unk = wl.token_to_id(&wl.unk_token)?;
         let mut added = Vec::new();
         for t in tk.get_added_tokens_decoder().values() {
             if t.normalized || t.content.is_empty() {
@@ -206,22 +224,31 @@ impl FastPath {
                 let s = [c];
                 punct[c as usize] = std::str::from_utf8(&s)
                     .ok()
-                    .and_then(|w| wl.token_to_id(w))
+                    .and_then(|w| vocab.get(w).copied())
                     .unwrap_or(unk);
             }
         }
         Some(FastPath {
-            vocab: WordTable::new(&wl.get_vocab()),
+            vocab: WordTable::new(&vocab),
             unk,
             punct,
             added,
+            wordpiece,
+            max_word,
         })
     }
 
-    /// The id of a chunk of ASCII letters and digits.
+    /// The id of a chunk of ASCII letters and digits, when the model maps it to one token
+    /// without splitting it: none for a WordPiece word missing from the vocabulary.
     #[inline]
-    fn word(&self, chunk: &[u8]) -> u32 {
-        self.vocab.get_lowercase(chunk).unwrap_or(self.unk)
+    fn word(&self, chunk: &[u8]) -> Option<u32> {
+        if !self.wordpiece {
+            return Some(self.vocab.get_lowercase(chunk).unwrap_or(self.unk));
+        }
+        if chunk.len() > self.max_word {
+            return None;
+        }
+        self.vocab.get_lowercase(chunk)
     }
 }
 
@@ -476,8 +503,10 @@ impl DocTokenizer {
     #[inline]
     fn chunk(&self, fast: &FastPath, chunk: &str, plain: bool, out: &mut Vec<u32>) -> Result<()> {
         if plain {
-            out.push(fast.word(chunk.as_bytes()));
-            return Ok(());
+            if let Some(id) = fast.word(chunk.as_bytes()) {
+                out.push(id);
+                return Ok(());
+            }
         }
         let cell = self.cache.get_or(|| RefCell::new(FxHashMap::default()));
         let mut cache = cell.borrow_mut();

@@ -14,6 +14,7 @@ RUNS = [
     ("b-shared-default", "(b) `../shared/data/labels/` scored by framelens trained only on `corpus/` (default parameters; the shipped `models/default` also learned from these labels, so it is not scored here); the peer trained on `corpus/` only"),
     ("c-shared-cv", "(c) 5-fold CV of `../shared/data/labels/`, grouped by article"),
     ("c-shared-cv-corpus", "(c+) the same folds of `../shared/data/labels/`, with `corpus/` added to every training split"),
+    ("c-shared-cv-corpus-embed", "(c+e) the same folds and training data as (c+), with the embedding blocks of issue 11 (`models/embeddings`, the weights in `eval/run.sh`)"),
 ]
 LABELS = ["humanitarian", "economic", "security", "enforcement", "none"]
 
@@ -163,6 +164,22 @@ def main():
             a = get(fl, "document", "dominant_accuracy")
             r = get(fl, "by_sample", "random", "document", "dominant_accuracy")
             s += f"- Dominant-frame accuracy on the shared document labels, `{name}`: {f3(a)} (random sample {f3(r)}): " + ("**≥ 0.70**" if a is not None and a >= 0.70 else "**below 0.70**") + ".\n"
+
+    # targets of issue 11
+    before, after = data["c-shared-cv-corpus"]["framelens"], data["c-shared-cv-corpus-embed"]["framelens"]
+    if after:
+        def sec(m):
+            return next((x["f1"] for x in get(m, "paragraph", "per_label") or [] if x["label"] == "security"), None)
+        a = get(after, "paragraph", "macro_f1_frames")
+        sa = sec(after)
+        d = get(after, "document", "dominant_accuracy")
+        s += "\n## Targets (issue 11): (c+) before → after the embedding blocks\n\n"
+        s += f"- Paragraph macro F1, four frames: {f3(get(before, 'paragraph', 'macro_f1_frames'))} → {f3(a)} (peer {f3(get(data['c-shared-cv-corpus']['peer'], 'paragraph', 'macro_f1_frames'))}): " + ("**≥ 0.70**" if a >= 0.70 else "**misses 0.70**") + ".\n"
+        s += f"- Security F1: {f3(sec(before))} → {f3(sa)}: " + ("**≥ 0.60**" if sa is not None and sa >= 0.60 else "**misses 0.60**") + ".\n"
+        s += f"- Dominant-frame accuracy: {f3(get(before, 'document', 'dominant_accuracy'))} → {f3(d)}: " + ("**≥ 0.85**" if d is not None and d >= 0.85 else "**misses 0.85**") + ".\n"
+        abl = os.path.join(os.path.dirname(args.out), "ablation-embeddings.md")
+        if os.path.exists(abl):
+            s += "\n" + open(abl, encoding="utf-8").read().replace("# ", "### ", 1)
 
     for name, title in RUNS:
         fl, pe, chk = data[name]["framelens"], data[name]["peer"], data[name]["check"]

@@ -3,6 +3,7 @@
 mod classify;
 mod codebook;
 mod corpus;
+mod embeddings;
 mod eval;
 mod narratives;
 mod robustness;
