@@ -194,6 +194,20 @@ fn process(
     }
 }
 
+/// Prepare and classify one article exactly as a `classify` batch does (HTML stripped, limits
+/// checked, narratives annotated, a panic turned into an [`InputProblem::Internal`] error), for
+/// callers that bring their own records, such as the Python bindings. Returns the report or the
+/// error, and the warnings (repairs) made on the way.
+pub fn classify_record(
+    model: &FramingModel,
+    limits: &Limits,
+    narratives: Option<&crate::narratives::NarrativeSet>,
+    article: Article,
+) -> (std::result::Result<DocReport, InputError>, Vec<InputError>) {
+    let (res, warnings) = process(model, limits, narratives, Ok(article));
+    (res.map(|(r, _)| r), warnings)
+}
+
 /// Hash an input for `run.json` and the checkpoint journal (`None` for stdin, pipes and
 /// devices, which cannot be read twice).
 fn input_info(path: &Path) -> InputInfo {
