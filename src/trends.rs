@@ -32,6 +32,8 @@ use crate::report::{dominant_from_name, labels_from_names, shares_from_map, writ
 use crate::stats::{quantile, SplitMix64};
 use crate::store::{RunFacts, Store};
 
+pub mod parts;
+
 /// The label of the single group when documents are not grouped.
 pub const ALL_GROUP: &str = "all";
 
@@ -802,21 +804,16 @@ pub struct ReportFolder {
     pub narratives: Option<NarrativeSetInfo>,
 }
 
-/// Read a report folder (or a `documents.jsonl` file directly; its folder's `run.json` is used
-/// when present).
+/// Read a report folder (or a `documents.jsonl` or Parquet file directly; its folder's
+/// `run.json` is used when present). The documents may also be Parquet or JSON-lines part files
+/// (see [`parts`]).
 ///
 /// # Errors
 /// [`Error::Io`] when `documents.jsonl` is missing; errors of [`read_documents`] and
 /// [`RunFacts::from_file`].
 pub fn read_report_folder(path: &Path) -> Result<ReportFolder> {
-    let (dir, jsonl) = if path.is_dir() {
-        (path.to_path_buf(), path.join("documents.jsonl"))
-    } else {
-        (
-            path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-            path.to_path_buf(),
-        )
-    };
+    // documents.jsonl, or Parquet / JSON-lines part files written by Spark or Ray
+    let (dir, documents) = parts::locate(path)?;
     let run_path = dir.join("run.json");
     let run = if run_path.is_file() {
         Some(RunFacts::from_file(&run_path)?)
@@ -824,7 +821,7 @@ pub fn read_report_folder(path: &Path) -> Result<ReportFolder> {
         None
     };
     let codebook = crate::codebook::for_report_folder(&dir)?;
-    let mut docs = read_documents(&jsonl, &codebook)?;
+    let mut docs = parts::read(&documents, &codebook)?;
     let narratives =
         attach_narrative_set(run.as_ref().and_then(|r| r.narratives.as_ref()), &mut docs);
     Ok(ReportFolder {

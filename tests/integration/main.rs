@@ -10,4 +10,5 @@ mod robustness;
 mod suggest;
 mod throughput;
 mod trends;
+mod trends_parts;
 mod util;
