@@ -20,7 +20,8 @@
 # BENCH_PEERS=1 (0: framelens only), BENCH_PROFILE=1, BENCH_STAGES=1,
 # BENCH_BASE_MODEL=DIR (also time classify with this model, as tool framelens-base: e.g. the
 # previous default model, to compare a new model's speed in the same run),
-# FRAMELENS_SHARED=../shared/data, BENCH_OUT=eval/BENCH.md, BENCH_KEEP=0 (1 keeps the work folder).
+# FRAMELENS_SHARED=../shared/data, BENCH_OUT=eval/BENCH.md, BENCH_KEEP=0 (1 keeps the work folder),
+# BENCH_PYTHON=0 (1 also runs benches/python.sh and appends eval/BENCH-python.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -230,3 +231,8 @@ json.dump(meta, open(sys.argv[1], "w"), indent=1)
 EOF
 $H report --results "$RESULTS" --meta "$WORK/meta.json" --stages "$STAGES_JSON" --profile "$PROFILE_TXT" --out "$OUT_MD"
 say "wrote $OUT_MD"
+if [ "${BENCH_PYTHON:-0}" = 1 ]; then
+  say "Python package, Spark and Ray: benches/python.sh"
+  bash "$ROOT/benches/python.sh"
+  { printf '\n'; cat "$ROOT/eval/BENCH-python.md"; } >>"$OUT_MD"
+fi
