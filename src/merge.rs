@@ -128,6 +128,7 @@ struct DocFacts {
     framed_fraction: f64,
     dominant: Option<String>,
     present: Vec<String>,
+    #[serde(default)]
     paragraphs: Vec<serde::de::IgnoredAny>,
 }
 
@@ -150,6 +151,7 @@ impl DocFacts {
             paragraphs: Vec::new(),
             evidence: Default::default(),
             terms: Default::default(),
+            texts: Vec::new(),
         })
     }
 }
