@@ -130,7 +130,7 @@ for n in $NS; do
 done
 
 # outputs must not depend on --jobs or on the repetition
-IDENT="documents.jsonl, summary.csv, summary.md and docs/ are byte-identical across --jobs and repetitions for every N"
+IDENT="documents.jsonl, summary.csv, summary.md and report.html are byte-identical across --jobs and repetitions for every N"
 for n in $NS; do
   ref=""
   for d in "$WORK"/out/fl-"$n"-j*-r*; do
@@ -138,7 +138,8 @@ for n in $NS; do
     for f in documents.jsonl summary.csv summary.md; do
       cmp -s "$ref/$f" "$d/$f" || IDENT="DIFFERENT: $ref/$f vs $d/$f"
     done
-    diff -rq "$ref/docs" "$d/docs" >/dev/null || IDENT="DIFFERENT: $ref/docs vs $d/docs"
+    cmp -s "$ref/report.html" "$d/report.html" || IDENT="DIFFERENT: $ref/report.html vs $d/report.html"
+    if [ -d "$ref/docs" ]; then diff -rq "$ref/docs" "$d/docs" >/dev/null || IDENT="DIFFERENT: $ref/docs vs $d/docs"; fi
   done
 done
 say "$IDENT"
