@@ -409,39 +409,52 @@ pub fn build_report(
 /// For each frame in `frames`, the terms whose weight for that frame (relative to the mean over
 /// labels) times their value in the document pushed hardest towards it: for every unigram or
 /// bigram feature, the sum over the document's rows (in row order) of `value × (weight − mean
-/// weight)`; the positive sums, largest first (ties by feature index), shown as words.
+/// weight)`; the positive sums, largest first (ties by feature index), shown as words. With an
+/// embedding table, a word's push also holds the exact share of the embedding blocks' logits
+/// (summed over the document's paragraphs) that its table vector contributes, relative to the
+/// mean over labels. Only content words ([`is_content_word`]) are summed: word pieces
+/// (`##…`), stopwords, punctuation and special tokens are never reported.
 ///
-/// One pass over the rows serves every frame; the sums live in a per-thread table indexed by
-/// feature, so no map or sort is needed per occurrence.
+/// The push is linear in the feature values (and pooling coefficients), so one pass over the
+/// rows (and tokens) sums the values per feature and token in a per-thread table, and the
+/// weights are applied once per distinct term, for every frame at once; only the head of
+/// each frame's list is sorted.
 fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
-    if let Some(k) = model.folded_table() {
-        if !s.tokens.is_empty() {
-            return top_terms_embedded(model, k, s, frames);
-        }
-    }
-    /// Per-thread sums: `acc[feature][k]` for the k-th requested frame, valid where
-    /// `stamp[feature] == epoch`.
+    use crate::embed::BLOCKS;
+    /// Per-thread sums: `acc[slot]` holds a slot's summed pooling coefficients per kept
+    /// embedding block and, last, its summed TF-IDF value; valid where `stamp[slot] == epoch`.
     #[derive(Default)]
     struct Scratch {
-        acc: Vec<f32>,
+        acc: Vec<[f32; BLOCKS + 1]>,
         stamp: Vec<u32>,
         epoch: u32,
         touched: Vec<u32>,
+        /// `push[j * nk + f]`: the push of the j-th touched slot towards the f-th frame.
+        push: Vec<f32>,
     }
     thread_local! {
         static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
     }
+    const BIGRAM: u64 = 1 << 40;
+    const TFIDF: usize = BLOCKS;
     let featurizer = model.featurizer();
+    let nf = featurizer.n_features();
+    // Slots: TF-IDF features `0..nf`, then the embedding table's tokens `nf..nf + rows`. With
+    // a table, a word's unigram feature is summed in its token's slot, so its push is its
+    // TF-IDF push plus the share of the embedding logits its table vector contributes.
+    let table = model.folded_table().filter(|_| !s.tokens.is_empty());
+    let rows = table.map_or(0, |k| k.rows());
+    let content = model.token_flags(is_content_word);
+    let is_content = |t: u32| content.get(t as usize).copied().unwrap_or(false);
+    let nk = frames.len();
+    let nl = model.codebook().len() as f32;
     SCRATCH.with(|cell| {
         let mut guard = cell.borrow_mut();
         let sc = &mut *guard;
-        let nf = featurizer.n_features();
-        let nk = frames.len();
-        if sc.acc.len() < nf * nk {
-            sc.acc.resize(nf * nk, 0.0);
-        }
-        if sc.stamp.len() < nf {
-            sc.stamp.resize(nf, 0);
+        let slots = nf + rows;
+        if sc.acc.len() < slots {
+            sc.acc.resize(slots, [0.0; BLOCKS + 1]);
+            sc.stamp.resize(slots, 0);
         }
         sc.epoch = sc.epoch.wrapping_add(1);
         if sc.epoch == 0 {
@@ -449,142 +462,123 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             sc.epoch = 1;
         }
         sc.touched.clear();
+        let add = |sc: &mut Scratch, slot: usize, b: usize, x: f32| {
+            if sc.stamp[slot] != sc.epoch {
+                sc.stamp[slot] = sc.epoch;
+                sc.acc[slot] = [0.0; BLOCKS + 1];
+                sc.touched.push(slot as u32);
+            }
+            sc.acc[slot][b] += x;
+        };
+        // Σ value per feature: its push is that sum times (weight − mean weight)
         for row in &s.rows {
             for (&i, &v) in row.idx.iter().zip(&row.val) {
-                if !matches!(
-                    featurizer.kind(i),
-                    FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
-                ) {
-                    continue;
-                }
-                let w = model.weight(i);
-                let mean = w.iter().sum::<f32>() / w.len() as f32;
-                let slot = i as usize;
-                let acc = &mut sc.acc[slot * nk..(slot + 1) * nk];
-                if sc.stamp[slot] != sc.epoch {
-                    sc.stamp[slot] = sc.epoch;
-                    acc.fill(0.0);
-                    sc.touched.push(i);
-                }
-                for (a, f) in acc.iter_mut().zip(frames) {
-                    *a += v * (w[f.index()] - mean);
+                let slot = match featurizer.kind(i) {
+                    FeatureKind::Unigram(t) if is_content(t) => {
+                        if (t as usize) < rows {
+                            nf + t as usize
+                        } else {
+                            i as usize
+                        }
+                    }
+                    FeatureKind::Bigram(a, b) if is_content(a) && is_content(b) => i as usize,
+                    _ => continue,
+                };
+                add(sc, slot, TFIDF, v);
+            }
+        }
+        // Σ pooling coefficient per token and kept block: its push is that sum times (the
+        // token's folded logits − their mean)
+        if let Some(k) = table {
+            for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
+                for &t in ids {
+                    if (t as usize) < rows && is_content(t) {
+                        for (b, &c) in coef.iter().enumerate() {
+                            add(sc, nf + t as usize, b, c);
+                        }
+                    }
                 }
             }
         }
+        let Scratch {
+            acc, touched, push, ..
+        } = sc;
+        push.clear();
+        push.resize(touched.len() * nk, 0.0);
+        let tfidf_push = |i: u32, x: f32, p: &mut [f32]| {
+            let w = model.weight(i);
+            let mean = w.iter().sum::<f32>() / nl;
+            for (o, f) in p.iter_mut().zip(frames) {
+                *o += x * (w[f.index()] - mean);
+            }
+        };
+        for (&slot, p) in touched.iter().zip(push.chunks_exact_mut(nk.max(1))) {
+            let x = acc[slot as usize];
+            if (slot as usize) < nf {
+                tfidf_push(slot, x[TFIDF], p);
+                continue;
+            }
+            let t = slot - nf as u32;
+            if x[TFIDF] != 0.0 {
+                let i = featurizer
+                    .unigram(t)
+                    .expect("a unigram feature summed here");
+                tfidf_push(i, x[TFIDF], p);
+            }
+            let k = table.expect("token slots need a table");
+            let kt = k.token(t).expect("in range");
+            for (b, kb) in kt.chunks_exact(k.labels()).enumerate() {
+                let mean = kb.iter().sum::<f32>() / nl;
+                for (o, f) in p.iter_mut().zip(frames) {
+                    *o += x[b] * (kb[f.index()] - mean);
+                }
+            }
+        }
+        // the order among equal pushes: by feature index without a table; with one, words
+        // (by token id) before bigrams (by feature index)
+        let key = |slot: u32| -> u64 {
+            if slot as usize >= nf {
+                return (slot - nf as u32) as u64;
+            }
+            match featurizer.kind(slot) {
+                FeatureKind::Unigram(t) if table.is_some() => t as u64,
+                FeatureKind::Bigram(..) if table.is_some() => BIGRAM | slot as u64,
+                _ => slot as u64,
+            }
+        };
         let tk = model.tokenizer();
-        let word = |id: u32| tk.id_to_token(id).filter(|w| is_content_word(w));
-        let term = |i: u32| -> Option<String> {
-            match featurizer.kind(i) {
-                FeatureKind::Unigram(a) => word(a),
-                FeatureKind::Bigram(a, b) => Some(format!("{} {}", word(a)?, word(b)?)),
+        let term = |slot: u32| -> Option<String> {
+            if slot as usize >= nf {
+                return tk.id_to_token(slot - nf as u32);
+            }
+            match featurizer.kind(slot) {
+                FeatureKind::Unigram(a) => tk.id_to_token(a),
+                FeatureKind::Bigram(a, b) => {
+                    Some(format!("{} {}", tk.id_to_token(a)?, tk.id_to_token(b)?))
+                }
                 _ => None,
             }
         };
-        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        let order =
+            |a: &(u64, u32, f32), b: &(u64, u32, f32)| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0));
         (0..nk)
-            .map(|k| {
-                let mut v: Vec<(u32, f32)> = sc
-                    .touched
+            .map(|f| {
+                let mut v: Vec<(u64, u32, f32)> = touched
                     .iter()
-                    .map(|&i| (i, sc.acc[i as usize * nk + k]))
-                    .filter(|(_, x)| *x > 0.0)
+                    .enumerate()
+                    .map(|(j, &slot)| (slot, push[j * nk + f]))
+                    .filter(|x| x.1 > 0.0)
+                    .map(|(slot, p)| (key(slot), slot, p))
                     .collect();
-                // sort only the head: most documents find their terms among the first few
-                let head = (4 * TERMS_PER_FRAME).min(v.len());
+                let head = TERMS_PER_FRAME.min(v.len());
                 if head > 0 && head < v.len() {
                     v.select_nth_unstable_by(head - 1, order);
                 }
                 v[..head].sort_unstable_by(order);
-                let mut out: Vec<String> = v[..head]
-                    .iter()
-                    .filter_map(|&(i, _)| term(i))
-                    .take(TERMS_PER_FRAME)
-                    .collect();
-                if out.len() < TERMS_PER_FRAME && head < v.len() {
-                    v[head..].sort_unstable_by(order);
-                    out.extend(
-                        v[head..]
-                            .iter()
-                            .filter_map(|&(i, _)| term(i))
-                            .take(TERMS_PER_FRAME - out.len()),
-                    );
-                }
-                out
+                v[..head].iter().filter_map(|x| term(x.1)).collect()
             })
             .collect()
     })
-}
-
-/// [`top_terms`] for a model with an embedding table: a word's push is its TF-IDF push (as in
-/// [`top_terms`]) plus the exact share of the embedding blocks' logits (summed over the
-/// document's paragraphs) that its table vector contributes, relative to the mean over labels.
-/// Word pieces (`##…`), stopwords, punctuation and special tokens are never reported.
-fn top_terms_embedded(
-    model: &FramingModel,
-    k: &crate::embed::FoldedTable,
-    s: &DocScores,
-    frames: &[Label],
-) -> Vec<Vec<String>> {
-    use rustc_hash::FxHashMap;
-    const BIGRAM: u64 = 1 << 40;
-    let nf = frames.len();
-    let nl = model.codebook().len() as f32;
-    let mut acc: FxHashMap<u64, Vec<f32>> = FxHashMap::default();
-    let featurizer = model.featurizer();
-    for row in &s.rows {
-        for (&i, &v) in row.idx.iter().zip(&row.val) {
-            let key = match featurizer.kind(i) {
-                FeatureKind::Unigram(t) => t as u64,
-                FeatureKind::Bigram(..) => BIGRAM | i as u64,
-                _ => continue,
-            };
-            let w = model.weight(i);
-            let mean = w.iter().sum::<f32>() / nl;
-            let a = acc.entry(key).or_insert_with(|| vec![0.0; nf]);
-            for (x, f) in a.iter_mut().zip(frames).take(nf) {
-                *x += v * (w[f.index()] - mean);
-            }
-        }
-    }
-    for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
-        for &t in ids {
-            let Some(kt) = k.token(t) else { continue };
-            let a = acc.entry(t as u64).or_insert_with(|| vec![0.0; nf]);
-            for (b, kb) in kt.chunks_exact(k.labels()).enumerate() {
-                let mean = kb.iter().sum::<f32>() / nl;
-                for (x, f) in a.iter_mut().zip(frames).take(nf) {
-                    *x += coef[b] * (kb[f.index()] - mean);
-                }
-            }
-        }
-    }
-    let tk = model.tokenizer();
-    let word = |id: u32| tk.id_to_token(id).filter(|w| is_content_word(w));
-    let term = |key: u64| -> Option<String> {
-        if key & BIGRAM == 0 {
-            return word(key as u32);
-        }
-        let FeatureKind::Bigram(a, b) = featurizer.kind((key & !BIGRAM) as u32) else {
-            return None;
-        };
-        Some(format!("{} {}", word(a)?, word(b)?))
-    };
-    let mut keys: Vec<(u64, Vec<f32>)> = acc.into_iter().collect();
-    keys.sort_unstable_by_key(|x| x.0);
-    (0..nf)
-        .map(|f| {
-            let mut v: Vec<(u64, f32)> = keys
-                .iter()
-                .map(|(key, a)| (*key, a[f]))
-                .filter(|x| x.1 > 0.0)
-                .collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            v.iter()
-                .filter_map(|&(key, _)| term(key))
-                .take(TERMS_PER_FRAME)
-                .collect()
-        })
-        .collect()
 }
 
 /// Words of news prose that carry no frame although they are not function words.

@@ -63,7 +63,7 @@
     const h = 22, W = 420, left = 110, H = items.length * h + 6;
     let s = '<svg viewBox="0 0 ' + W + " " + H + '" role="img" aria-label="documents per dominant frame">';
     items.forEach(([i, n], k) => {
-      const w = ((W - left - 60) * n) / max, y = k * h + 3;
+      const w = ((W - left - 100) * n) / max, y = k * h + 3;
       const name = i >= 0 ? L[i].name : "(no frame)";
       s += '<g class="bar" data-dominant="' + esc(name) + '"><text x="' + (left - 6) + '" y="' + (y + 14) + '" text-anchor="end">' + esc(name) + "</text>";
       s += '<rect x="' + left + '" y="' + y + '" width="' + Math.max(w, 1) + '" height="' + (h - 6) + '" rx="2" fill="' + colour(i) + '"></rect>';
