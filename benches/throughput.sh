@@ -20,6 +20,8 @@
 # BENCH_PEERS=1 (0: framelens only), BENCH_PROFILE=1, BENCH_STAGES=1,
 # BENCH_BASE_MODEL=DIR (also time classify with this model, as tool framelens-base: e.g. the
 # previous default model, to compare a new model's speed in the same run),
+# BENCH_NARRATIVES=FILE (default models/narratives/us-2012-2020.toml, 30 narratives; empty to
+# skip: also time classify --jobs 2 with these narratives, as tool framelens-narratives),
 # FRAMELENS_SHARED=../shared/data, BENCH_OUT=eval/BENCH.md, BENCH_KEEP=0 (1 keeps the work folder),
 # BENCH_PYTHON=0 (1 also runs benches/python.sh and appends eval/BENCH-python.md).
 set -euo pipefail
@@ -35,6 +37,7 @@ PEERS=${BENCH_PEERS:-1}
 PROFILE=${BENCH_PROFILE:-1}
 STAGES=${BENCH_STAGES:-1}
 OUT_MD=${BENCH_OUT:-$ROOT/eval/BENCH.md}
+NARRATIVES=${BENCH_NARRATIVES-$ROOT/models/narratives/us-2012-2020.toml}
 SRC=$SHARED/allsides-immigration.jsonl
 SHARED_LABELS=$SHARED/labels/allsides-paragraphs.jsonl
 
@@ -47,7 +50,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/framelens-bench.XXXXXX")
 if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work folder kept: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 RESULTS=$WORK/results.jsonl
 LOGS=$WORK/logs
-mkdir -p "$LOGS" "$WORK/out" "$WORK/base" "$(dirname "$OUT_MD")"
+mkdir -p "$LOGS" "$WORK/out" "$WORK/base" "$WORK/narr" "$(dirname "$OUT_MD")"
 UPTIME_BEFORE=$(uptime)
 say "load before: $UPTIME_BEFORE"
 
@@ -109,6 +112,12 @@ for n in $NS; do
       $H measure --results "$RESULTS" --group classify --tool framelens --n "$n" --jobs "$j" --rep "$r" \
         --input "$IN" --docs "$D" --log "$LOGS/fl-$n-$j-$r" -- \
         "$BIN" classify "$IN" --out "$WORK/out/fl-$n-j$j-r$r" --jobs "$j" --quiet
+      if [ -n "$NARRATIVES" ] && [ "$j" = 2 ]; then
+        sync
+        $H measure --results "$RESULTS" --group classify --tool framelens-narratives --n "$n" --jobs "$j" --rep "$r" \
+          --input "$IN" --docs "$D" --log "$LOGS/narr-$n-$j-$r" -- \
+          "$BIN" classify "$IN" --narratives "$NARRATIVES" --out "$WORK/narr/n-$n-j$j-r$r" --jobs "$j" --quiet
+      fi
       if [ -n "${BENCH_BASE_MODEL:-}" ]; then
         sync
         $H measure --results "$RESULTS" --group classify --tool framelens-base --n "$n" --jobs "$j" --rep "$r" \
@@ -131,7 +140,7 @@ for n in $NS; do
 done
 
 # outputs must not depend on --jobs or on the repetition
-IDENT="documents.jsonl, summary.csv, summary.md and docs/ are byte-identical across --jobs and repetitions for every N"
+IDENT="documents.jsonl, summary.csv, summary.md and report.html are byte-identical across --jobs and repetitions for every N"
 for n in $NS; do
   ref=""
   for d in "$WORK"/out/fl-"$n"-j*-r*; do
@@ -139,7 +148,8 @@ for n in $NS; do
     for f in documents.jsonl summary.csv summary.md; do
       cmp -s "$ref/$f" "$d/$f" || IDENT="DIFFERENT: $ref/$f vs $d/$f"
     done
-    diff -rq "$ref/docs" "$d/docs" >/dev/null || IDENT="DIFFERENT: $ref/docs vs $d/docs"
+    cmp -s "$ref/report.html" "$d/report.html" || IDENT="DIFFERENT: $ref/report.html vs $d/report.html"
+    if [ -d "$ref/docs" ]; then diff -rq "$ref/docs" "$d/docs" >/dev/null || IDENT="DIFFERENT: $ref/docs vs $d/docs"; fi
   done
 done
 say "$IDENT"

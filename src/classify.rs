@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::checkpoint::{Checkpoint, ChunkEntry, Journal, JournalHeader, JOURNAL_VERSION};
-use crate::corpus::{read_inputs_with, Article, ArticleResult, Limits};
+use crate::corpus::{read_inputs_logged, Article, ArticleResult, Limits, SkipLog};
 use crate::error::{Error, InputError, InputProblem, Result};
 use crate::merge::Shard;
 use crate::model::{sha256_hex, FramingModel, Manifest};
@@ -36,8 +36,12 @@ pub struct ClassifyConfig {
     pub chunk_size: usize,
     /// Show a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
-    /// Write `docs/<id>.md`.
+    /// Write `docs/<id>.md` (opt-in: `--docs md`).
     pub write_docs: bool,
+    /// Write `report.html`.
+    pub write_html: bool,
+    /// How much per-paragraph detail `documents.jsonl` carries.
+    pub paragraphs: crate::report::ParagraphDetail,
     /// Continue an interrupted run in `out` instead of starting over.
     pub resume: bool,
     /// Size limits for records and paragraphs.
@@ -49,8 +53,8 @@ pub struct ClassifyConfig {
 }
 
 impl ClassifyConfig {
-    /// A configuration with defaults: all cores, chunks of 500, progress on, docs on, no
-    /// resume, default [`Limits`].
+    /// A configuration with defaults: all cores, chunks of 500, progress on, `report.html`
+    /// on, no `docs/*.md`, full paragraph detail, no resume, default [`Limits`].
     pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
         ClassifyConfig {
             inputs,
@@ -58,7 +62,9 @@ impl ClassifyConfig {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             chunk_size: 500,
             progress: true,
-            write_docs: true,
+            write_docs: false,
+            write_html: true,
+            paragraphs: crate::report::ParagraphDetail::Full,
             resume: false,
             limits: Limits::default(),
             shard: None,
@@ -101,6 +107,8 @@ impl ClassifyConfig {
     pub fn output_settings(&self) -> serde_json::Value {
         let mut v = serde_json::json!({
             "write_docs": self.write_docs,
+            "write_html": self.write_html,
+            "paragraphs": self.paragraphs.to_string(),
             "max_doc_bytes": self.limits.max_doc_bytes,
             "max_paragraph_bytes": self.limits.max_paragraph_bytes,
             "shard": self.shard.map(|s| s.to_string()),
@@ -380,6 +388,15 @@ fn location(e: &InputError) -> String {
     )
 }
 
+fn writer_options(cfg: &ClassifyConfig, manifest: &Manifest) -> crate::report::WriterOptions {
+    crate::report::WriterOptions {
+        paragraphs: cfg.paragraphs,
+        html: cfg.write_html,
+        model_hash: manifest.model_hash.clone(),
+        narrative_ids: cfg.narratives.as_ref().map(|n| n.ids()).unwrap_or_default(),
+    }
+}
+
 /// Run the batch: read, classify, write every output. Returns the summary of the whole batch
 /// (including the part done before an interruption, when resuming).
 ///
@@ -392,7 +409,8 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         .build()
         .map_err(|e| Error::Other(format!("cannot start {} threads: {e}", cfg.jobs)))?;
     // open the inputs first: a path that does not exist is fatal before anything is written
-    let mut input = read_inputs_with(&cfg.inputs, &cfg.limits)?;
+    let skip_log = SkipLog::default();
+    let mut input = read_inputs_logged(&cfg.inputs, &cfg.limits, skip_log.clone())?;
     let header = JournalHeader {
         journal_version: JOURNAL_VERSION,
         framelens_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -401,13 +419,12 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         inputs: cfg.inputs.iter().map(|p| input_info(p)).collect(),
     };
     let ck_dir = cfg.out.join(CHECKPOINT_DIR);
-    let narrative_ids = cfg.narratives.as_ref().map(|n| n.ids()).unwrap_or_default();
     let journal = resumable(&ck_dir, &header, cfg.resume);
     let (mut writer, mut checkpoint, mut summary, mut chunks, mut records) = match journal {
         Some(j) => {
             let runs = j.runs(&ck_dir);
             let writer = ReportWriter::resume(&cfg.out, cfg.write_docs, runs)?
-                .with_narratives(narrative_ids.clone());
+                .options(writer_options(cfg, manifest));
             // stale temporary files of the interrupted run's per-document reports
             crate::report::remove_stale_temps(&cfg.out.join("docs"));
             let ck = Checkpoint::create(&ck_dir, &header, &j.chunks)?;
@@ -421,7 +438,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         }
         None => {
             let writer =
-                ReportWriter::new(&cfg.out, cfg.write_docs)?.with_narratives(narrative_ids.clone());
+                ReportWriter::new(&cfg.out, cfg.write_docs)?.options(writer_options(cfg, manifest));
             let ck = Checkpoint::create(writer.checkpoint_dir(), &header, &[])?;
             (writer, ck, Summary::default(), 0, 0)
         }
@@ -549,6 +566,17 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })?;
     bar.finish_and_clear();
+    // the input was read to its end (also the part done before a resume), so the log of
+    // skipped files is complete
+    let mut summary = summary;
+    summary.skipped = std::mem::take(&mut *skip_log.lock().unwrap_or_else(|e| e.into_inner()));
+    if !summary.skipped.is_empty() {
+        log::warn!(
+            "{} files skipped, not a format framelens reads ({}); listed in summary.md",
+            summary.skipped.len(),
+            crate::corpus::skipped_by_ext(&summary.skipped)
+        );
+    }
     writer.write_outputs(&summary, model.codebook())?;
     let info = RunInfo {
         framelens_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -615,7 +643,8 @@ mod tests {
     fn output_settings_name_what_changes_the_output() {
         let c = ClassifyConfig::new(vec!["x".into()], "o".into());
         let s = c.output_settings();
-        assert_eq!(s["write_docs"], true);
+        assert_eq!(s["write_docs"], false);
+        assert_eq!(s["paragraphs"], "full");
         assert!(s.get("jobs").is_none());
     }
 }

@@ -13,40 +13,150 @@ use framelens::labels::{Annotations, LabelSource, LabeledSet};
 use framelens::model::{FramingModel, TrainParams};
 use framelens::Codebook;
 
-/// The default model folder, relative to the working directory.
-const DEFAULT_MODEL: &str = "models/default";
+/// Load `--model DIR`, or the model built into the binary when it is not given (see
+/// [`framelens::builtin`]); returns the model, its manifest and how to name it.
+fn load_model(dir: Option<&Path>) -> Result<(FramingModel, framelens::model::Manifest, String)> {
+    match dir {
+        Some(d) => {
+            let (m, man) = FramingModel::load(d)
+                .with_context(|| format!("cannot load the model in {}", d.display()))?;
+            Ok((m, man, d.display().to_string()))
+        }
+        None => {
+            let (m, man) =
+                framelens::builtin::load().context("cannot load the built-in default model")?;
+            Ok((m, man, framelens::builtin::NAME.to_string()))
+        }
+    }
+}
 
 /// framelens: which frames (humanitarian, economic, security, enforcement) does each
 /// article on migration use, how much, and where?
 #[derive(Debug, Parser)]
-#[command(name = "framelens", version, about, long_about = None)]
+#[command(name = "framelens", version, about, long_about = None, after_help = START_HERE)]
 struct Cli {
     /// Log only errors (no progress bar, no info messages).
     #[arg(long, short, global = true)]
     quiet: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
+
+/// Printed by `framelens` without arguments (and under `framelens --help`).
+const START_HERE: &str = "\
+Start here:
+  framelens classify my-articles/ --out results/
+      my-articles/ may hold .jsonl, .ndjson, .csv, .txt and .md files, each also .gz or .zst.
+      Open results/report.html in a browser: every document, its frames and evidence.
+      results/documents.jsonl has the same per document for programs; summary.md the totals.
+  framelens classify --help       every classify option (--paragraphs, --docs md, --jobs …)
+  framelens eval --help           how far to trust it on your coverage (hand-coded sample)
+  framelens trends --help         frame shares over time and by outlet
+
+The default model is built into framelens; --model DIR uses another (see `framelens train`).";
+
+const CLASSIFY_HELP: &str = "\
+Example:
+  framelens classify corpus/samples --out reports/
+  framelens classify news.jsonl.gz exports/ --out reports/ --jobs 4 --paragraphs labels
+
+Outputs in --out:
+  report.html       open in a browser: summary, charts, a sortable and filterable table of
+                    documents, each document's paragraphs in their frame's colour (--no-html: skip)
+  documents.jsonl   one JSON object per document: shares, dominant and present frames,
+                    paragraphs (see --paragraphs), evidence, terms
+  summary.csv       id,date,source, one share column per frame, dominant
+  summary.md        counts per frame, failed documents, warnings, skipped files
+  errors.jsonl      every failed record and warning, with file, line and reason
+  codebook.toml     the frames the model scores
+  run.json          version, model hash, inputs with SHA-256, times, counts
+  docs/<id>.md      one Markdown report per document, only with --docs md
+
+Exit codes: 0 all classified, 1 some records failed (listed), 2 fatal error.";
+
+const TRAIN_HELP: &str = "\
+Example:
+  framelens train --labels corpus/ --out models/mine
+  framelens classify articles.jsonl --model models/mine --out reports/
+
+Outputs in --out: model.json, tokenizer.json, codebook.toml, manifest.json (SHA-256 of each
+file), MODEL.md (the model card).";
+
+const STATS_HELP: &str = "\
+Example:
+  framelens stats --labels corpus/
+
+Prints label<TAB>count lines on stdout: documents, paragraphs, labeled paragraphs, each label,
+documents per year and per outlet.";
+
+const CODEBOOK_HELP: &str = "\
+Example:
+  framelens codebook show
+  framelens codebook init --labels my-labels/ --scheme my-scheme --out my-codebook.toml
+  framelens codebook attach --model old-model/ --codebook my-codebook.toml --out new-model/";
+
+const EVAL_HELP: &str = "\
+Example:
+  framelens eval --labels corpus/ --out eval/corpus/
+  framelens eval --labels coded.jsonl --articles articles.jsonl --model models/mine --out ev/
+
+Outputs in --out: metrics.json, report.md, confusion.svg, reliability.svg, predictions.jsonl;
+the headline figures as name<TAB>value on stdout.";
+
+const CV_HELP: &str = "\
+Example:
+  framelens cv --labels corpus/ --folds 5 --group-by source --out cv/
+
+Outputs in --out: the outputs of `eval` (metrics.json, report.md, confusion.svg,
+reliability.svg, predictions.jsonl) plus folds.csv (id,group,fold).";
+
+const MERGE_HELP: &str = "\
+Example:
+  framelens classify big.jsonl --shard 1/2 --out part1/    # on one machine
+  framelens classify big.jsonl --shard 2/2 --out part2/    # on another
+  framelens merge all/ part1/ part2/
+
+Outputs in OUT: documents.jsonl, summary.csv, summary.md, errors.jsonl, codebook.toml,
+run.json and docs/ as one unsharded run writes them (report.html is not rebuilt).";
+
+const TRENDS_HELP: &str = "\
+Example:
+  framelens classify news.jsonl --out reports/2026-11 --db framelens.db
+  framelens trends --db framelens.db --by month --group source --out trends/
+
+Outputs in --out: trends.csv, trends-overall.csv (when grouped), trends.md, trends.html,
+excluded.csv, shares_over_time / present_over_time / shares_by_group as .svg and .png.";
+
+const SUGGEST_HELP: &str = "\
+Example:
+  framelens suggest --pool articles.jsonl --exclude-labels coded/ --n 500 --out to-code/
+
+Outputs in --out: to-code.jsonl, to-code.csv (fill in the frame column), label-studio.json.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Classify articles and write per-document reports plus a batch summary.
     ///
-    /// Inputs: JSONL files ({"id","text","title"?,"date"?,"source"?,"url"?}, other fields
-    /// carried through), CSV files with a header naming those columns, folders of .txt/.md
-    /// files (id = relative path), or `-` for JSONL on stdin. Writes documents.jsonl,
-    /// docs/<id>.md, summary.csv, summary.md and run.json into --out.
+    /// Inputs: JSONL files (.jsonl/.ndjson: {"id","text","title"?,"date"?,"source"?,"url"?},
+    /// other fields carried through), CSV files with a header naming those columns, .txt/.md
+    /// files (one article each), folders of any of these (other files are skipped and listed),
+    /// each also gzip or zstd compressed (.gz, .zst), or `-` for JSONL on stdin. Writes
+    /// report.html, documents.jsonl, summary.csv, summary.md, errors.jsonl and run.json into
+    /// --out.
+    #[command(after_help = CLASSIFY_HELP)]
     Classify(ClassifyArgs),
     /// Train a model (tokenizer, features, classifier) from labeled paragraphs.
     ///
     /// --labels takes a corpus folder (articles.jsonl + labels/paragraphs.jsonl) or a
     /// paragraph-label JSONL file carrying "text"; repeat it to combine samples.
+    #[command(after_help = TRAIN_HELP)]
     Train(TrainArgs),
     /// Print the label counts of labeled samples (paragraphs per label, documents, outlets, dates).
+    #[command(after_help = STATS_HELP)]
     Stats(StatsArgs),
     /// Codebooks: the frame set a model scores. `init` drafts one from label files, `show`
     /// prints a model's (or a file's).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CODEBOOK_HELP)]
     Codebook(CodebookCommand),
     /// Evaluate a model against hand-coded labels: paragraph and document metrics,
     /// calibration, bootstrap intervals.
@@ -56,15 +166,18 @@ enum Command {
     /// or folders of them (a corpus folder joins its labels/ to its articles.jsonl). Writes
     /// metrics.json, report.md, confusion.svg, reliability.svg and predictions.jsonl into
     /// --out and prints the headline figures.
+    #[command(after_help = EVAL_HELP)]
     Eval(EvalArgs),
     /// Cross-validate training on labeled samples: k folds grouped by article (default),
     /// source, year or month, never splitting a group. Writes the evaluation outputs plus
     /// folds.csv (the fold of each document) into --out.
+    #[command(after_help = CV_HELP)]
     Cv(CvArgs),
     /// Merge the report folders of the shards of one batch (`classify --shard I/N`, every
     /// I from 1 to N) into OUT: documents.jsonl, summary.csv, summary.md, errors.jsonl and
     /// docs/ exactly as one unsharded run writes them (run.json: earliest start, latest
     /// finish, the shards' threads added up).
+    #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
     /// Frame shares over time: by day, ISO week, month, quarter or year, per outlet or
     /// metadata field, with bootstrap intervals.
@@ -74,6 +187,7 @@ enum Command {
     /// trends.csv (period,group,frame,n,mean_share,present_share,low,high), trends.md,
     /// trends.html, excluded.csv (documents without a usable date, and why) and charts
     /// (shares_over_time, present_over_time, shares_by_group) as SVG and PNG into --out.
+    #[command(after_help = TRENDS_HELP)]
     Trends(TrendsArgs),
     /// Pick the paragraphs to hand-code next (active learning).
     ///
@@ -84,8 +198,7 @@ enum Command {
     /// label-studio.json (import tasks with the model's label as a pre-annotation) into --out.
     /// Coded files go back into `train --labels` and `eval --labels` unchanged.
     ///
-    /// Example: framelens suggest --pool articles.jsonl --exclude-labels coded/ --n 500
-    /// --mix margin=0.6,label:security=0.2,random=0.2 --out to-code/
+    #[command(after_help = SUGGEST_HELP)]
     Suggest(SuggestArgs),
 }
 
@@ -107,12 +220,21 @@ enum CodebookCommand {
     /// Draft a codebook from the label names found in label files (frames in order of first
     /// appearance, a label called "none" as the none label), for you to edit: describe every
     /// label, choose colours and thresholds. Prints TOML (or writes --out).
+    #[command(
+        after_help = "Example:\n  framelens codebook init --labels my-labels/ --scheme my-scheme --out my-codebook.toml\n\nOutput: the draft codebook (TOML) in --out, or on stdout."
+    )]
     Init(CodebookInitArgs),
     /// Print the codebook of a model folder (or of a codebook file).
+    #[command(
+        after_help = "Example:\n  framelens codebook show                      # the built-in model's\n  framelens codebook show --model models/mine --toml\n\nOutput: the labels, descriptions, colours and thresholds on stdout."
+    )]
     Show(CodebookShowArgs),
     /// Save a copy of a model with a codebook of the same labels in the same order (new
     /// descriptions, colours or version; or a codebook for a format-1 model, which has none).
     /// The weights are unchanged: the copy scores exactly as the original.
+    #[command(
+        after_help = "Example:\n  framelens codebook attach --model old-model/ --codebook my-codebook.toml --out new-model/\n\nOutputs in --out: the model files with the new codebook.toml and manifest.json."
+    )]
     Attach(CodebookAttachArgs),
 }
 
@@ -147,7 +269,7 @@ struct CodebookInitArgs {
 
 #[derive(Debug, Args)]
 struct CodebookShowArgs {
-    /// Model folder.
+    /// Model folder; default: the built-in model.
     #[arg(long, conflicts_with = "file")]
     model: Option<PathBuf>,
     /// A codebook file.
@@ -166,18 +288,29 @@ struct ClassifyArgs {
     /// Output folder for the reports.
     #[arg(long, short)]
     out: PathBuf,
-    /// Model folder.
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    model: PathBuf,
+    /// Model folder; default: the model built into framelens (the source's models/default).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Worker threads (output is identical for any value); default: all cores.
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Documents per chunk; at most three chunks (read, classified, written) are in memory.
     #[arg(long, default_value_t = 500)]
     chunk_size: usize,
-    /// Do not write the per-document Markdown reports (docs/).
-    #[arg(long)]
+    /// Also write one Markdown report per document: `--docs md` writes docs/<id>.md (off by
+    /// default; report.html shows every document).
+    #[arg(long, value_name = "FORMAT", value_parser = ["md", "none"], default_value = "none")]
+    docs: String,
+    /// Accepted for old scripts: per-document Markdown is now off unless `--docs md`.
+    #[arg(long, hide = true)]
     no_docs: bool,
+    /// Do not write report.html.
+    #[arg(long)]
+    no_html: bool,
+    /// Paragraph detail in documents.jsonl: full (index, label and every label's score),
+    /// labels (index and label) or none (no `paragraphs` field).
+    #[arg(long, value_name = "full|labels|none", default_value = "full")]
+    paragraphs: framelens::report::ParagraphDetail,
     /// Continue an interrupted run in --out: chunks already done with the same model, inputs
     /// and settings are kept, the rest is classified (starts over when nothing matches).
     #[arg(long)]
@@ -356,9 +489,9 @@ impl EmbedArgs {
 
 #[derive(Debug, Args)]
 struct SuggestArgs {
-    /// Model folder.
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    model: PathBuf,
+    /// Model folder; default: the model built into framelens (the source's models/default).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Articles to choose from: JSONL, CSV, folders (repeatable).
     #[arg(long, required = true)]
     pool: Vec<PathBuf>,
@@ -414,8 +547,7 @@ fn run_suggest(a: SuggestArgs) -> Result<ExitCode> {
             }
             e => e.into(),
         })?;
-    let (model, manifest) = FramingModel::load(&a.model)
-        .with_context(|| format!("cannot load the model {}", a.model.display()))?;
+    let (model, manifest, _) = load_model(a.model.as_deref())?;
     let codebook = model.codebook().clone();
     params
         .params()
@@ -472,7 +604,17 @@ pub fn run() -> Result<ExitCode> {
         .format_timestamp(None)
         .format_target(false)
         .init();
-    match cli.command {
+    let Some(command) = cli.command else {
+        use std::io::Write;
+        let mut o = std::io::stdout().lock();
+        writeln!(
+            o,
+            "framelens {}: which frames does each news article use, how much, and where?\n\n{START_HERE}",
+            env!("CARGO_PKG_VERSION")
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    match command {
         Command::Classify(a) => run_classify(a, cli.quiet),
         Command::Train(a) => run_train(a),
         Command::Stats(a) => run_stats(a),
@@ -486,8 +628,7 @@ pub fn run() -> Result<ExitCode> {
 }
 
 fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
-    let (model, manifest) = FramingModel::load(&a.model)
-        .with_context(|| format!("cannot load the model in {}", a.model.display()))?;
+    let (model, manifest, _) = load_model(a.model.as_deref())?;
     let db = a.db;
     if db.is_some() && a.inputs.iter().any(|p| p.as_os_str() == "-") {
         bail!(
@@ -501,14 +642,24 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
     }
     cfg.chunk_size = a.chunk_size;
     cfg.progress = !quiet;
-    cfg.write_docs = !a.no_docs;
+    if a.no_docs && a.docs == "md" {
+        bail!("--no-docs and --docs md contradict each other");
+    }
+    if a.no_docs {
+        log::info!(
+            "--no-docs is the default now (docs/*.md only with --docs md); it can be dropped"
+        );
+    }
+    cfg.write_docs = a.docs == "md";
+    cfg.write_html = !a.no_html;
+    cfg.paragraphs = a.paragraphs;
     cfg.resume = a.resume;
     cfg.shard = a.shard;
     cfg.limits = framelens::corpus::Limits {
         max_doc_bytes: a.max_doc_bytes,
         max_paragraph_bytes: a.max_paragraph_bytes,
     };
-    cfg.narratives = load_narratives(a.narratives, &a.model, model.codebook())?;
+    cfg.narratives = load_narratives(a.narratives, a.model.as_deref(), model.codebook())?;
     let cfg = cfg.check()?;
     let t0 = std::time::Instant::now();
     let summary = classify::run(&model, &manifest, &cfg)
@@ -538,14 +689,17 @@ fn run_classify(a: ClassifyArgs, quiet: bool) -> Result<ExitCode> {
 /// `narratives.toml` when there is one; its `frames` must be labels of the model.
 fn load_narratives(
     file: Option<PathBuf>,
-    model_dir: &std::path::Path,
+    model_dir: Option<&std::path::Path>,
     codebook: &framelens::codebook::Codebook,
 ) -> Result<Option<std::sync::Arc<framelens::narratives::NarrativeSet>>> {
     use framelens::narratives::{NarrativeFile, NarrativeSet, MODEL_NARRATIVES_FILE};
     let path = match file {
         Some(p) => p,
         None => {
-            let p = model_dir.join(MODEL_NARRATIVES_FILE);
+            // the built-in model ships no narratives
+            let Some(p) = model_dir.map(|d| d.join(MODEL_NARRATIVES_FILE)) else {
+                return Ok(None);
+            };
             if !p.is_file() {
                 return Ok(None);
             }
@@ -849,9 +1003,9 @@ fn run_stats(a: StatsArgs) -> Result<ExitCode> {
 
 #[derive(Debug, Args)]
 struct EvalArgs {
-    /// Model folder.
-    #[arg(long, default_value = DEFAULT_MODEL)]
-    model: PathBuf,
+    /// Model folder; default: the model built into framelens (the source's models/default).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Hand-coded labels: files or folders, paragraph and/or document labels (repeatable).
     #[arg(long, required = true)]
     labels: Vec<PathBuf>,
@@ -994,8 +1148,7 @@ fn run_eval(a: EvalArgs) -> Result<ExitCode> {
         .bootstrap(a.bootstrap)
         .seed(a.seed)
         .check()?;
-    let (model, manifest) = FramingModel::load(&a.model)
-        .with_context(|| format!("cannot load the model in {}", a.model.display()))?;
+    let (model, manifest, model_name) = load_model(a.model.as_deref())?;
     let cb = model.codebook().clone();
     let ann = load_annotations(&a.labels, a.articles.as_deref(), &cb)?;
     let preds = framelens::eval::predict(&model, &ann.set)?;
@@ -1003,7 +1156,7 @@ fn run_eval(a: EvalArgs) -> Result<ExitCode> {
         command: "eval".into(),
         labels: a.labels.iter().map(|p| show(p)).collect(),
         articles: a.articles.as_deref().map(show),
-        model: Some(show(&a.model)),
+        model: Some(model_name),
         model_hash: Some(manifest.model_hash.clone()),
         thresholds: Some(model.thresholds().clone()),
         eval_params: Some(eval_params.params().clone()),
@@ -1177,9 +1330,7 @@ fn run_codebook(c: CodebookCommand) -> Result<ExitCode> {
             let cb = match (&a.model, &a.file) {
                 (_, Some(f)) => Codebook::from_file(f)?,
                 (m, None) => {
-                    let dir = m.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_MODEL));
-                    let (model, _) = FramingModel::load(&dir)
-                        .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+                    let (model, _, _) = load_model(m.as_deref())?;
                     (**model.codebook()).clone()
                 }
             };

@@ -1,7 +1,9 @@
 //! Stage 1, input: files on disk → [`Article`]s.
 //!
-//! Input: paths (JSONL, CSV, a folder of `.txt`/`.md` files, one `.txt`/`.md` file, or `-` for
-//! JSONL on stdin). Output: an iterator of `Result<Article, InputError>` in input order
+//! Input: paths (JSONL, CSV, one `.txt`/`.md` file, a folder of any of these, or `-` for
+//! JSONL on stdin), each possibly compressed with gzip or zstd ([`Compression`], recognised
+//! by extension and by magic bytes). Files in a folder that are none of these are skipped and
+//! listed ([`SkippedFile`]). Output: an iterator of `Result<Article, InputError>` in input order
 //! ([`read_inputs_with`]). A bad record becomes an [`InputError`] naming the file, line and
 //! document and saying why; it never stops the other records. [`Article::prepare`] then strips
 //! HTML markup and rejects what cannot be classified (empty text, no words, size [`Limits`]).
@@ -334,16 +336,59 @@ fn json_kind(v: &Value) -> &'static str {
 /// The kinds of input framelens reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
-    /// One JSON object per line.
+    /// One JSON object per line (`.jsonl`, `.ndjson`).
     Jsonl,
     /// CSV with a header row naming the columns.
     Csv,
-    /// A folder of `.txt`/`.md` files, one article each (id = relative path).
+    /// A folder: every file of a supported format below it.
     Folder,
     /// One `.txt`/`.md` file: one article (id = the file name).
     Text,
     /// JSONL on standard input.
     Stdin,
+}
+
+/// How an input file is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (`.gz`, magic bytes `1f 8b`); concatenated members are read as one stream.
+    Gzip,
+    /// Zstandard (`.zst`, magic bytes `28 b5 2f fd`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression the first bytes of a file announce.
+    pub fn from_magic(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// The compression a file name announces (`.gz`, `.zst`, `.zstd`).
+    pub fn from_name(path: &Path) -> Self {
+        if has_ext(path, &["gz", "gzip"]) {
+            Compression::Gzip
+        } else if has_ext(path, &["zst", "zstd"]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Compression::None => "plain",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
 }
 
 fn has_ext(path: &Path, exts: &[&str]) -> bool {
@@ -352,20 +397,244 @@ fn has_ext(path: &Path, exts: &[&str]) -> bool {
         .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-/// Decide how to read a path: `-` is stdin, a folder is a folder, `.csv` is CSV, `.txt` and
-/// `.md` are one text article each, anything else is JSONL.
+/// The format of a file from its name: `.jsonl`/`.ndjson` JSONL, `.csv` CSV, `.txt`/`.md`
+/// one text article, each optionally followed by `.gz` or `.zst`. `None` for any other name
+/// (such a file in a folder is skipped and listed).
+pub fn file_format(path: &Path) -> Option<(InputKind, Compression)> {
+    let comp = Compression::from_name(path);
+    let inner = match comp {
+        Compression::None => path.to_path_buf(),
+        _ => PathBuf::from(path.file_stem()?),
+    };
+    let ext = inner.extension()?.to_str()?.to_ascii_lowercase();
+    let kind = match ext.as_str() {
+        "jsonl" | "ndjson" => InputKind::Jsonl,
+        "csv" => InputKind::Csv,
+        "txt" | "md" => InputKind::Text,
+        _ => return None,
+    };
+    Some((kind, comp))
+}
+
+/// Decide how to read a path: `-` is stdin, a folder is a folder, then by [`file_format`];
+/// any other file named on the command line is read as JSONL.
 pub fn input_kind(path: &Path) -> InputKind {
     if path.as_os_str() == "-" {
         InputKind::Stdin
     } else if path.is_dir() {
         InputKind::Folder
-    } else if has_ext(path, &["csv"]) {
-        InputKind::Csv
-    } else if has_ext(path, &["txt", "md"]) {
-        InputKind::Text
     } else {
-        InputKind::Jsonl
+        file_format(path).map_or(InputKind::Jsonl, |f| f.0)
     }
+}
+
+/// A file in an input folder that framelens does not read (not a supported format), or a
+/// hidden folder it does not enter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SkippedFile {
+    /// The path, as found below the input folder.
+    pub path: String,
+    /// The extension (`.pdf`, `.json.bz2` …), `(none)` or `(hidden folder)`.
+    pub ext: String,
+}
+
+impl SkippedFile {
+    fn new(path: &Path, hidden_dir: bool) -> Self {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = if hidden_dir {
+            "(hidden folder)".to_string()
+        } else {
+            // `.tar.gz`, `.json.bz2`: the last two extensions when the last one is short
+            let trimmed = name.trim_start_matches('.');
+            let parts: Vec<&str> = trimmed.split('.').collect();
+            match parts.len() {
+                0 | 1 => "(none)".to_string(),
+                2 => format!(".{}", parts[1].to_ascii_lowercase()),
+                n => {
+                    let last = parts[n - 1].to_ascii_lowercase();
+                    if matches!(last.as_str(), "gz" | "zst" | "bz2" | "xz" | "zip" | "7z") {
+                        format!(".{}.{last}", parts[n - 2].to_ascii_lowercase())
+                    } else {
+                        format!(".{last}")
+                    }
+                }
+            }
+        };
+        SkippedFile {
+            path: path.display().to_string(),
+            ext,
+        }
+    }
+}
+
+/// Where the readers record the files they skip; shared by the reader and the caller.
+pub type SkipLog = std::sync::Arc<std::sync::Mutex<Vec<SkippedFile>>>;
+
+/// Counts of skipped files by extension, most frequent first (ties by extension), e.g.
+/// `3 .pdf, 1 (none)`.
+pub fn skipped_by_ext(files: &[SkippedFile]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in files {
+        *counts.entry(f.ext.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(e, n)| format!("{n} {e}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An error while decompressing, carrying the compressed byte offset (wrapped in an
+/// [`std::io::Error`] by the decoding reader and recognised by the record readers).
+#[derive(Debug)]
+struct DecompressError(String);
+
+impl std::fmt::Display for DecompressError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DecompressError {}
+
+/// The kind and reason of a read error: a decompression failure is
+/// [`InputProblem::CorruptCompressed`], anything else [`InputProblem::Unreadable`].
+fn read_problem(e: &std::io::Error) -> (InputProblem, String) {
+    match e
+        .get_ref()
+        .and_then(|x| x.downcast_ref::<DecompressError>())
+    {
+        Some(d) => (InputProblem::CorruptCompressed, d.to_string()),
+        None => (InputProblem::Unreadable, format!("read error: {e}")),
+    }
+}
+
+/// A buffered reader that counts the bytes its consumer has consumed.
+struct Counted<R> {
+    inner: R,
+    pos: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.pos
+            .fetch_add(amt as u64, std::sync::atomic::Ordering::Relaxed);
+        self.inner.consume(amt);
+    }
+}
+
+/// A decompressing reader whose errors name the compressed byte offset reached.
+struct Decoded {
+    inner: Box<dyn Read + Send>,
+    pos: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    size: Option<u64>,
+    format: Compression,
+}
+
+impl Read for Decoded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return e;
+            }
+            let at = self.pos.load(std::sync::atomic::Ordering::Relaxed);
+            let of = self.size.map(|s| format!(" of {s}")).unwrap_or_default();
+            let what = if self.size.is_some_and(|s| at >= s) {
+                "truncated"
+            } else {
+                "corrupt"
+            };
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                DecompressError(format!(
+                    "{} data {what} at byte {at}{of} of the compressed file ({e}); the records \
+                     before that point were read",
+                    self.format.name()
+                )),
+            )
+        })
+    }
+}
+
+/// Wrap `raw` in a decompressor when its first bytes (or the name, `claimed`) say it is
+/// compressed. A name that claims a compression the bytes do not carry is an error.
+fn decode<R: Read + Send + 'static>(
+    raw: R,
+    name: &str,
+    claimed: Compression,
+    size: Option<u64>,
+) -> std::result::Result<Box<dyn BufRead + Send>, InputError> {
+    let err = |kind, reason: String| InputError::new(kind, name, None, None, reason);
+    let mut raw = BufReader::with_capacity(1 << 20, raw);
+    let head = raw
+        .fill_buf()
+        .map_err(|e| err(InputProblem::Unreadable, format!("cannot read: {e}")))?;
+    let magic = Compression::from_magic(head);
+    if claimed != Compression::None && magic != claimed {
+        return Err(err(
+            InputProblem::CorruptCompressed,
+            format!(
+                "{} data corrupt at byte 0: the name says {} but the file does not start with \
+                 its signature",
+                claimed.name(),
+                claimed.name()
+            ),
+        ));
+    }
+    let pos = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = Counted {
+        inner: raw,
+        pos: pos.clone(),
+    };
+    let inner: Box<dyn Read + Send> = match magic {
+        Compression::None => return Ok(Box::new(counted.inner)),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(counted).map_err(
+            |e| {
+                err(
+                    InputProblem::CorruptCompressed,
+                    format!("zstd data corrupt at byte 0: {e}"),
+                )
+            },
+        )?),
+    };
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        Decoded {
+            inner,
+            pos,
+            size,
+            format: magic,
+        },
+    )))
+}
+
+/// Open an input file for reading, decompressing it when it is gzip or zstd.
+fn open_input(path: &Path) -> std::result::Result<Box<dyn BufRead + Send>, InputError> {
+    let f = File::open(path).map_err(|e| unreadable(path, None, &e))?;
+    let size = f.metadata().ok().map(|m| m.len());
+    decode(
+        f,
+        &path.display().to_string(),
+        Compression::from_name(path),
+        size,
+    )
 }
 
 /// One item of an input stream.
@@ -392,6 +661,19 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<ArticleStream> {
 /// # Errors
 /// [`Error::Io`] when an input path does not exist.
 pub fn read_inputs_with(paths: &[PathBuf], limits: &Limits) -> Result<ArticleStream> {
+    read_inputs_logged(paths, limits, SkipLog::default())
+}
+
+/// [`read_inputs_with`], recording every file a folder holds but framelens does not read in
+/// `skipped` (complete once the stream is exhausted).
+///
+/// # Errors
+/// [`Error::Io`] when an input path does not exist.
+pub fn read_inputs_logged(
+    paths: &[PathBuf],
+    limits: &Limits,
+    skipped: SkipLog,
+) -> Result<ArticleStream> {
     for path in paths {
         if path.as_os_str() != "-" {
             if let Err(e) = std::fs::metadata(path) {
@@ -406,34 +688,41 @@ pub fn read_inputs_with(paths: &[PathBuf], limits: &Limits) -> Result<ArticleStr
     Ok(Box::new(
         paths
             .into_iter()
-            .flat_map(move |p| read_one_input(&p, limits)),
+            .flat_map(move |p| read_one_input(&p, limits, &skipped)),
     ))
 }
 
-fn read_one_input(path: &Path, limits: Limits) -> ArticleStream {
+fn read_one_input(path: &Path, limits: Limits, skipped: &SkipLog) -> ArticleStream {
     match input_kind(path) {
-        InputKind::Stdin => Box::new(read_jsonl_with(
-            BufReader::new(std::io::stdin()),
-            "-".into(),
-            limits,
-        )),
-        InputKind::Folder => Box::new(read_folder_with(path, limits)),
-        InputKind::Csv => Box::new(read_csv_with(path, limits)),
-        InputKind::Text => {
+        InputKind::Stdin => match decode(std::io::stdin(), "-", Compression::None, None) {
+            Ok(r) => Box::new(read_jsonl_with(r, "-".into(), limits)),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        },
+        InputKind::Folder => Box::new(read_folder_logged(path, limits, skipped.clone())),
+        kind => {
             let id = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
-            Box::new(std::iter::once(read_text_file(path, id, &limits)))
+            read_file(path, kind, id, limits)
         }
-        InputKind::Jsonl => match File::open(path) {
-            Ok(f) => Box::new(read_jsonl_with(
-                BufReader::with_capacity(1 << 20, f),
-                path.display().to_string(),
-                limits,
-            )),
-            Err(e) => Box::new(std::iter::once(Err(unreadable(path, None, &e)))),
-        },
+    }
+}
+
+/// Read one file of a known kind (decompressing it when needed); `id` is the id of a text
+/// file's article.
+fn read_file(path: &Path, kind: InputKind, id: String, limits: Limits) -> ArticleStream {
+    let reader = match open_input(path) {
+        Ok(r) => r,
+        Err(e) => return Box::new(std::iter::once(Err(e))),
+    };
+    let name = path.display().to_string();
+    match kind {
+        InputKind::Csv => Box::new(read_csv_from(reader, name, limits)),
+        InputKind::Text => Box::new(std::iter::once(read_text_from(
+            reader, name, path, id, &limits,
+        ))),
+        _ => Box::new(read_jsonl_with(reader, name, limits)),
     }
 }
 
@@ -586,11 +875,8 @@ pub fn read_jsonl_with<R: BufRead + Send>(
                 }
                 Err(e) => {
                     done = true;
-                    return Some(Err(err(
-                        InputProblem::Unreadable,
-                        None,
-                        format!("cannot read: {e}"),
-                    )));
+                    let (kind, reason) = read_problem(&e);
+                    return Some(Err(err(kind, None, reason)));
                 }
             }
         }
@@ -613,11 +899,8 @@ pub fn read_jsonl_with<R: BufRead + Send>(
             }
             Err(e) => {
                 done = true;
-                return Some(Err(err(
-                    InputProblem::Unreadable,
-                    Some(line_no),
-                    format!("read error: {e}"),
-                )));
+                let (kind, reason) = read_problem(&e);
+                return Some(Err(err(kind, Some(line_no), reason)));
             }
         }
         if buf.iter().all(u8::is_ascii_whitespace) {
@@ -670,10 +953,7 @@ pub fn read_csv(path: &Path) -> Result<impl Iterator<Item = ArticleResult> + Sen
 
 /// [`read_csv_from`] on a file; a file that cannot be opened gives one [`InputError`].
 pub fn read_csv_with(path: &Path, limits: Limits) -> ArticleStream {
-    match File::open(path) {
-        Ok(f) => Box::new(read_csv_from(f, path.display().to_string(), limits)),
-        Err(e) => Box::new(std::iter::once(Err(unreadable(path, None, &e)))),
-    }
+    read_file(path, InputKind::Csv, String::new(), limits)
 }
 
 /// Read CSV articles from any reader; `name` is used in errors.
@@ -697,7 +977,10 @@ pub fn read_csv_from<R: Read + Send + 'static>(
         )))) as ArticleStream
     };
     match reader.fill_buf().map(sniff_binary) {
-        Err(e) => file_err(InputProblem::Unreadable, format!("cannot read: {e}")),
+        Err(e) => {
+            let (kind, reason) = read_problem(&e);
+            file_err(kind, reason)
+        }
         Ok(Some(why)) => file_err(InputProblem::BinaryFile, why.into()),
         Ok(None) => csv_records(reader, name.clone(), limits),
     }
@@ -719,7 +1002,10 @@ fn csv_records<R: Read + Send + 'static>(reader: R, name: String, limits: Limits
         Err(e) => {
             let kind = match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => InputProblem::InvalidUtf8,
-                csv::ErrorKind::Io(_) => InputProblem::Unreadable,
+                csv::ErrorKind::Io(io) => {
+                    let (kind, reason) = read_problem(io);
+                    return header_err(kind, reason);
+                }
                 _ => InputProblem::CsvHeader,
             };
             return header_err(kind, format!("cannot read the CSV header: {e}"));
@@ -748,13 +1034,10 @@ fn csv_records<R: Read + Send + 'static>(reader: R, name: String, limits: Limits
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line());
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                if let csv::ErrorKind::Io(io) = e.kind() {
                     done = true;
-                    return Some(Err(err(
-                        InputProblem::Unreadable,
-                        line,
-                        format!("read error: {e}"),
-                    )));
+                    let (kind, reason) = read_problem(io);
+                    return Some(Err(err(kind, line, reason)));
                 }
                 return Some(Err(err(
                     InputProblem::CsvRecord,
@@ -815,43 +1098,70 @@ fn csv_article(
     )
 }
 
-/// Read a folder of `.txt` and `.md` files with the default [`Limits`] (see
-/// [`read_folder_with`]).
+/// Read a folder with the default [`Limits`] (see [`read_folder_with`]).
 pub fn read_folder(dir: &Path) -> impl Iterator<Item = ArticleResult> + Send {
     read_folder_with(dir, Limits::default())
 }
 
-/// Read a folder of `.txt` and `.md` files, recursively and sorted by path, one article each.
-/// The id is the path relative to the folder, with `/` separators; the title is the first
-/// paragraph. Links are followed; a link back to an ancestor folder (a loop) is reported and
-/// not followed, as are broken links, unreadable entries and binary or non-UTF-8 files.
-/// Other files are skipped.
+/// Read a folder (see [`read_folder_logged`]); skipped files are logged at debug level only.
 pub fn read_folder_with(dir: &Path, limits: Limits) -> impl Iterator<Item = ArticleResult> + Send {
+    read_folder_logged(dir, limits, SkipLog::default())
+}
+
+/// Read every file of a supported format below a folder ([`file_format`]: JSONL, CSV, `.txt`,
+/// `.md`, each plain, gzip or zstd), recursively and sorted by path. A text file is one
+/// article whose id is its path relative to the folder (`/` separators) and whose title is
+/// its first paragraph; JSONL and CSV files give their records. Links are followed; a link
+/// back to an ancestor folder (a loop) is reported and not followed, as are broken links,
+/// unreadable entries and binary, corrupt or non-UTF-8 files. Any other file, and any hidden
+/// folder (not entered), is recorded in `skipped`.
+pub fn read_folder_logged(
+    dir: &Path,
+    limits: Limits,
+    skipped: SkipLog,
+) -> impl Iterator<Item = ArticleResult> + Send {
     let root = dir.to_path_buf();
+    let hidden = |e: &walkdir::DirEntry| {
+        e.depth() > 0 && e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.')
+    };
+    let skipped2 = skipped.clone();
     walkdir::WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_map(move |entry| {
+        .filter_entry(move |e| {
+            if hidden(e) {
+                if let Ok(mut s) = skipped2.lock() {
+                    s.push(SkippedFile::new(e.path(), true));
+                }
+                false
+            } else {
+                true
+            }
+        })
+        .flat_map(move |entry| -> ArticleStream {
             let entry = match entry {
                 Ok(e) => e,
-                Err(e) => return Some(Err(walk_error(&root, &e))),
+                Err(e) => return Box::new(std::iter::once(Err(walk_error(&root, &e)))),
             };
             if !entry.file_type().is_file() {
-                return None;
+                return Box::new(std::iter::empty());
             }
             let path = entry.path();
-            if !has_ext(path, &["txt", "md"]) {
-                log::debug!("{}: skipped (not .txt or .md)", path.display());
-                return None;
-            }
+            let Some((kind, _)) = file_format(path) else {
+                log::debug!("{}: skipped (not a format framelens reads)", path.display());
+                if let Ok(mut s) = skipped.lock() {
+                    s.push(SkippedFile::new(path, false));
+                }
+                return Box::new(std::iter::empty());
+            };
             let rel = path.strip_prefix(&root).unwrap_or(path);
             let id = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            Some(read_text_file(path, id, &limits))
+            read_file(path, kind, id, limits)
         })
 }
 
@@ -892,25 +1202,43 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> InputError {
     )
 }
 
-/// Read one text file as an article with the given id.
-fn read_text_file(path: &Path, id: String, limits: &Limits) -> ArticleResult {
-    let file = path.display().to_string();
+/// Read one text file as an article with the given id (the default [`Limits`] aside, as
+/// [`read_folder_logged`] reads it).
+fn read_text_from(
+    reader: Box<dyn BufRead + Send>,
+    file: String,
+    path: &Path,
+    id: String,
+    limits: &Limits,
+) -> ArticleResult {
     let err =
         |kind, reason: String| InputError::new(kind, file.clone(), None, Some(id.clone()), reason);
-    let f =
-        File::open(path).map_err(|e| err(InputProblem::Unreadable, format!("cannot read: {e}")))?;
     let mut bytes = Vec::new();
     // read one byte past the limit to notice a larger file without reading all of it
     let cap = limits.max_doc_bytes as u64 + 1;
-    f.take(cap)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(InputProblem::Unreadable, format!("cannot read: {e}")))?;
+    reader.take(cap).read_to_end(&mut bytes).map_err(|e| {
+        let (kind, reason) = read_problem(&e);
+        err(
+            kind,
+            if kind == InputProblem::Unreadable {
+                format!("cannot read: {e}")
+            } else {
+                reason
+            },
+        )
+    })?;
     if bytes.len() as u64 >= cap {
-        let size = std::fs::metadata(path).map_or(cap, |m| m.len());
+        let size = if Compression::from_magic(&bytes) == Compression::None
+            && Compression::from_name(path) == Compression::None
+        {
+            format!("{} bytes", std::fs::metadata(path).map_or(cap, |m| m.len()))
+        } else {
+            format!("over {} bytes decompressed", limits.max_doc_bytes)
+        };
         return Err(err(
             InputProblem::TooLarge,
             format!(
-                "file is {size} bytes, over the limit of {} bytes (--max-doc-bytes): skipped",
+                "file is {size}, over the limit of {} bytes (--max-doc-bytes): skipped",
                 limits.max_doc_bytes
             ),
         ));

@@ -387,12 +387,16 @@ pub fn reference_blocks(
 
 /// The table folded with a classifier's weights: per token and block, the logits that block
 /// adds (`k` labels each): block `b`'s weight times the classifier weights of that block
-/// applied to the token's vector.
+/// applied to the token's vector. Only the blocks with a non-zero weight are kept (the
+/// default model uses the paragraph block alone): a block of weight 0 adds nothing.
 #[derive(Debug, Clone)]
 pub struct FoldedTable {
-    /// `[rows][BLOCKS][labels]`, row-major.
+    /// `[rows][blocks.len()][labels]`, row-major.
     k: Vec<f32>,
+    rows: usize,
     labels: usize,
+    /// The kept blocks (0 paragraph, 1 neighbours, 2 document), ascending.
+    blocks: Vec<usize>,
     pooling: Pooling,
 }
 
@@ -408,25 +412,30 @@ impl FoldedTable {
     ) -> Self {
         let d = table.dim();
         let bw = params.weights();
-        let stride = BLOCKS * labels;
+        let blocks: Vec<usize> = (0..BLOCKS).filter(|&b| bw[b] != 0.0).collect();
+        let stride = blocks.len() * labels;
         let mut k = vec![0f32; table.rows() * stride];
-        for (t, out) in k.chunks_exact_mut(stride).enumerate() {
-            let v = table.vector(t as u32).expect("in range");
-            for (b, o) in out.chunks_exact_mut(labels).enumerate() {
-                for (j, x) in v.iter().enumerate() {
-                    let w = &weights[(b * d + j) * labels..(b * d + j + 1) * labels];
-                    for (oc, wc) in o.iter_mut().zip(w) {
-                        *oc += x * wc;
+        if stride > 0 {
+            for (t, out) in k.chunks_exact_mut(stride).enumerate() {
+                let v = table.vector(t as u32).expect("in range");
+                for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(labels)) {
+                    for (j, x) in v.iter().enumerate() {
+                        let w = &weights[(b * d + j) * labels..(b * d + j + 1) * labels];
+                        for (oc, wc) in o.iter_mut().zip(w) {
+                            *oc += x * wc;
+                        }
                     }
-                }
-                for c in o.iter_mut() {
-                    *c *= bw[b];
+                    for c in o.iter_mut() {
+                        *c *= bw[b];
+                    }
                 }
             }
         }
         FoldedTable {
             k,
+            rows: table.rows(),
             labels,
+            blocks,
             pooling: params.pooling,
         }
     }
@@ -436,17 +445,24 @@ impl FoldedTable {
         self.labels
     }
 
-    fn rows(&self) -> usize {
-        self.k.len() / (BLOCKS * self.labels)
+    /// The kept blocks, ascending: [`FoldedTable::token`] holds one run of
+    /// [`FoldedTable::labels`] logits per kept block, in this order.
+    pub fn blocks(&self) -> &[usize] {
+        &self.blocks
     }
 
-    /// The per-token logits of token `t`, `[BLOCKS][labels]` row-major (none outside the
-    /// table).
+    /// The number of token rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The per-token logits of token `t`, `[kept blocks][labels]` row-major (none outside
+    /// the table).
     #[inline]
     pub fn token(&self, t: u32) -> Option<&[f32]> {
-        let stride = BLOCKS * self.labels;
+        let stride = self.blocks.len() * self.labels;
         let i = t as usize * stride;
-        self.k.get(i..i + stride)
+        ((t as usize) < self.rows).then(|| &self.k[i..i + stride])
     }
 
     /// The pooling factor for `n` tokens.
@@ -456,68 +472,86 @@ impl FoldedTable {
 
     /// The logits the three blocks add to each paragraph of a document.
     ///
-    /// One pass over the tokens sums each paragraph's per-token logits of all three blocks;
+    /// One pass over the tokens sums each paragraph's per-token logits of the kept blocks;
     /// the neighbour block of paragraph `i` reuses the sums of `i − 1` and `i + 1`, and the
     /// document block is the sum over paragraphs, computed once.
     pub fn doc_logits(&self, paras: &[Vec<u32>]) -> Vec<Vec<f32>> {
         let l = self.labels;
-        let stride = BLOCKS * l;
-        let mut sums: Vec<(Vec<f32>, usize)> = Vec::with_capacity(paras.len());
-        for ids in paras {
-            let mut s = vec![0f32; stride];
+        let stride = self.blocks.len() * l;
+        // offset of a block's logits in a token row (none when the block is not kept)
+        let at = |b: usize| self.blocks.iter().position(|&x| x == b).map(|p| p * l);
+        let (own_at, ctx_at, doc_at) = (at(0), at(1), at(2));
+        let mut sums = vec![0f32; paras.len() * stride];
+        let mut counts = Vec::with_capacity(paras.len());
+        for (i, ids) in paras.iter().enumerate() {
+            let s = &mut sums[i * stride..(i + 1) * stride];
             let mut n = 0;
             for &t in ids {
-                if let Some(k) = self.token(t) {
-                    for (x, y) in s.iter_mut().zip(k) {
+                if (t as usize) < self.rows {
+                    let k = t as usize * stride;
+                    for (x, y) in s.iter_mut().zip(&self.k[k..k + stride]) {
                         *x += y;
                     }
                     n += 1;
                 }
             }
-            sums.push((s, n));
+            counts.push(n);
         }
+        let row = |i: usize, o: usize| &sums[i * stride + o..i * stride + o + l];
         let mut doc = vec![0f32; l];
-        let mut doc_n = 0;
-        for (s, n) in &sums {
-            for (x, y) in doc.iter_mut().zip(&s[2 * l..3 * l]) {
-                *x += y;
+        if let Some(o) = doc_at {
+            for i in 0..paras.len() {
+                for (x, y) in doc.iter_mut().zip(row(i, o)) {
+                    *x += y;
+                }
             }
-            doc_n += n;
         }
-        let ds = self.scale(doc_n);
+        let ds = self.scale(counts.iter().sum());
         (0..paras.len())
             .map(|i| {
-                let (own, n) = &sums[i];
-                let ps = self.scale(*n);
-                let mut ctx = vec![0f32; l];
-                let mut cn = 0;
-                for j in [i.wrapping_sub(1), i + 1] {
-                    if let Some((s, n)) = sums.get(j) {
-                        for (x, y) in ctx.iter_mut().zip(&s[l..2 * l]) {
-                            *x += y;
-                        }
-                        cn += n;
+                let mut z = vec![0f32; l];
+                if let Some(o) = own_at {
+                    let ps = self.scale(counts[i]);
+                    for (x, y) in z.iter_mut().zip(row(i, o)) {
+                        *x += y * ps;
                     }
                 }
-                let cs = self.scale(cn);
-                (0..l)
-                    .map(|c| own[c] * ps + ctx[c] * cs + doc[c] * ds)
-                    .collect()
+                if let Some(o) = ctx_at {
+                    let mut ctx = vec![0f32; l];
+                    let mut cn = 0;
+                    for j in [i.wrapping_sub(1), i + 1] {
+                        if j < paras.len() {
+                            for (x, y) in ctx.iter_mut().zip(row(j, o)) {
+                                *x += y;
+                            }
+                            cn += counts[j];
+                        }
+                    }
+                    let cs = self.scale(cn);
+                    for (x, y) in z.iter_mut().zip(&ctx) {
+                        *x += y * cs;
+                    }
+                }
+                if doc_at.is_some() {
+                    for (x, y) in z.iter_mut().zip(&doc) {
+                        *x += y * ds;
+                    }
+                }
+                z
             })
             .collect()
     }
-}
 
-impl FoldedTable {
-    /// Per paragraph, the factor each block applies to one of its tokens' logits in the sum
-    /// of the document's paragraph logits: the paragraph's own pooling factor, the neighbour
-    /// factors of the paragraphs before and after it, and the document factor times the number
-    /// of paragraphs. `Σ_b coef[i][b] · k[t][b]` summed over a document's tokens is the sum of
+    /// Per paragraph, the factor each kept block ([`FoldedTable::blocks`], in that order)
+    /// applies to one of its tokens' logits in the sum of the document's paragraph logits:
+    /// the paragraph's own pooling factor, the neighbour factors of the paragraphs before and
+    /// after it, and the document factor times the number of paragraphs.
+    /// `Σ_b coef[i][b] · k[t][b]` summed over a document's tokens is the sum of
     /// [`FoldedTable::doc_logits`].
-    pub fn token_coefficients(&self, paras: &[Vec<u32>]) -> Vec<[f32; BLOCKS]> {
+    pub fn token_coefficients(&self, paras: &[Vec<u32>]) -> Vec<Vec<f32>> {
         let n: Vec<usize> = paras
             .iter()
-            .map(|p| p.iter().filter(|&&t| (t as usize) < self.rows()).count())
+            .map(|p| p.iter().filter(|&&t| (t as usize) < self.rows).count())
             .collect();
         let ctx_n = |j: usize| {
             let before = if j > 0 { n[j - 1] } else { 0 };
@@ -526,13 +560,18 @@ impl FoldedTable {
         let ds = self.scale(n.iter().sum()) * paras.len() as f32;
         (0..paras.len())
             .map(|i| {
-                let mut c = 0.0;
-                for j in [i.wrapping_sub(1), i + 1] {
-                    if j < paras.len() {
-                        c += self.scale(ctx_n(j));
-                    }
-                }
-                [self.scale(n[i]), c, ds]
+                self.blocks
+                    .iter()
+                    .map(|&b| match b {
+                        0 => self.scale(n[i]),
+                        1 => [i.wrapping_sub(1), i + 1]
+                            .into_iter()
+                            .filter(|&j| j < paras.len())
+                            .map(|j| self.scale(ctx_n(j)))
+                            .sum(),
+                        _ => ds,
+                    })
+                    .collect()
             })
             .collect()
     }

@@ -196,6 +196,9 @@ pub enum InputProblem {
     Tokenizer,
     /// framelens itself failed on this document (a bug: please report it).
     Internal,
+    /// A gzip or zstd file that is truncated or corrupt (the records before the damage are
+    /// read; the error names the compressed byte offset).
+    CorruptCompressed,
 }
 
 impl InputProblem {
@@ -223,6 +226,7 @@ impl InputProblem {
             InputProblem::HtmlStripped => "html_stripped",
             InputProblem::Tokenizer => "tokenizer",
             InputProblem::Internal => "internal",
+            InputProblem::CorruptCompressed => "corrupt_compressed",
         }
     }
 }

@@ -494,7 +494,8 @@ impl Featurizer {
     }
 
     #[inline]
-    fn unigram(&self, id: u32) -> Option<u32> {
+    /// The unigram feature of token `id`, if it has one.
+    pub fn unigram(&self, id: u32) -> Option<u32> {
         self.unigram_ix
             .get(id as usize)
             .copied()

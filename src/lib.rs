@@ -27,6 +27,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod builtin;
 pub mod charts;
 pub mod checkpoint;
 pub mod classify;
@@ -37,6 +38,7 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod features;
+pub mod html;
 pub mod labels;
 pub mod merge;
 pub mod model;

@@ -128,6 +128,7 @@ struct DocFacts {
     framed_fraction: f64,
     dominant: Option<String>,
     present: Vec<String>,
+    #[serde(default)]
     paragraphs: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
     narratives: std::collections::BTreeMap<String, crate::narratives::NarrativeCount>,
@@ -166,6 +167,7 @@ impl DocFacts {
                     (id.clone(), hit)
                 })
                 .collect(),
+            texts: Vec::new(),
         })
     }
 }

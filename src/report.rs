@@ -27,6 +27,41 @@ pub const EVIDENCE_PER_FRAME: usize = 3;
 /// Terms listed per present frame.
 pub const TERMS_PER_FRAME: usize = 6;
 
+/// How much per-paragraph detail `documents.jsonl` carries (`--paragraphs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParagraphDetail {
+    /// `paragraphs: [{index, label, scores}]` (the default).
+    #[default]
+    Full,
+    /// `paragraphs: [{index, label}]`, without the scores.
+    Labels,
+    /// No `paragraphs` field.
+    None,
+}
+
+impl std::str::FromStr for ParagraphDetail {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "full" => Ok(ParagraphDetail::Full),
+            "labels" => Ok(ParagraphDetail::Labels),
+            "none" => Ok(ParagraphDetail::None),
+            _ => Err(format!("{s:?}: expected full, labels or none")),
+        }
+    }
+}
+
+impl std::fmt::Display for ParagraphDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ParagraphDetail::Full => "full",
+            ParagraphDetail::Labels => "labels",
+            ParagraphDetail::None => "none",
+        })
+    }
+}
+
 /// Write a file atomically: temporary file in the same folder, fsync, rename.
 ///
 /// # Errors
@@ -144,6 +179,9 @@ pub struct DocReport {
     pub terms: BTreeMap<Label, Vec<String>>,
     /// The narratives the document carries (with `--narratives`), by id.
     pub narratives: BTreeMap<String, crate::narratives::NarrativeHit>,
+    /// The paragraph texts (for `report.html`; not written to `documents.jsonl`), empty when
+    /// the report was read back from a report folder.
+    pub texts: Vec<String>,
 }
 
 impl DocReport {
@@ -156,18 +194,28 @@ impl DocReport {
 
 impl Serialize for DocReport {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let cb = &self.codebook;
+        DocJson(self, ParagraphDetail::Full).serialize(s)
+    }
+}
+
+/// A document report as a `documents.jsonl` line with the given paragraph detail.
+pub struct DocJson<'a>(pub &'a DocReport, pub ParagraphDetail);
+
+impl Serialize for DocJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let (this, detail) = (self.0, self.1);
+        let cb = &this.codebook;
         let name = |l: &Label| cb.name(*l);
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("title", &self.title)?;
-        m.serialize_entry("date", &self.date)?;
-        m.serialize_entry("source", &self.source)?;
-        if let Some(u) = &self.url {
+        m.serialize_entry("id", &this.id)?;
+        m.serialize_entry("title", &this.title)?;
+        m.serialize_entry("date", &this.date)?;
+        m.serialize_entry("source", &this.source)?;
+        if let Some(u) = &this.url {
             m.serialize_entry("url", u)?;
         }
-        if !self.meta.is_empty() {
-            m.serialize_entry("meta", &self.meta)?;
+        if !this.meta.is_empty() {
+            m.serialize_entry("meta", &this.meta)?;
         }
         m.serialize_entry(
             "shares",
@@ -175,53 +223,60 @@ impl Serialize for DocReport {
                 cb.frames()
                     .iter()
                     .map(name)
-                    .zip(self.shares.iter())
+                    .zip(this.shares.iter())
                     .collect(),
             ),
         )?;
-        m.serialize_entry("framed_fraction", &self.framed_fraction)?;
-        m.serialize_entry("dominant", &self.dominant_name())?;
+        m.serialize_entry("framed_fraction", &this.framed_fraction)?;
+        m.serialize_entry("dominant", &this.dominant_name())?;
         m.serialize_entry(
             "present",
-            &self.present.iter().map(name).collect::<Vec<_>>(),
+            &this.present.iter().map(name).collect::<Vec<_>>(),
         )?;
         #[derive(Serialize)]
         struct Para<'a> {
             index: usize,
             label: &'a str,
-            scores: Named<'a, f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            scores: Option<Named<'a, f64>>,
             #[serde(skip_serializing_if = "<[String]>::is_empty")]
             narratives: &'a [String],
             #[serde(skip_serializing_if = "<[String]>::is_empty")]
             rebutted: &'a [String],
         }
-        let paras: Vec<Para> = self
-            .paragraphs
-            .iter()
-            .map(|p| Para {
-                index: p.index,
-                label: cb.name(p.label),
-                scores: Named(
-                    cb.names()
-                        .into_iter()
-                        .zip(p.scores.iter().copied())
-                        .collect(),
-                ),
-                narratives: &p.narratives,
-                rebutted: &p.rebutted,
-            })
-            .collect();
-        m.serialize_entry("paragraphs", &paras)?;
+        if detail != ParagraphDetail::None {
+            let names = cb.names();
+            let paras: Vec<Para> = this
+                .paragraphs
+                .iter()
+                .map(|p| Para {
+                    index: p.index,
+                    label: cb.name(p.label),
+                    scores: (detail == ParagraphDetail::Full).then(|| {
+                        Named(
+                            names
+                                .iter()
+                                .copied()
+                                .zip(p.scores.iter().copied())
+                                .collect(),
+                        )
+                    }),
+                    narratives: &p.narratives,
+                    rebutted: &p.rebutted,
+                })
+                .collect();
+            m.serialize_entry("paragraphs", &paras)?;
+        }
         m.serialize_entry(
             "evidence",
-            &Named(self.evidence.iter().map(|(l, v)| (name(l), v)).collect()),
+            &Named(this.evidence.iter().map(|(l, v)| (name(l), v)).collect()),
         )?;
         m.serialize_entry(
             "terms",
-            &Named(self.terms.iter().map(|(l, v)| (name(l), v)).collect()),
+            &Named(this.terms.iter().map(|(l, v)| (name(l), v)).collect()),
         )?;
-        if !self.narratives.is_empty() {
-            m.serialize_entry("narratives", &self.narratives)?;
+        if !this.narratives.is_empty() {
+            m.serialize_entry("narratives", &this.narratives)?;
         }
         m.end()
     }
@@ -347,45 +402,59 @@ pub fn build_report(
         evidence,
         terms,
         narratives: BTreeMap::new(),
+        texts: paras.iter().map(|p| p.to_string()).collect(),
     }
 }
 
 /// For each frame in `frames`, the terms whose weight for that frame (relative to the mean over
 /// labels) times their value in the document pushed hardest towards it: for every unigram or
 /// bigram feature, the sum over the document's rows (in row order) of `value × (weight − mean
-/// weight)`; the positive sums, largest first (ties by feature index), shown as words.
+/// weight)`; the positive sums, largest first (ties by feature index), shown as words. With an
+/// embedding table, a word's push also holds the exact share of the embedding blocks' logits
+/// (summed over the document's paragraphs) that its table vector contributes, relative to the
+/// mean over labels. Only content words ([`is_content_word`]) are summed: word pieces
+/// (`##…`), stopwords, punctuation and special tokens are never reported.
 ///
-/// One pass over the rows serves every frame; the sums live in a per-thread table indexed by
-/// feature, so no map or sort is needed per occurrence.
+/// The push is linear in the feature values (and pooling coefficients), so one pass over the
+/// rows (and tokens) sums the values per feature and token in a per-thread table, and the
+/// weights are applied once per distinct term, for every frame at once; only the head of
+/// each frame's list is sorted.
 fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
-    if let Some(k) = model.folded_table() {
-        if !s.tokens.is_empty() {
-            return top_terms_embedded(model, k, s, frames);
-        }
-    }
-    /// Per-thread sums: `acc[feature][k]` for the k-th requested frame, valid where
-    /// `stamp[feature] == epoch`.
+    use crate::embed::BLOCKS;
+    /// Per-thread sums: `acc[slot]` holds a slot's summed pooling coefficients per kept
+    /// embedding block and, last, its summed TF-IDF value; valid where `stamp[slot] == epoch`.
     #[derive(Default)]
     struct Scratch {
-        acc: Vec<f32>,
+        acc: Vec<[f32; BLOCKS + 1]>,
         stamp: Vec<u32>,
         epoch: u32,
         touched: Vec<u32>,
+        /// `push[j * nk + f]`: the push of the j-th touched slot towards the f-th frame.
+        push: Vec<f32>,
     }
     thread_local! {
         static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
     }
+    const BIGRAM: u64 = 1 << 40;
+    const TFIDF: usize = BLOCKS;
     let featurizer = model.featurizer();
+    let nf = featurizer.n_features();
+    // Slots: TF-IDF features `0..nf`, then the embedding table's tokens `nf..nf + rows`. With
+    // a table, a word's unigram feature is summed in its token's slot, so its push is its
+    // TF-IDF push plus the share of the embedding logits its table vector contributes.
+    let table = model.folded_table().filter(|_| !s.tokens.is_empty());
+    let rows = table.map_or(0, |k| k.rows());
+    let content = model.token_flags(is_content_word);
+    let is_content = |t: u32| content.get(t as usize).copied().unwrap_or(false);
+    let nk = frames.len();
+    let nl = model.codebook().len() as f32;
     SCRATCH.with(|cell| {
         let mut guard = cell.borrow_mut();
         let sc = &mut *guard;
-        let nf = featurizer.n_features();
-        let nk = frames.len();
-        if sc.acc.len() < nf * nk {
-            sc.acc.resize(nf * nk, 0.0);
-        }
-        if sc.stamp.len() < nf {
-            sc.stamp.resize(nf, 0);
+        let slots = nf + rows;
+        if sc.acc.len() < slots {
+            sc.acc.resize(slots, [0.0; BLOCKS + 1]);
+            sc.stamp.resize(slots, 0);
         }
         sc.epoch = sc.epoch.wrapping_add(1);
         if sc.epoch == 0 {
@@ -393,154 +462,156 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             sc.epoch = 1;
         }
         sc.touched.clear();
+        let add = |sc: &mut Scratch, slot: usize, b: usize, x: f32| {
+            if sc.stamp[slot] != sc.epoch {
+                sc.stamp[slot] = sc.epoch;
+                sc.acc[slot] = [0.0; BLOCKS + 1];
+                sc.touched.push(slot as u32);
+            }
+            sc.acc[slot][b] += x;
+        };
+        // Σ value per feature: its push is that sum times (weight − mean weight)
         for row in &s.rows {
             for (&i, &v) in row.idx.iter().zip(&row.val) {
-                if !matches!(
-                    featurizer.kind(i),
-                    FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
-                ) {
-                    continue;
-                }
-                let w = model.weight(i);
-                let mean = w.iter().sum::<f32>() / w.len() as f32;
-                let slot = i as usize;
-                let acc = &mut sc.acc[slot * nk..(slot + 1) * nk];
-                if sc.stamp[slot] != sc.epoch {
-                    sc.stamp[slot] = sc.epoch;
-                    acc.fill(0.0);
-                    sc.touched.push(i);
-                }
-                for (a, f) in acc.iter_mut().zip(frames) {
-                    *a += v * (w[f.index()] - mean);
+                let slot = match featurizer.kind(i) {
+                    FeatureKind::Unigram(t) if is_content(t) => {
+                        if (t as usize) < rows {
+                            nf + t as usize
+                        } else {
+                            i as usize
+                        }
+                    }
+                    FeatureKind::Bigram(a, b) if is_content(a) && is_content(b) => i as usize,
+                    _ => continue,
+                };
+                add(sc, slot, TFIDF, v);
+            }
+        }
+        // Σ pooling coefficient per token and kept block: its push is that sum times (the
+        // token's folded logits − their mean)
+        if let Some(k) = table {
+            for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
+                for &t in ids {
+                    if (t as usize) < rows && is_content(t) {
+                        for (b, &c) in coef.iter().enumerate() {
+                            add(sc, nf + t as usize, b, c);
+                        }
+                    }
                 }
             }
         }
-        let tk = model.tokenizer();
-        let word = |id: u32| tk.id_to_token(id).unwrap_or_else(|| "?".into());
-        let term = |i: u32| -> Option<String> {
-            let t = match featurizer.kind(i) {
-                FeatureKind::Unigram(a) => word(a),
-                FeatureKind::Bigram(a, b) => format!("{} {}", word(a), word(b)),
-                _ => return None,
-            };
-            (t.chars().any(char::is_alphanumeric) && !t.contains(crate::tokenize::UNK)).then_some(t)
+        let Scratch {
+            acc, touched, push, ..
+        } = sc;
+        push.clear();
+        push.resize(touched.len() * nk, 0.0);
+        let tfidf_push = |i: u32, x: f32, p: &mut [f32]| {
+            let w = model.weight(i);
+            let mean = w.iter().sum::<f32>() / nl;
+            for (o, f) in p.iter_mut().zip(frames) {
+                *o += x * (w[f.index()] - mean);
+            }
         };
-        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        for (&slot, p) in touched.iter().zip(push.chunks_exact_mut(nk.max(1))) {
+            let x = acc[slot as usize];
+            if (slot as usize) < nf {
+                tfidf_push(slot, x[TFIDF], p);
+                continue;
+            }
+            let t = slot - nf as u32;
+            if x[TFIDF] != 0.0 {
+                let i = featurizer
+                    .unigram(t)
+                    .expect("a unigram feature summed here");
+                tfidf_push(i, x[TFIDF], p);
+            }
+            let k = table.expect("token slots need a table");
+            let kt = k.token(t).expect("in range");
+            for (b, kb) in kt.chunks_exact(k.labels()).enumerate() {
+                let mean = kb.iter().sum::<f32>() / nl;
+                for (o, f) in p.iter_mut().zip(frames) {
+                    *o += x[b] * (kb[f.index()] - mean);
+                }
+            }
+        }
+        // the order among equal pushes: by feature index without a table; with one, words
+        // (by token id) before bigrams (by feature index)
+        let key = |slot: u32| -> u64 {
+            if slot as usize >= nf {
+                return (slot - nf as u32) as u64;
+            }
+            match featurizer.kind(slot) {
+                FeatureKind::Unigram(t) if table.is_some() => t as u64,
+                FeatureKind::Bigram(..) if table.is_some() => BIGRAM | slot as u64,
+                _ => slot as u64,
+            }
+        };
+        let tk = model.tokenizer();
+        let term = |slot: u32| -> Option<String> {
+            if slot as usize >= nf {
+                return tk.id_to_token(slot - nf as u32);
+            }
+            match featurizer.kind(slot) {
+                FeatureKind::Unigram(a) => tk.id_to_token(a),
+                FeatureKind::Bigram(a, b) => {
+                    Some(format!("{} {}", tk.id_to_token(a)?, tk.id_to_token(b)?))
+                }
+                _ => None,
+            }
+        };
+        let order =
+            |a: &(u64, u32, f32), b: &(u64, u32, f32)| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0));
         (0..nk)
-            .map(|k| {
-                let mut v: Vec<(u32, f32)> = sc
-                    .touched
+            .map(|f| {
+                let mut v: Vec<(u64, u32, f32)> = touched
                     .iter()
-                    .map(|&i| (i, sc.acc[i as usize * nk + k]))
-                    .filter(|(_, x)| *x > 0.0)
+                    .enumerate()
+                    .map(|(j, &slot)| (slot, push[j * nk + f]))
+                    .filter(|x| x.1 > 0.0)
+                    .map(|(slot, p)| (key(slot), slot, p))
                     .collect();
-                // sort only the head: most documents find their terms among the first few
-                let head = (4 * TERMS_PER_FRAME).min(v.len());
+                let head = TERMS_PER_FRAME.min(v.len());
                 if head > 0 && head < v.len() {
                     v.select_nth_unstable_by(head - 1, order);
                 }
                 v[..head].sort_unstable_by(order);
-                let mut out: Vec<String> = v[..head]
-                    .iter()
-                    .filter_map(|&(i, _)| term(i))
-                    .take(TERMS_PER_FRAME)
-                    .collect();
-                if out.len() < TERMS_PER_FRAME && head < v.len() {
-                    v[head..].sort_unstable_by(order);
-                    out.extend(
-                        v[head..]
-                            .iter()
-                            .filter_map(|&(i, _)| term(i))
-                            .take(TERMS_PER_FRAME - out.len()),
-                    );
-                }
-                out
+                v[..head].iter().filter_map(|x| term(x.1)).collect()
             })
             .collect()
     })
 }
 
-/// [`top_terms`] for a model with an embedding table: a word's push is its TF-IDF push (as in
-/// [`top_terms`]) plus the exact share of the embedding blocks' logits (summed over the
-/// document's paragraphs) that its table vector contributes, relative to the mean over labels.
-/// Word pieces (`##…`), stopwords, punctuation and special tokens are never reported.
-fn top_terms_embedded(
-    model: &FramingModel,
-    k: &crate::embed::FoldedTable,
-    s: &DocScores,
-    frames: &[Label],
-) -> Vec<Vec<String>> {
-    use rustc_hash::FxHashMap;
-    const BIGRAM: u64 = 1 << 40;
-    let nf = frames.len();
-    let nl = model.codebook().len() as f32;
-    let mut acc: FxHashMap<u64, Vec<f32>> = FxHashMap::default();
-    let featurizer = model.featurizer();
-    for row in &s.rows {
-        for (&i, &v) in row.idx.iter().zip(&row.val) {
-            let key = match featurizer.kind(i) {
-                FeatureKind::Unigram(t) => t as u64,
-                FeatureKind::Bigram(..) => BIGRAM | i as u64,
-                _ => continue,
-            };
-            let w = model.weight(i);
-            let mean = w.iter().sum::<f32>() / nl;
-            let a = acc.entry(key).or_insert_with(|| vec![0.0; nf]);
-            for (x, f) in a.iter_mut().zip(frames).take(nf) {
-                *x += v * (w[f.index()] - mean);
-            }
-        }
-    }
-    for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
-        for &t in ids {
-            let Some(kt) = k.token(t) else { continue };
-            let a = acc.entry(t as u64).or_insert_with(|| vec![0.0; nf]);
-            for (b, kb) in kt.chunks_exact(k.labels()).enumerate() {
-                let mean = kb.iter().sum::<f32>() / nl;
-                for (x, f) in a.iter_mut().zip(frames).take(nf) {
-                    *x += coef[b] * (kb[f.index()] - mean);
-                }
-            }
-        }
-    }
-    let tk = model.tokenizer();
-    let word = |id: u32| -> Option<String> {
-        let w = tk.id_to_token(id)?;
-        let ok = w.chars().count() >= 2
-            && w.chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '\'')
-            && w.chars().any(char::is_alphabetic);
-        ok.then_some(w)
+/// Words of news prose that carry no frame although they are not function words.
+const NEWS_STOPWORDS: &[&str] = &[
+    "according",
+    "added",
+    "asked",
+    "percent",
+    "reported",
+    "said",
+    "say",
+    "saying",
+    "says",
+    "told",
+];
+
+/// Whether a token can be shown as an explanation term: a content word of at least two
+/// characters, made of letters (digits, `-` and `'` inside are fine, e.g. `h-1b`), not a
+/// stopword ([`crate::embed::is_stopword`] and a few reporting verbs), not a bare number or
+/// punctuation, not a word piece (`##…`) or special token.
+pub fn is_content_word(w: &str) -> bool {
+    let mut chars = w.chars();
+    let (Some(first), Some(last)) = (chars.next(), w.chars().next_back()) else {
+        return false;
     };
-    let term = |key: u64| -> Option<String> {
-        if key & BIGRAM == 0 {
-            return word(key as u32).filter(|w| !crate::embed::is_stopword(w));
-        }
-        let FeatureKind::Bigram(a, b) = featurizer.kind((key & !BIGRAM) as u32) else {
-            return None;
-        };
-        let (a, b) = (word(a)?, word(b)?);
-        if crate::embed::is_stopword(&a) && crate::embed::is_stopword(&b) {
-            return None;
-        }
-        Some(format!("{a} {b}"))
-    };
-    let mut keys: Vec<(u64, Vec<f32>)> = acc.into_iter().collect();
-    keys.sort_unstable_by_key(|x| x.0);
-    (0..nf)
-        .map(|f| {
-            let mut v: Vec<(u64, f32)> = keys
-                .iter()
-                .map(|(key, a)| (*key, a[f]))
-                .filter(|x| x.1 > 0.0)
-                .collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            v.iter()
-                .filter_map(|&(key, _)| term(key))
-                .take(TERMS_PER_FRAME)
-                .collect()
-        })
-        .collect()
+    w.chars().count() >= 2
+        && first.is_alphanumeric()
+        && last.is_alphanumeric()
+        && w.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}')
+        && w.chars().any(char::is_alphabetic)
+        && !crate::embed::is_stopword(&w.to_lowercase())
+        && !NEWS_STOPWORDS.contains(&w.to_lowercase().as_str())
 }
 
 /// A file-system-safe name for a document id (`docs/<name>.md`). Ids that had to be changed
@@ -661,6 +732,9 @@ pub struct Summary {
     /// Documents carrying each narrative (with `--narratives`), by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub narratives: BTreeMap<String, u64>,
+    /// Files in input folders that are not a format framelens reads, in walk order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<crate::corpus::SkippedFile>,
 }
 
 /// A millionth-unit integer from a value rounded to 6 decimals.
@@ -755,6 +829,7 @@ impl AddAssign for Summary {
         for (id, n) in o.narratives {
             *self.narratives.entry(id).or_default() += n;
         }
+        self.skipped.extend(o.skipped);
     }
 }
 
@@ -888,6 +963,18 @@ pub fn render_summary(s: &Summary, cb: &Codebook) -> String {
         o.push_str("\n## Warnings\n\nClassified after a repair (also in `errors.jsonl`):\n\n");
         table(&mut o, Severity::Warning);
     }
+    if !s.skipped.is_empty() {
+        o.push_str(&format!(
+            "\n## Skipped files\n\n{} files in the input folders are not a format framelens \
+             reads (JSONL, CSV, .txt, .md, each plain, .gz or .zst) and were not read ({}):\n\n\
+             | file | type |\n|---|---|\n",
+            s.skipped.len(),
+            crate::corpus::skipped_by_ext(&s.skipped)
+        ));
+        for f in &s.skipped {
+            o.push_str(&format!("| {} | {} |\n", md_cell(&f.path), md_cell(&f.ext)));
+        }
+    }
     o
 }
 
@@ -949,8 +1036,7 @@ pub struct ReportWriter {
     tmp: PathBuf,
     runs: Vec<PathBuf>,
     doc_pool: Option<rayon::ThreadPool>,
-    /// Narrative ids: one `narrative:<id>` column each in `summary.csv`.
-    narrative_ids: Vec<String>,
+    opts: WriterOptions,
 }
 
 /// Remove temporary files (`.<name>.tmp<pid>`) left in `dir` by an interrupted atomic write.
@@ -972,7 +1058,8 @@ pub fn remove_stale_temps(dir: &Path) {
 }
 
 /// Write a document's Markdown into `md_dir` (when given) and return its run line
-/// `"<id json>\t<summary row json>\t<report json>\n"` keyed by its id.
+/// `"<id json>\t<summary row json>\t<report json>\t<page row>\t<page detail>\n"` keyed by
+/// its id (the page fields, see [`crate::html::encode`], are empty without `html`).
 ///
 /// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
 /// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
@@ -982,7 +1069,7 @@ fn encode_doc<'a>(
     r: &'a DocReport,
     md_dir: Option<&Path>,
     sync: bool,
-    narrative_ids: &[String],
+    opts: &WriterOptions,
 ) -> Result<(&'a str, String)> {
     if let Some(dir) = md_dir {
         let p = dir.join(format!("{}.md", safe_name(&r.id)));
@@ -995,10 +1082,29 @@ fn encode_doc<'a>(
     }
     let id = serde_json::to_string(&r.id).expect("string serialises");
     let mut row = summary_row(r);
-    row.extend(crate::narratives::summary_cells(r, narrative_ids));
+    row.extend(crate::narratives::summary_cells(r, &opts.narrative_ids));
     let row = serde_json::to_string(&row).expect("row serialises");
-    let doc = serde_json::to_string(r).expect("report serialises");
-    Ok((r.id.as_str(), format!("{id}\t{row}\t{doc}\n")))
+    let doc = serde_json::to_string(&DocJson(r, opts.paragraphs)).expect("report serialises");
+    let page = if opts.html {
+        crate::html::encode(r)
+    } else {
+        "\t".to_string()
+    };
+    Ok((r.id.as_str(), format!("{id}\t{row}\t{doc}\t{page}\n")))
+}
+
+/// What a [`ReportWriter`] writes besides `documents.jsonl`, `summary.csv`, `summary.md` and
+/// `errors.jsonl`.
+#[derive(Debug, Clone, Default)]
+pub struct WriterOptions {
+    /// Paragraph detail in `documents.jsonl`.
+    pub paragraphs: ParagraphDetail,
+    /// Write `report.html`.
+    pub html: bool,
+    /// The model hash, shown in `report.html`.
+    pub model_hash: String,
+    /// Narrative ids: one `narrative:<id>` column each in `summary.csv`.
+    pub narrative_ids: Vec<String>,
 }
 
 /// Whether [`sync_fs`] flushes a whole file system (Linux `syncfs`).
@@ -1057,7 +1163,11 @@ impl ReportWriter {
     /// # Errors
     /// [`Error::Io`] when the folder cannot be created or written.
     pub fn resume(out: &Path, write_docs: bool, runs: Vec<PathBuf>) -> Result<Self> {
-        std::fs::create_dir_all(out.join("docs")).map_err(|e| Error::io(out, e))?;
+        if write_docs {
+            std::fs::create_dir_all(out.join("docs")).map_err(|e| Error::io(out, e))?;
+        } else {
+            std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        }
         let tmp = out.join(CHECKPOINT_DIR);
         std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         remove_stale_temps(out);
@@ -1078,14 +1188,14 @@ impl ReportWriter {
             tmp,
             runs,
             doc_pool,
-            narrative_ids: Vec::new(),
+            opts: WriterOptions::default(),
         })
     }
 
-    /// Add a `narrative:<id>` column per id to `summary.csv` (the document's paragraph count
-    /// for that narrative).
-    pub fn with_narratives(mut self, ids: Vec<String>) -> Self {
-        self.narrative_ids = ids;
+    /// Set what is written besides the default files (paragraph detail, `report.html`,
+    /// narrative columns).
+    pub fn options(mut self, opts: WriterOptions) -> Self {
+        self.opts = opts;
         self
     }
 
@@ -1117,8 +1227,8 @@ impl ReportWriter {
         let docs = self.out.join("docs");
         let batch_sync = self.doc_pool.is_some() && CAN_SYNC_FS;
         let md_dir = self.doc_pool.as_ref().map(|_| docs.as_path());
-        let ids = &self.narrative_ids;
-        let encode = |r| encode_doc(r, md_dir, !batch_sync, ids);
+        let opts = &self.opts;
+        let encode = |r| encode_doc(r, md_dir, !batch_sync, opts);
         let mut lines: Vec<(&str, String)> = match &self.doc_pool {
             Some(pool) => pool.install(|| reports.par_iter().map(encode).collect::<Result<_>>())?,
             None => reports.par_iter().map(encode).collect::<Result<_>>()?,
@@ -1186,31 +1296,64 @@ impl ReportWriter {
         }
         let docs_path = self.out.join("documents.jsonl");
         let csv_path = self.out.join("summary.csv");
-        // summary.csv is written in the same pass as documents.jsonl, so no row is held in
-        // memory; documents.jsonl is complete (renamed) first, as before
+        let html_path = self.out.join("report.html");
+        let rows_path = self.tmp.join("report-rows.json");
+        // summary.csv and report.html are written in the same pass as documents.jsonl, so no
+        // document is held in memory; documents.jsonl is complete (renamed) first, as before
+        let html = self.opts.html;
+        let page_tmp = html_path.with_file_name(format!(".report.html.tmp{}", std::process::id()));
+        let mut page = if html {
+            let f = File::create(&page_tmp).map_err(|e| Error::io(&page_tmp, e))?;
+            Some(
+                crate::html::HtmlWriter::start(
+                    BufWriter::with_capacity(1 << 20, f),
+                    &rows_path,
+                    "framelens report",
+                )
+                .map_err(|e| Error::io(&html_path, e))?,
+            )
+        } else {
+            None
+        };
         write_atomic_with(&csv_path, true, |csv_out| {
             let mut cw = csv::Writer::from_writer(csv_out);
             cw.write_record(
                 summary_header(cb).into_iter().chain(
-                    self.narrative_ids
+                    self.opts
+                        .narrative_ids
                         .iter()
                         .map(|id| format!("narrative:{id}")),
                 ),
             )?;
             write_atomic_with(&docs_path, true, |w| {
                 merge_runs(&runs, |line| {
-                    let mut it = line.splitn(3, '\t');
+                    let mut it = line.splitn(4, '\t');
                     let _id = it.next();
                     let fields: Vec<String> = serde_json::from_str(it.next().unwrap_or("[]"))
                         .map_err(std::io::Error::other)?;
                     cw.write_record(&fields)?;
                     w.write_all(it.next().unwrap_or("").as_bytes())?;
+                    if let Some(p) = page.as_mut() {
+                        p.add(it.next().unwrap_or(""))?;
+                    }
                     w.write_all(b"\n")
                 })
             })
             .map_err(std::io::Error::other)?;
             cw.flush()
         })?;
+        if let Some(p) = page {
+            let res = (|| {
+                let w = p.finish(summary, cb, &self.opts.model_hash)?;
+                let f = w.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                std::fs::rename(&page_tmp, &html_path)
+            })();
+            if res.is_err() {
+                let _ = std::fs::remove_file(&page_tmp);
+            }
+            res.map_err(|e| Error::io(&html_path, e))?;
+        }
         write_atomic(
             &self.out.join("summary.md"),
             render_summary(summary, cb).as_bytes(),
@@ -1371,6 +1514,7 @@ mod tests {
                 evidence: BTreeMap::new(),
                 terms: BTreeMap::new(),
                 narratives: BTreeMap::new(),
+                texts: Vec::new(),
             };
             w.add_chunk(&[r]).unwrap();
         }
@@ -1395,6 +1539,25 @@ mod tests {
             std::fs::read_to_string(d.path().join("errors.jsonl")).unwrap(),
             ""
         );
+    }
+
+    #[test]
+    fn terms_are_content_words() {
+        for w in [
+            "border",
+            "asylum",
+            "h-1b",
+            "covid-19",
+            "o'rourke",
+            "Deportations",
+        ] {
+            assert!(is_content_word(w), "{w}");
+        }
+        for w in [
+            "the", "and", "my", "his", ",", ", a", "000", "2019", "a", "##s", "[UNK]", "said", "-x",
+        ] {
+            assert!(!is_content_word(w), "{w}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 """framelens from Python: classify news text into frames, on Arrow batches.
 
 >>> import framelens
->>> model = framelens.Model.load()          # the shipped default model
+>>> model = framelens.Model.load()          # the built-in default model
 >>> out = model.classify([{"id": "a", "text": "Agents detained migrants at the border."}])
 >>> sorted(out[0])[:3]
 ['dominant', 'economic', 'enforcement']
@@ -87,7 +87,8 @@ class Model:
         """Load a model folder written by ``framelens train`` (checksums verified).
 
         Args:
-            path: the model folder; None loads the shipped default model.
+            path: the model folder; None loads the built-in default model (the one the
+                ``framelens`` command uses without ``--model``; the wheel carries it).
 
         Raises:
             ValueError: the folder is missing, damaged or of another format (the message

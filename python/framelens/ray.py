@@ -25,7 +25,7 @@ class Classifier:
     """A callable class for ``Dataset.map_batches``: loads the model once per actor.
 
     Args:
-        model: the model folder; None: the default model.
+        model: the model folder; None: the built-in model.
         text, id, title, keep, paragraphs, narratives, threads: as in
             :meth:`framelens.Model.classify`.
     """

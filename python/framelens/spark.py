@@ -45,7 +45,7 @@ def classify_batches(
     """A function for ``DataFrame.mapInArrow`` that classifies every batch.
 
     Args:
-        model: the model folder (a path every executor can read); None: the default model.
+        model: the model folder (a path every executor can read); None: the built-in model.
         text, id, title, keep, paragraphs, narratives, threads: as in
             :meth:`framelens.Model.classify`.
 

@@ -28,11 +28,6 @@ use rayon::prelude::*;
 /// Rows scored per step: bounds the reports held in memory at once.
 const STEP: usize = 4096;
 
-/// The default model folder, resolved when the extension is built.
-fn default_model_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default"))
-}
-
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -396,18 +391,24 @@ unsafe fn read_column<'a>(
 
 #[pymethods]
 impl NativeModel {
-    /// Load a model folder (verifying its checksums); `None` loads the default model.
+    /// Load a model folder (verifying its checksums); `None` loads the built-in default model
+    /// (the one the `framelens` command uses without `--model`).
     #[staticmethod]
     #[pyo3(signature = (path=None))]
     fn load(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Self> {
-        let dir = path.unwrap_or_else(default_model_dir);
-        let (model, manifest) = py
-            .detach(|| FramingModel::load(&dir))
+        let (model, manifest, name) = py
+            .detach(|| match &path {
+                Some(dir) => {
+                    FramingModel::load(dir).map(|(m, man)| (m, man, dir.display().to_string()))
+                }
+                None => framelens::builtin::load()
+                    .map(|(m, man)| (m, man, framelens::builtin::NAME.to_string())),
+            })
             .map_err(|e| value_error(error_chain(&e)))?;
         Ok(NativeModel {
             model: Arc::new(model),
             hash: manifest.model_hash,
-            path: dir.display().to_string(),
+            path: name,
         })
     }
 

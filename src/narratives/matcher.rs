@@ -3,15 +3,19 @@
 //! Input: parsed [`Query`] rules. Output: a [`Matcher`] that, for a paragraph, tells which
 //! rules match and where (the word span of the first match).
 //!
-//! Compilation collects the distinct word patterns of all rules into one table: exact words
-//! in one hash map, prefixes (`deport*`) in one hash map per prefix length. A paragraph is
-//! split once ([`Words`]); each word is looked up once in the exact map and once per distinct
-//! prefix length, which gives the positions of every pattern. A rule is evaluated only when
-//! at least one of its patterns occurs (rules that could match without any of their terms are
-//! rejected by the parser), so the cost per paragraph is one pass over its words plus the few
-//! rules that have a candidate. Before any lookup, two bit tables that fit in the L1
-//! cache (the first two bytes of every pattern, and a hash of the first three) reject most
-//! words of a paragraph at the cost of two bit tests.
+//! Compilation collects the distinct word patterns of all rules into one automaton over
+//! folded bytes: a trie whose states say which exact word (`deport`) ends there and which
+//! prefix pattern (`deport*`) is complete there. A paragraph is scanned once, byte by byte:
+//! an ASCII word is hashed (case-folded) as it is scanned, and the hashes of the whole word
+//! and of its prefixes of pattern lengths are tested against bit sets; only a word that
+//! passes is run through the automaton. A word with other letters is folded first and run
+//! through the automaton. That gives the positions of every pattern.
+//!
+//! A rule is evaluated only when one of its trigger patterns occurs: a set of its patterns
+//! one of which every match holds, chosen to avoid frequent words ("the" in `"the ban"` does
+//! not trigger the rule, "ban" does). Rules that could match without any of their terms are
+//! rejected by the parser, so the cost per paragraph is one pass over its bytes plus the few
+//! rules that have a candidate.
 
 use rustc_hash::FxHashMap;
 
@@ -31,24 +35,72 @@ enum Node {
 /// Rules compiled once, matched against many paragraphs.
 #[derive(Debug, Clone, Default)]
 pub struct Matcher {
-    exact: FxHashMap<Box<str>, u32>,
-    /// (prefix length in bytes, prefix → pattern id), by length.
-    prefixes: Vec<(usize, FxHashMap<Box<str>, u32>)>,
+    dfa: Dfa,
+    filter: Filter,
     n_pats: usize,
     rules: Vec<Node>,
     /// The rules that use each pattern.
     pat_rules: Vec<Vec<u32>>,
-    /// Bit `b0 << 8 | b1` is set when some pattern starts with the bytes `b0 b1` (`b1` = 0 for
-    /// a one-byte word): a word whose first two bytes are not set matches nothing.
-    starts2: Bits,
-    /// Set for the first two bytes of two-byte prefixes (`ab*`), which the three-byte table
-    /// cannot filter.
-    short_prefix: Bits,
-    /// Bit [`key3`] is set for the first three bytes of every pattern of three bytes or more.
-    starts3: Bits,
 }
 
-/// A fixed table of 2^16 bits.
+/// The trie of all word patterns over folded bytes, as a transition table.
+#[derive(Debug, Clone)]
+struct Dfa {
+    /// Byte → class (0: no pattern holds the byte). ASCII upper and lower case letters
+    /// share a class.
+    class: Vec<u8>,
+    /// Number of classes.
+    nc: usize,
+    /// `next[state * nc + class]`, [`DEAD`] when no pattern continues so.
+    next: Vec<u32>,
+    /// The exact-word pattern ending at each state.
+    exact: Vec<u32>,
+    /// The prefix pattern complete at each state.
+    prefix: Vec<u32>,
+}
+
+/// A quick test that lets through every ASCII word some pattern may match, and few others:
+/// bit sets of the hashes of the exact words and of the prefixes, and the prefix lengths.
+#[derive(Debug, Clone, Default)]
+struct Filter {
+    exact: Bits,
+    prefix: Bits,
+    /// Bit `n` (1..64) is set when an ASCII prefix pattern has `n` bytes.
+    prefix_lens: u64,
+    /// Some prefix pattern has 64 bytes or more: longer words skip the filter.
+    long_prefix: bool,
+}
+
+impl Filter {
+    fn new(pats: &[(&WordPat, u32)]) -> Self {
+        let mut f = Filter::default();
+        for (w, _) in pats {
+            let b = w.text.as_bytes();
+            if !b.is_ascii() || b.is_empty() {
+                continue; // never part of an ASCII word (non-ASCII words skip the filter)
+            }
+            let h = b.iter().fold(FNV_OFFSET, |h, &c| fnv_step(h, c | 0x20));
+            if !w.prefix {
+                f.exact.set(h);
+            } else if b.len() < 64 {
+                f.prefix.set(h);
+                f.prefix_lens |= 1 << b.len();
+            } else {
+                f.long_prefix = true;
+            }
+        }
+        f
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+#[inline]
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+/// A set of 2^16 bits indexed by the top bits of a hash.
 #[derive(Debug, Clone)]
 struct Bits(Vec<u64>);
 
@@ -59,23 +111,94 @@ impl Default for Bits {
 }
 
 impl Bits {
-    fn set(&mut self, k: usize) {
+    fn set(&mut self, h: u64) {
+        let k = (h >> 48) as usize;
         self.0[k >> 6] |= 1 << (k & 63);
     }
     #[inline]
-    fn get(&self, k: usize) -> bool {
+    fn get(&self, h: u64) -> bool {
+        let k = (h >> 48) as usize;
         self.0[k >> 6] & (1 << (k & 63)) != 0
     }
 }
 
-fn key2(w: &[u8]) -> usize {
-    (w[0] as usize) << 8 | w.get(1).copied().unwrap_or(0) as usize
+/// No state (and no pattern).
+const DEAD: u32 = u32::MAX;
+
+impl Default for Dfa {
+    fn default() -> Self {
+        Dfa::new(&[])
+    }
 }
 
-/// A 16-bit hash of the first three bytes (`w.len() >= 3`).
-fn key3(w: &[u8]) -> usize {
-    let x = (w[0] as u32) | (w[1] as u32) << 8 | (w[2] as u32) << 16;
-    (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
+impl Dfa {
+    fn new(pats: &[(&WordPat, u32)]) -> Self {
+        let mut class = vec![0u8; 256];
+        let mut nc = 1usize;
+        for (w, _) in pats {
+            for &b in w.text.as_bytes() {
+                let b = b.to_ascii_lowercase();
+                if class[b as usize] == 0 {
+                    class[b as usize] = nc as u8;
+                    if b.is_ascii_lowercase() {
+                        class[b.to_ascii_uppercase() as usize] = nc as u8;
+                    }
+                    nc += 1;
+                }
+            }
+        }
+        assert!(nc <= 256, "at most 255 distinct bytes in patterns");
+        let mut d = Dfa {
+            class,
+            nc,
+            next: vec![DEAD; nc],
+            exact: vec![DEAD],
+            prefix: vec![DEAD],
+        };
+        for &(w, id) in pats {
+            let mut st = 0usize;
+            for &b in w.text.as_bytes() {
+                let c = d.class[b as usize] as usize;
+                let n = d.next[st * nc + c];
+                st = if n == DEAD {
+                    let new = d.exact.len();
+                    d.next[st * nc + c] = new as u32;
+                    d.next.extend(std::iter::repeat_n(DEAD, nc));
+                    d.exact.push(DEAD);
+                    d.prefix.push(DEAD);
+                    new
+                } else {
+                    n as usize
+                };
+            }
+            if w.prefix {
+                d.prefix[st] = id;
+            } else {
+                d.exact[st] = id;
+            }
+        }
+        d
+    }
+
+    /// Run `word` (folded bytes, or ASCII in any case) through the trie, pushing the ids of
+    /// the patterns it matches to `out`.
+    #[inline]
+    fn word(&self, word: &[u8], out: &mut Vec<u32>) {
+        let mut st = 0usize;
+        for &b in word {
+            let n = self.next[st * self.nc + self.class[b as usize] as usize];
+            if n == DEAD {
+                return;
+            }
+            st = n as usize;
+            if self.prefix[st] != DEAD {
+                out.push(self.prefix[st]);
+            }
+        }
+        if self.exact[st] != DEAD {
+            out.push(self.exact[st]);
+        }
+    }
 }
 
 /// A rule's match in one paragraph: the first (leftmost) matching span, in words, inclusive.
@@ -102,6 +225,8 @@ pub struct Scratch {
     word_start: Vec<u32>,
     /// Candidate rules of the current paragraph, as bits.
     cand: Vec<u64>,
+    /// The folded form of the current non-ASCII word.
+    fold: String,
 }
 
 type Spans = Option<Vec<(u32, u32)>>;
@@ -113,41 +238,34 @@ impl Matcher {
         let mut ids: FxHashMap<WordPat, u32> = FxHashMap::default();
         for q in rules {
             let node = m.compile(q, &mut ids);
-            let mut pats: Vec<u32> = q.word_pats().iter().map(|w| ids[*w]).collect();
-            pats.sort_unstable();
-            pats.dedup();
             m.rules.push(node);
-            for p in pats {
-                if m.pat_rules.len() <= p as usize {
-                    m.pat_rules.resize_with(p as usize + 1, Vec::new);
-                }
-                m.pat_rules[p as usize].push(m.rules.len() as u32 - 1);
-            }
         }
         m.n_pats = ids.len();
-        m.pat_rules.resize_with(ids.len(), Vec::new);
-        for w in ids.keys() {
-            let b = w.text.as_bytes();
-            m.starts2.set(key2(b));
-            if b.len() >= 3 {
-                m.starts3.set(key3(b));
-            } else if w.prefix {
-                m.short_prefix.set(key2(b));
+        let mut pats: Vec<(&WordPat, u32)> = ids.iter().map(|(w, &id)| (w, id)).collect();
+        pats.sort_by_key(|p| p.1);
+        // A pattern is common when it is a function word or a word of one or two letters
+        // ("the", "of", "us"): rules are triggered by their rarer words where they can be.
+        let common: Vec<bool> = pats
+            .iter()
+            .map(|(w, _)| w.text.len() <= 2 || crate::embed::is_stopword(&w.text))
+            .collect();
+        let len: Vec<usize> = pats.iter().map(|(w, _)| w.text.len()).collect();
+        m.pat_rules = vec![Vec::new(); ids.len()];
+        for (r, (node, q)) in m.rules.iter().zip(rules).enumerate() {
+            let trig = trigger(node, &common, &len).unwrap_or_else(|| {
+                // a rule that could match without its words is refused by the parser; were
+                // it not, every pattern of it triggers it
+                q.word_pats().iter().map(|w| ids[*w]).collect()
+            });
+            let mut trig = trig;
+            trig.sort_unstable();
+            trig.dedup();
+            for p in trig {
+                m.pat_rules[p as usize].push(r as u32);
             }
         }
-        let mut by_len: FxHashMap<usize, FxHashMap<Box<str>, u32>> = FxHashMap::default();
-        for (w, id) in ids {
-            if w.prefix {
-                by_len
-                    .entry(w.text.len())
-                    .or_default()
-                    .insert(w.text.into(), id);
-            } else {
-                m.exact.insert(w.text.into(), id);
-            }
-        }
-        m.prefixes = by_len.into_iter().collect();
-        m.prefixes.sort_by_key(|p| p.0);
+        m.dfa = Dfa::new(&pats);
+        m.filter = Filter::new(&pats);
         m
     }
 
@@ -181,7 +299,6 @@ impl Matcher {
 
     /// Split `text` into `scratch.words` and index the patterns that occur in it.
     fn index(&self, text: &str, s: &mut Scratch) {
-        s.words.split(text);
         if s.pos.len() < self.n_pats {
             s.pos.resize_with(self.n_pats, Vec::new);
         }
@@ -191,17 +308,7 @@ impl Matcher {
         s.touched.clear();
         s.word_pats.clear();
         s.word_start.clear();
-        for i in 0..s.words.len() {
-            s.word_start.push(s.word_pats.len() as u32);
-            let w = s.words.word(i);
-            let b = w.as_bytes();
-            let k = key2(b);
-            if !self.starts2.get(k)
-                || (b.len() >= 3 && !self.starts3.get(key3(b)) && !self.short_prefix.get(k))
-            {
-                continue;
-            }
-            self.lookup(w, &mut s.word_pats);
+        let found = |i: usize, s: &mut Scratch| {
             for k in s.word_start[i] as usize..s.word_pats.len() {
                 let id = s.word_pats[k];
                 let p = &mut s.pos[id as usize];
@@ -210,26 +317,72 @@ impl Matcher {
                 }
                 p.push(i as u32);
             }
-        }
-        s.word_start.push(s.word_pats.len() as u32);
-    }
-
-    /// Push the ids of the patterns that match word `w` to `out`.
-    fn lookup(&self, w: &str, out: &mut Vec<u32>) {
-        if let Some(&id) = self.exact.get(w) {
-            out.push(id);
-        }
-        for (len, map) in &self.prefixes {
-            if *len > w.len() {
-                break;
-            }
-            if !w.is_char_boundary(*len) {
+        };
+        // Words are maximal runs of letters and digits (see `words`): runs of ASCII letters
+        // and digits go through the automaton as they are (its classes ignore case), a word
+        // with other letters is folded first.
+        s.words.clear();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 && !b.is_ascii_alphanumeric() {
+                i += 1;
                 continue;
             }
-            if let Some(&id) = map.get(&w[..*len]) {
-                out.push(id);
+            let start = i;
+            let mut ascii = true;
+            let mark = s.word_pats.len() as u32;
+            // hash the folded word as it is scanned, and test the hash of the whole word and
+            // of each prefix whose length some prefix pattern has against the filter
+            let f = &self.filter;
+            let (mut h, mut n, mut hit) = (FNV_OFFSET, 0usize, false);
+            while i < bytes.len() {
+                let b = bytes[i];
+                if b.is_ascii_alphanumeric() {
+                    h = fnv_step(h, b | 0x20);
+                    n += 1;
+                    if n < 64 && f.prefix_lens >> n & 1 == 1 {
+                        hit |= f.prefix.get(h);
+                    }
+                    i += 1;
+                } else if b >= 0x80 {
+                    let c = text[i..].chars().next().expect("a char starts here");
+                    if !super::words::is_word_char(c) {
+                        break;
+                    }
+                    ascii = false;
+                    i += c.len_utf8();
+                } else {
+                    break;
+                }
             }
+            if i == start {
+                // a non-ASCII character that is not part of a word
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            let w = s.words.len();
+            if ascii {
+                if hit || f.exact.get(h) || (n >= 64 && f.long_prefix) {
+                    self.dfa.word(&bytes[start..i], &mut s.word_pats);
+                }
+            } else {
+                s.word_pats.truncate(mark as usize);
+                s.fold.clear();
+                for c in text[start..i].chars() {
+                    super::words::fold_char(c, &mut s.fold);
+                }
+                if s.fold.is_empty() {
+                    continue; // only combining marks: not a word
+                }
+                self.dfa.word(s.fold.as_bytes(), &mut s.word_pats);
+            }
+            s.word_start.push(mark);
+            s.words.push_span(start, i);
+            found(w, s);
         }
+        s.word_start.push(s.word_pats.len() as u32);
     }
 
     /// The rules that match `text`, in rule order, each with its first match.
@@ -268,6 +421,37 @@ impl Matcher {
             }
         }
         out
+    }
+}
+
+/// A set of patterns at least one of which occurs in every paragraph the rule matches
+/// (none when the rule can match without any: a bare `NOT`). Of the two sides of an `AND`
+/// or `NEAR` the cheaper set is kept (fewer common patterns, then fewer patterns), and of a
+/// phrase its least common, longest word, so that frequent words such as "the" trigger few
+/// rules. Correct whatever the choice: a rule is still evaluated in full.
+fn trigger(node: &Node, common: &[bool], len: &[usize]) -> Option<Vec<u32>> {
+    let cost = |t: &[u32]| -> (usize, usize) {
+        (t.iter().filter(|&&i| common[i as usize]).count(), t.len())
+    };
+    match node {
+        Node::Term(ids) => ids
+            .iter()
+            .copied()
+            .min_by_key(|&i| (common[i as usize], std::cmp::Reverse(len[i as usize]), i))
+            .map(|i| vec![i]),
+        Node::Not(_) => None,
+        Node::And(a, b) | Node::Near(a, b, _) => {
+            match (trigger(a, common, len), trigger(b, common, len)) {
+                (Some(x), Some(y)) => Some(if cost(&y) < cost(&x) { y } else { x }),
+                (x, None) => x,
+                (None, y) => y,
+            }
+        }
+        Node::Or(a, b) => {
+            let mut x = trigger(a, common, len)?;
+            x.extend(trigger(b, common, len)?);
+            Some(x)
+        }
     }
 }
 
@@ -468,5 +652,49 @@ mod tests {
         assert!(mt.find("nothing here", &mut s).is_empty());
         let f = mt.find("the travel ban", &mut s);
         assert_eq!(f.iter().map(|r| r.rule).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn rules_are_triggered_by_their_rarer_words() {
+        let mt = matcher(&["\"the ban\" OR (of NEAR/2 darien*)", "the AND wall"]);
+        let the = |mt: &Matcher| {
+            let mut s = Scratch::default();
+            mt.index("the", &mut s);
+            s.touched
+                .iter()
+                .flat_map(|&p| mt.pat_rules[p as usize].clone())
+                .collect::<Vec<_>>()
+        };
+        // "the" and "of" trigger nothing: "ban", "darien*" and "wall" do
+        assert!(the(&mt).is_empty());
+        let mut s = Scratch::default();
+        assert_eq!(mt.find("THE BAN, of course", &mut s)[0].rule, 0);
+        let f = mt.find("Lives lost of Darién’s jungle; the Wall", &mut s);
+        assert_eq!(f.iter().map(|r| r.rule).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            span("of NEAR/2 darien*", "route of the DARIÉN gap"),
+            Some("of the DARIÉN".into())
+        );
+        assert!(mt.find("the the the of of", &mut s).is_empty());
+    }
+
+    #[test]
+    fn ascii_and_folded_words_find_the_same_patterns() {
+        let mt = matcher(&["deport*", "ice", "h1b", "\"zero tolerance\""]);
+        let mut s = Scratch::default();
+        for (text, rules) in [
+            ("Deportations by ICE under Zero Tolerance", vec![0, 1, 3]),
+            ("Déportations by ÏCE under Zero Tolérance", vec![0, 1, 3]),
+            ("H1B visas; nice; deport", vec![0, 2]),
+            ("H1B visas – nice – “deport”", vec![0, 2]),
+            ("device dice icecream deplore", vec![]),
+        ] {
+            let f = mt.find(text, &mut s);
+            assert_eq!(
+                f.iter().map(|r| r.rule).collect::<Vec<_>>(),
+                rules,
+                "{text}"
+            );
+        }
     }
 }

@@ -118,6 +118,21 @@ impl Words {
         }
     }
 
+    /// Empty the list (before [`Words::push_span`]).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.folded.clear();
+        self.spans.clear();
+    }
+
+    /// Append a word known only by its span in the text (its folded form is not kept:
+    /// [`Words::word`] is empty for it). Used by a caller that folds ASCII words itself.
+    pub fn push_span(&mut self, text_start: usize, text_end: usize) {
+        let b = self.buf.len() as u32;
+        self.folded.push((b, b));
+        self.spans.push((text_start as u32, text_end as u32));
+    }
+
     fn push(&mut self, text_start: usize, text_end: usize, buf_start: usize) {
         if self.buf.len() == buf_start {
             return; // only combining marks

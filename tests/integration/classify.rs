@@ -66,6 +66,8 @@ fn classify_folder_of_text_files_writes_every_report() {
         "--out".as_ref(),
         out.path().as_os_str(),
         "--quiet".as_ref(),
+        "--docs".as_ref(),
+        "md".as_ref(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let docs = documents(out.path());

@@ -43,7 +43,7 @@ fn table_dir() -> PathBuf {
 }
 
 /// A model with the shipped table, trained on `corpus/` once per test run (a few seconds).
-fn table_model() -> PathBuf {
+pub(crate) fn table_model() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let d = std::env::temp_dir().join(format!("framelens-issue11-{}", std::process::id()));

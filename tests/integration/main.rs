@@ -5,6 +5,7 @@ mod codebook;
 mod corpus;
 mod embeddings;
 mod eval;
+mod first_contact;
 mod narratives;
 mod robustness;
 mod suggest;

@@ -56,10 +56,25 @@ fn narratives_appear_in_every_report() {
     let d = tempfile::tempdir().unwrap();
     let (input, nar) = setup(d.path());
     let out = d.path().join("out");
-    let o = classify(&input, &out, &["--narratives".as_ref(), nar.as_os_str()]);
+    let o = classify(
+        &input,
+        &out,
+        &[
+            "--narratives".as_ref(),
+            nar.as_os_str(),
+            "--docs".as_ref(),
+            "md".as_ref(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let docs = documents(&out);
     assert_eq!(docs.len(), 3);
+    // report.html lists the narratives of each document
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("\"caravan\":1"),
+        "no narratives in report.html"
+    );
     // paragraphs
     let a = &docs[0];
     assert_eq!(

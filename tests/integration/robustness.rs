@@ -105,6 +105,8 @@ fn issue_7_every_bad_case_is_reported_and_good_documents_are_unchanged() {
     let alone = d.join("alone");
     let o = run([
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&alone_in),
         "--out".as_ref(),
         os(&alone),
@@ -194,6 +196,8 @@ fn issue_7_every_bad_case_is_reported_and_good_documents_are_unchanged() {
     let out = d.join("out");
     let o = run([
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&mixed),
         os(&csv),
         os(&texts),
@@ -429,6 +433,8 @@ fn issue_7_killed_batch_resumes_to_identical_outputs() {
     let args = |out: &Path, jobs: &str, resume: bool| -> Vec<std::ffi::OsString> {
         let mut v: Vec<std::ffi::OsString> = vec![
             "classify".into(),
+            "--docs".into(),
+            "md".into(),
             input.clone().into(),
             "--out".into(),
             out.into(),
@@ -519,7 +525,7 @@ fn issue_7_resume_ignores_a_checkpoint_of_another_model_or_input() {
         "journal_version": 1,
         "framelens_version": env!("CARGO_PKG_VERSION"),
         "model_hash": "0".repeat(64),
-        "settings": {"write_docs": true, "max_doc_bytes": 10000000, "max_paragraph_bytes": 100000},
+        "settings": {"write_docs": true, "write_html": true, "paragraphs": "full", "max_doc_bytes": 10000000, "max_paragraph_bytes": 100000},
         "inputs": [{"path": input.display().to_string(), "sha256": "0".repeat(64)}],
     });
     let entry = json!({"chunk": 0, "records": 1, "run": "run-000000.tsv", "summary": {
@@ -529,6 +535,8 @@ fn issue_7_resume_ignores_a_checkpoint_of_another_model_or_input() {
     std::fs::write(ck.join("journal.jsonl"), format!("{header}\n{entry}\n")).unwrap();
     let o = run([
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&input),
         "--out".as_ref(),
         os(&out),
@@ -547,6 +555,8 @@ fn issue_7_resume_ignores_a_checkpoint_of_another_model_or_input() {
     // --resume with nothing to resume is an ordinary run
     let o = run([
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&input),
         "--out".as_ref(),
         os(&out),
@@ -587,6 +597,8 @@ fn issue_7_a_pipe_input_is_not_consumed_by_hashing() {
     let out = dir.path().join("out");
     let o = run([
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&fifo),
         "--out".as_ref(),
         os(&out),
@@ -620,6 +632,8 @@ fn issue_7_a_failed_write_mid_batch_stops_cleanly_and_resumes() {
     std::fs::create_dir_all(&blocker).unwrap();
     let args = [
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&input),
         "--out".as_ref(),
         os(&out),
@@ -926,6 +940,8 @@ fn issue_7_bad_model_files_fail_before_any_document_is_read() {
         ));
         let o = run([
             os(Path::new("classify")),
+            os(Path::new("--docs")),
+            os(Path::new("md")),
             os(&input),
             "--model".as_ref(),
             os(&model),
@@ -949,6 +965,8 @@ fn issue_7_bad_model_files_fail_before_any_document_is_read() {
     // the untouched copy works
     let o = run([
         os(Path::new("classify")),
+        os(Path::new("--docs")),
+        os(Path::new("md")),
         os(&input),
         "--model".as_ref(),
         os(&good),

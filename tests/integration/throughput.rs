@@ -77,7 +77,10 @@ fn reference_terms(model: &FramingModel, s: &framelens::model::DocScores, c: usi
                 FeatureKind::Bigram(a, b) => format!("{} {}", word(a), word(b)),
                 _ => return None,
             };
-            (t.chars().any(char::is_alphanumeric) && !t.contains("[UNK]")).then_some(t)
+            // issue 16: content words only (no stopwords, numbers or punctuation)
+            t.split(' ')
+                .all(framelens::report::is_content_word)
+                .then_some(t)
         })
         .take(framelens::report::TERMS_PER_FRAME)
         .collect()
@@ -154,6 +157,8 @@ fn sharded_runs_merge_into_exactly_the_single_run() {
             "--quiet".into(),
             "--chunk-size".into(),
             "16".into(),
+            "--docs".into(),
+            "md".into(),
         ];
         args.extend(extra.iter().map(|s| s.into()));
         let r = framelens(&args);
