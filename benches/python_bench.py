@@ -4,7 +4,8 @@
 Run by benches/python.sh inside python/.venv (framelens, pyarrow, pyspark, ray, scikit-learn
 installed). One run measures, on the same input (N copies of the AllSides file):
 
-- `framelens classify --no-docs --quiet --jobs J` (whole process, J = 1, 2);
+- `framelens classify --no-docs --no-html --quiet --jobs J` (whole process, J = 1, 2: it
+  reads JSON lines and writes documents.jsonl, summaries and run.json);
 - `Model.classify` on an Arrow table already in memory, `threads` = 1, 2 (the input read once
   with pyarrow beforehand; its read time is reported separately);
 - Spark local[2]: read JSON lines, `mapInArrow(classify_batches)`, write Parquet;
@@ -86,7 +87,7 @@ def bench_cli(cli, single, work, repeats):
             d = work / "cli-out"
             shutil.rmtree(d, ignore_errors=True)
             subprocess.run([str(cli), "classify", str(single), "--out", str(d), "--no-docs",
-                            "--quiet", "--jobs", str(jobs)], check=True,
+                            "--no-html", "--quiet", "--jobs", str(jobs)], check=True,
                            stdout=subprocess.DEVNULL)
         out[jobs] = median_time(run, repeats)
     return out
@@ -271,8 +272,8 @@ def render(res, args):
         "",
         "| tool | setting | median s | MB/s | docs/s | speed vs CLI | runs (s) |",
         "|---|---|---:|---:|---:|---:|---|",
-        row("framelens CLI", "`classify --jobs 1 --no-docs`", *cli1),
-        row("framelens CLI", "`classify --jobs 2 --no-docs`", *cli2),
+        row("framelens CLI", "`classify --jobs 1 --no-docs --no-html`", *cli1),
+        row("framelens CLI", "`classify --jobs 2 --no-docs --no-html`", *cli2),
         row("wheel", "`Model.classify(table, threads=1)` (Arrow in memory)", *res["wheel"][1],
             ref=cli1[0]),
         row("wheel", "`Model.classify(table, threads=2)` (Arrow in memory)", *res["wheel"][2],
