@@ -79,6 +79,25 @@ pub struct Chart {
     pub png: Vec<u8>,
 }
 
+/// Write each chart as `<stem>.svg` and `<stem>.png` through `put(file name, bytes)`; returns
+/// the (stem, title) of each, in order, for the pages that link them.
+///
+/// # Errors
+/// The first error of `put`.
+pub fn put_charts<E>(
+    charts: &[Chart],
+    mut put: impl FnMut(&str, &[u8]) -> std::result::Result<(), E>,
+) -> std::result::Result<Vec<(String, String)>, E> {
+    for c in charts {
+        put(&format!("{}.svg", c.stem), c.svg.as_bytes())?;
+        put(&format!("{}.png", c.stem), &c.png)?;
+    }
+    Ok(charts
+        .iter()
+        .map(|c| (c.stem.clone(), c.title.clone()))
+        .collect())
+}
+
 impl Chart {
     /// A chart from its SVG, with the PNG rasterised from it.
     pub(crate) fn from_svg(stem: &str, title: String, svg: String) -> Result<Chart> {

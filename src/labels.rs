@@ -1177,17 +1177,7 @@ pub fn label_files(
             } else {
                 (p.clone(), articles.map(Path::to_path_buf))
             };
-            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.is_file()
-                        && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                            ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
-                        })
-                })
-                .collect();
-            found.sort();
+            let found = label_files_in(&dir)?;
             if found.is_empty() {
                 return Err(label_err(
                     &dir,
@@ -1208,6 +1198,22 @@ pub fn label_files(
     Ok(files)
 }
 
+/// The label files of a folder (`.jsonl`, `.json`, `.csv`, any case), sorted.
+fn label_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| {
+            f.is_file()
+                && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                    ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
+                })
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 /// Paragraph and document labels that join to the same articles file.
 type RowsToJoin = (Vec<Sourced<ParagraphLabel>>, Vec<Sourced<DocumentLabel>>);
 
@@ -1226,18 +1232,7 @@ pub fn label_names(paths: &[PathBuf]) -> Result<Vec<String>> {
             } else {
                 p.clone()
             };
-            let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.is_file()
-                        && f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                            ["jsonl", "json", "csv"].contains(&x.to_ascii_lowercase().as_str())
-                        })
-                })
-                .collect();
-            v.sort();
-            v
+            label_files_in(&dir)?
         } else {
             vec![p.clone()]
         };

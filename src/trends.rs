@@ -1627,14 +1627,7 @@ pub fn write_outputs(
         render_excluded_csv(&series.excluded)?.as_bytes(),
     )?;
     let charts = crate::charts::render(series, &ctx.model_hash)?;
-    for c in &charts {
-        put(&format!("{}.svg", c.stem), c.svg.as_bytes())?;
-        put(&format!("{}.png", c.stem), &c.png)?;
-    }
-    let names: Vec<(String, String)> = charts
-        .iter()
-        .map(|c| (c.stem.clone(), c.title.clone()))
-        .collect();
+    let names = crate::charts::put_charts(&charts, &mut put)?;
     put(files::MD, render_markdown(series, ctx, &names).as_bytes())?;
     put(files::HTML, render_html(series, ctx, &charts).as_bytes())?;
     Ok(written)

@@ -534,14 +534,7 @@ pub fn write_outputs(t: &NarrativeTrends, ctx: &OutputContext, out: &Path) -> Re
         .collect::<Result<Vec<_>>>()?;
     let charts =
         crate::charts::render_narratives(&t.subset(&combined)?, &ctx.model_hash, &note, &singles)?;
-    for c in &charts {
-        put(&format!("{}.svg", c.stem), c.svg.as_bytes())?;
-        put(&format!("{}.png", c.stem), &c.png)?;
-    }
-    let names: Vec<(String, String)> = charts
-        .iter()
-        .map(|c| (c.stem.clone(), c.title.clone()))
-        .collect();
+    let names = crate::charts::put_charts(&charts, &mut put)?;
     put(files::MD, render_markdown(t, ctx, &names).as_bytes())?;
     put(files::HTML, render_html(t, ctx, &charts).as_bytes())?;
     Ok(written)
