@@ -101,14 +101,14 @@ fn narrative_list(sets: &[NarrativeSetInfo], only: &[String]) -> Result<Vec<Narr
 }
 
 /// A codebook naming the narratives (by id), with one colour each.
-fn series_codebook(narratives: &[NarrativeRef], first_colour: usize) -> Result<Codebook> {
+fn series_codebook<'a>(
+    narratives: impl Iterator<Item = (usize, &'a NarrativeRef)>,
+) -> Result<Codebook> {
     let labels = narratives
-        .iter()
-        .enumerate()
-        .map(|(i, n)| LabelDef {
+        .map(|(k, n)| LabelDef {
             name: n.id.clone(),
             description: n.label.clone(),
-            colour: Some(PALETTE[(first_colour + i) % PALETTE.len()].to_string()),
+            colour: Some(PALETTE[k % PALETTE.len()].to_string()),
         })
         .collect();
     Codebook::from_labels("narratives", labels)
@@ -140,7 +140,7 @@ pub fn fit(
             short(&coll.model_hash)
         )));
     }
-    let codebook = Arc::new(series_codebook(&narratives, 0)?);
+    let codebook = Arc::new(series_codebook(narratives.iter().enumerate())?);
     let mut per_set: HashMap<&str, usize> = HashMap::new();
     let docs: Vec<TrendDoc> = checked
         .iter()
@@ -201,18 +201,7 @@ impl NarrativeTrends {
 
     /// The series of narrative `k` alone (same bins, its colour kept).
     pub fn single(&self, k: usize) -> Result<TrendSeries> {
-        let mut s = self.series.clone();
-        s.codebook = Arc::new(series_codebook(&self.narratives[k..=k], k)?);
-        let pick = |bins: &mut Vec<Bin>| {
-            for b in bins {
-                if let Some(st) = &mut b.stats {
-                    *st = vec![st[k]];
-                }
-            }
-        };
-        pick(&mut s.bins);
-        pick(&mut s.overall);
-        Ok(s)
+        self.subset(&[k])
     }
 
     /// The narratives of the combined chart: the chosen ones, or the [`MAX_COMBINED`] carried
@@ -232,20 +221,9 @@ impl NarrativeTrends {
     /// The series restricted to narratives `ks` (their colours kept).
     fn subset(&self, ks: &[usize]) -> Result<TrendSeries> {
         let mut s = self.series.clone();
-        let refs: Vec<NarrativeRef> = ks.iter().map(|&k| self.narratives[k].clone()).collect();
-        let mut cb = series_codebook(&refs, 0)?;
-        // keep each narrative's colour of the full series
-        let labels: Vec<LabelDef> = ks
-            .iter()
-            .zip(refs)
-            .map(|(&k, n)| LabelDef {
-                name: n.id,
-                description: n.label,
-                colour: Some(PALETTE[k % PALETTE.len()].to_string()),
-            })
-            .collect();
-        cb = Codebook::from_labels(&cb.scheme, labels)?;
-        s.codebook = Arc::new(cb);
+        s.codebook = Arc::new(series_codebook(
+            ks.iter().map(|&k| (k, &self.narratives[k])),
+        )?);
         let pick = |bins: &mut Vec<Bin>| {
             for b in bins {
                 if let Some(st) = &mut b.stats {
