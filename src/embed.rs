@@ -577,6 +577,39 @@ impl FoldedTable {
     }
 }
 
+/// Words of news prose that carry no frame although they are not function words.
+const NEWS_STOPWORDS: &[&str] = &[
+    "according",
+    "added",
+    "asked",
+    "percent",
+    "reported",
+    "said",
+    "say",
+    "saying",
+    "says",
+    "told",
+];
+
+/// Whether a token can be shown as an explanation term: a content word of at least two
+/// characters, made of letters (digits, `-` and `'` inside are fine, e.g. `h-1b`), not a
+/// stopword ([`is_stopword`] and a few reporting verbs), not a bare number or
+/// punctuation, not a word piece (`##…`) or special token.
+pub fn is_content_word(w: &str) -> bool {
+    let mut chars = w.chars();
+    let (Some(first), Some(last)) = (chars.next(), w.chars().next_back()) else {
+        return false;
+    };
+    w.chars().count() >= 2
+        && first.is_alphanumeric()
+        && last.is_alphanumeric()
+        && w.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}')
+        && w.chars().any(char::is_alphabetic)
+        && !is_stopword(&w.to_lowercase())
+        && !NEWS_STOPWORDS.contains(&w.to_lowercase().as_str())
+}
+
 /// A few hundred English function words, never reported as evidence terms.
 pub fn is_stopword(w: &str) -> bool {
     STOPWORDS.binary_search(&w).is_ok()

@@ -653,8 +653,8 @@ pub struct FramingModel {
     /// The embedding table (its file's bytes) folded with the dense weights.
     embed: Option<(Arc<Vec<u8>>, FoldedTable)>,
     path: PathBuf,
-    /// Per token id, a flag computed once by [`FramingModel::token_flags`].
-    token_flags: Arc<std::sync::OnceLock<Vec<bool>>>,
+    /// Per token id, whether it is a content word ([`FramingModel::content_tokens`]).
+    content_tokens: Arc<std::sync::OnceLock<Vec<bool>>>,
 }
 
 impl FramingModel {
@@ -753,18 +753,21 @@ impl FramingModel {
             bias,
             embed,
             path,
-            token_flags: Arc::default(),
+            content_tokens: Arc::default(),
         })
     }
 
-    /// A flag per token id of the tokenizer's vocabulary, `flag(token string)`, computed on
-    /// the first call and kept with the model (later calls return it whatever `flag` is):
-    /// e.g. which tokens may be shown as explanation terms.
-    pub fn token_flags(&self, flag: impl Fn(&str) -> bool) -> &[bool] {
-        self.token_flags.get_or_init(|| {
+    /// Per token id of the tokenizer's vocabulary, whether the token may be shown as an
+    /// explanation term ([`embed::is_content_word`]); computed on the first call, kept with the
+    /// model.
+    pub fn content_tokens(&self) -> &[bool] {
+        self.content_tokens.get_or_init(|| {
             let tk = &self.tokenizer;
             (0..tk.vocab_size() as u32)
-                .map(|id| tk.id_to_token(id).is_some_and(|w| flag(&w)))
+                .map(|id| {
+                    tk.id_to_token(id)
+                        .is_some_and(|w| embed::is_content_word(&w))
+                })
                 .collect()
         })
     }

@@ -444,7 +444,7 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
     // TF-IDF push plus the share of the embedding logits its table vector contributes.
     let table = model.folded_table().filter(|_| !s.tokens.is_empty());
     let rows = table.map_or(0, |k| k.rows());
-    let content = model.token_flags(is_content_word);
+    let content = model.content_tokens();
     let is_content = |t: u32| content.get(t as usize).copied().unwrap_or(false);
     let nk = frames.len();
     let nl = model.codebook().len() as f32;
@@ -581,38 +581,7 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
     })
 }
 
-/// Words of news prose that carry no frame although they are not function words.
-const NEWS_STOPWORDS: &[&str] = &[
-    "according",
-    "added",
-    "asked",
-    "percent",
-    "reported",
-    "said",
-    "say",
-    "saying",
-    "says",
-    "told",
-];
-
-/// Whether a token can be shown as an explanation term: a content word of at least two
-/// characters, made of letters (digits, `-` and `'` inside are fine, e.g. `h-1b`), not a
-/// stopword ([`crate::embed::is_stopword`] and a few reporting verbs), not a bare number or
-/// punctuation, not a word piece (`##…`) or special token.
-pub fn is_content_word(w: &str) -> bool {
-    let mut chars = w.chars();
-    let (Some(first), Some(last)) = (chars.next(), w.chars().next_back()) else {
-        return false;
-    };
-    w.chars().count() >= 2
-        && first.is_alphanumeric()
-        && last.is_alphanumeric()
-        && w.chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}')
-        && w.chars().any(char::is_alphabetic)
-        && !crate::embed::is_stopword(&w.to_lowercase())
-        && !NEWS_STOPWORDS.contains(&w.to_lowercase().as_str())
-}
+pub use crate::embed::is_content_word;
 
 /// A file-system-safe name for a document id (`docs/<name>.md`). Ids that had to be changed
 /// get a short hash suffix so two ids never share a file.
