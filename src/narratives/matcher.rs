@@ -5,11 +5,12 @@
 //!
 //! Compilation collects the distinct word patterns of all rules into one automaton over
 //! folded bytes: a trie whose states say which exact word (`deport`) ends there and which
-//! prefix pattern (`deport*`) is complete there. A paragraph is scanned once, byte by byte:
-//! an ASCII word is hashed (case-folded) as it is scanned, and the hashes of the whole word
-//! and of its prefixes of pattern lengths are tested against bit sets; only a word that
-//! passes is run through the automaton. A word with other letters is folded first and run
-//! through the automaton. That gives the positions of every pattern.
+//! prefix pattern (`deport*`) is complete there. A paragraph is split once
+//! ([`Words::split_with`], which folds only the words with non-ASCII letters): an ASCII word
+//! is hashed case-folded, and the hashes of the whole word and of its prefixes of pattern
+//! lengths are tested against bit sets; only a word that passes is run through the
+//! automaton. A folded word goes through the automaton directly. That gives the positions of
+//! every pattern.
 //!
 //! A rule is evaluated only when one of its trigger patterns occurs: a set of its patterns
 //! one of which every match holds, chosen to avoid frequent words ("the" in `"the ban"` does
@@ -20,7 +21,7 @@
 use rustc_hash::FxHashMap;
 
 use super::query::{Query, WordPat};
-use super::words::Words;
+use super::words::{Word, Words};
 
 /// A compiled rule: the tree with word patterns replaced by their ids.
 #[derive(Debug, Clone)]
@@ -90,6 +91,21 @@ impl Filter {
             }
         }
         f
+    }
+
+    /// Whether the ASCII word `w` (any case) may hold a pattern: the hash of the whole word
+    /// and of each prefix whose length some prefix pattern has are tested.
+    #[inline]
+    fn may_match(&self, w: &[u8]) -> bool {
+        let mut h = FNV_OFFSET;
+        let mut hit = false;
+        for (n, &b) in (1..).zip(w) {
+            h = fnv_step(h, b | 0x20);
+            if n < 64 && self.prefix_lens >> n & 1 == 1 {
+                hit |= self.prefix.get(h);
+            }
+        }
+        hit || self.exact.get(h) || (w.len() >= 64 && self.long_prefix)
     }
 }
 
@@ -225,8 +241,6 @@ pub struct Scratch {
     word_start: Vec<u32>,
     /// Candidate rules of the current paragraph, as bits.
     cand: Vec<u64>,
-    /// The folded form of the current non-ASCII word.
-    fold: String,
 }
 
 type Spans = Option<Vec<(u32, u32)>>;
@@ -308,80 +322,33 @@ impl Matcher {
         s.touched.clear();
         s.word_pats.clear();
         s.word_start.clear();
-        let found = |i: usize, s: &mut Scratch| {
-            for k in s.word_start[i] as usize..s.word_pats.len() {
-                let id = s.word_pats[k];
-                let p = &mut s.pos[id as usize];
+        // ASCII words go through the filter and then the automaton as they are (both ignore
+        // case); other words arrive folded and go through the automaton.
+        let Scratch {
+            words,
+            pos,
+            touched,
+            word_pats,
+            word_start,
+            ..
+        } = s;
+        words.split_with(text, |w| {
+            let i = word_start.len();
+            let mark = word_pats.len();
+            word_start.push(mark as u32);
+            match w {
+                Word::Ascii(b) if self.filter.may_match(b) => self.dfa.word(b, word_pats),
+                Word::Ascii(_) => {}
+                Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
+            }
+            for &id in &word_pats[mark..] {
+                let p = &mut pos[id as usize];
                 if p.is_empty() {
-                    s.touched.push(id);
+                    touched.push(id);
                 }
                 p.push(i as u32);
             }
-        };
-        // Words are maximal runs of letters and digits (see `words`): runs of ASCII letters
-        // and digits go through the automaton as they are (its classes ignore case), a word
-        // with other letters is folded first.
-        s.words.clear();
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 && !b.is_ascii_alphanumeric() {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut ascii = true;
-            let mark = s.word_pats.len() as u32;
-            // hash the folded word as it is scanned, and test the hash of the whole word and
-            // of each prefix whose length some prefix pattern has against the filter
-            let f = &self.filter;
-            let (mut h, mut n, mut hit) = (FNV_OFFSET, 0usize, false);
-            while i < bytes.len() {
-                let b = bytes[i];
-                if b.is_ascii_alphanumeric() {
-                    h = fnv_step(h, b | 0x20);
-                    n += 1;
-                    if n < 64 && f.prefix_lens >> n & 1 == 1 {
-                        hit |= f.prefix.get(h);
-                    }
-                    i += 1;
-                } else if b >= 0x80 {
-                    let c = text[i..].chars().next().expect("a char starts here");
-                    if !super::words::is_word_char(c) {
-                        break;
-                    }
-                    ascii = false;
-                    i += c.len_utf8();
-                } else {
-                    break;
-                }
-            }
-            if i == start {
-                // a non-ASCII character that is not part of a word
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
-                continue;
-            }
-            let w = s.words.len();
-            if ascii {
-                if hit || f.exact.get(h) || (n >= 64 && f.long_prefix) {
-                    self.dfa.word(&bytes[start..i], &mut s.word_pats);
-                }
-            } else {
-                s.word_pats.truncate(mark as usize);
-                s.fold.clear();
-                for c in text[start..i].chars() {
-                    super::words::fold_char(c, &mut s.fold);
-                }
-                if s.fold.is_empty() {
-                    continue; // only combining marks: not a word
-                }
-                self.dfa.word(s.fold.as_bytes(), &mut s.word_pats);
-            }
-            s.word_start.push(mark);
-            s.words.push_span(start, i);
-            found(w, s);
-        }
+        });
         s.word_start.push(s.word_pats.len() as u32);
     }
 

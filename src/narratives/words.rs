@@ -1,8 +1,9 @@
 //! Words of a paragraph, case-folded and accent-folded, with their byte spans.
 //!
-//! Input: paragraph text. Output: [`Words`], the folded words in order with the byte range of
-//! each in the original text. Rules and paragraphs are split by the same function, so a term
-//! matches whatever the paragraph spells the same way after folding.
+//! Input: paragraph text. Output: [`Words`], the byte range of each word in the original text,
+//! and each word in order ([`Word`]: ASCII as it is, which folds by lowercasing, or folded).
+//! Rule terms are folded by the same [`fold_char`] and [`is_word_char`], so a term matches
+//! whatever the paragraph spells the same way after folding.
 //!
 //! A word is a maximal run of letters and digits (`char::is_alphanumeric`); everything else
 //! (spaces, punctuation, apostrophes, hyphens) separates words, so `China's` is the two words
@@ -68,104 +69,93 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// The words of one text: folded forms in one buffer, and the byte span of each word in the
-/// text it came from. Reuse one value across paragraphs ([`Words::split`] clears it).
+/// A word as [`Words::split_with`] hands it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Word<'a> {
+    /// ASCII letters and digits as they are in the text (any case): folding them is
+    /// lowercasing, which a caller may do more cheaply itself.
+    Ascii(&'a [u8]),
+    /// Any other word, folded.
+    Folded(&'a str),
+}
+
+/// The words of one text: the byte span of each word in the text it came from. Reuse one
+/// value across paragraphs ([`Words::split_with`] clears it).
 #[derive(Debug, Default, Clone)]
 pub struct Words {
+    /// The folded form of the current non-ASCII word.
     buf: String,
-    /// `(start, end)` of each folded word in `buf`.
-    folded: Vec<(u32, u32)>,
     /// `(start, end)` of each word in the original text, in bytes.
     spans: Vec<(u32, u32)>,
 }
 
 impl Words {
-    /// Split `text` into folded words, replacing the previous contents.
-    pub fn split(&mut self, text: &str) {
-        self.buf.clear();
-        self.folded.clear();
+    /// Split `text` into words, replacing the previous contents, and hand each one to
+    /// `on_word` in order (word `i` is the `i`-th call). A word is a maximal run of
+    /// [`is_word_char`] characters that folds to something (a run of combining marks alone is
+    /// no word).
+    pub fn split_with(&mut self, text: &str, mut on_word: impl FnMut(Word<'_>)) {
         self.spans.clear();
         let bytes = text.as_bytes();
-        let mut start: Option<(usize, usize)> = None; // (text start, buf start)
-        if text.is_ascii() {
-            for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 && !b.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut ascii = true;
+            while i < bytes.len() {
+                let b = bytes[i];
                 if b.is_ascii_alphanumeric() {
-                    if start.is_none() {
-                        start = Some((i, self.buf.len()));
+                    i += 1;
+                } else if b >= 0x80 {
+                    let c = text[i..].chars().next().expect("a char starts here");
+                    if !is_word_char(c) {
+                        break;
                     }
-                    self.buf.push(b.to_ascii_lowercase() as char);
-                } else if let Some((ts, bs)) = start.take() {
-                    self.push(ts, i, bs);
+                    ascii = false;
+                    i += c.len_utf8();
+                } else {
+                    break;
                 }
             }
-            if let Some((ts, bs)) = start {
-                self.push(ts, bytes.len(), bs);
+            if i == start {
+                // a non-ASCII character that is not part of a word
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                continue;
             }
-            return;
-        }
-        for (i, c) in text.char_indices() {
-            if is_word_char(c) {
-                if start.is_none() {
-                    start = Some((i, self.buf.len()));
+            if ascii {
+                on_word(Word::Ascii(&bytes[start..i]));
+            } else {
+                self.buf.clear();
+                for c in text[start..i].chars() {
+                    fold_char(c, &mut self.buf);
                 }
-                fold_char(c, &mut self.buf);
-            } else if let Some((ts, bs)) = start.take() {
-                self.push(ts, i, bs);
+                if self.buf.is_empty() {
+                    continue; // only combining marks
+                }
+                on_word(Word::Folded(&self.buf));
             }
+            self.spans.push((start as u32, i as u32));
         }
-        if let Some((ts, bs)) = start {
-            self.push(ts, text.len(), bs);
-        }
-    }
-
-    /// Empty the list (before [`Words::push_span`]).
-    pub fn clear(&mut self) {
-        self.buf.clear();
-        self.folded.clear();
-        self.spans.clear();
-    }
-
-    /// Append a word known only by its span in the text (its folded form is not kept:
-    /// [`Words::word`] is empty for it). Used by a caller that folds ASCII words itself.
-    pub fn push_span(&mut self, text_start: usize, text_end: usize) {
-        let b = self.buf.len() as u32;
-        self.folded.push((b, b));
-        self.spans.push((text_start as u32, text_end as u32));
-    }
-
-    fn push(&mut self, text_start: usize, text_end: usize, buf_start: usize) {
-        if self.buf.len() == buf_start {
-            return; // only combining marks
-        }
-        self.folded.push((buf_start as u32, self.buf.len() as u32));
-        self.spans.push((text_start as u32, text_end as u32));
     }
 
     /// Number of words.
     pub fn len(&self) -> usize {
-        self.folded.len()
+        self.spans.len()
     }
 
     /// Whether there are no words.
     pub fn is_empty(&self) -> bool {
-        self.folded.is_empty()
-    }
-
-    /// The folded form of word `i`.
-    pub fn word(&self, i: usize) -> &str {
-        let (s, e) = self.folded[i];
-        &self.buf[s as usize..e as usize]
+        self.spans.is_empty()
     }
 
     /// The byte span of word `i` in the original text.
     pub fn span(&self, i: usize) -> (usize, usize) {
         let (s, e) = self.spans[i];
         (s as usize, e as usize)
-    }
-
-    /// The folded words, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        (0..self.len()).map(|i| self.word(i))
     }
 }
 
@@ -174,9 +164,14 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> Vec<String> {
-        let mut w = Words::default();
-        w.split(s);
-        w.iter().map(str::to_string).collect()
+        let mut out = Vec::new();
+        Words::default().split_with(s, |w| {
+            out.push(match w {
+                Word::Ascii(b) => String::from_utf8(b.to_ascii_lowercase()).unwrap(),
+                Word::Folded(f) => f.to_string(),
+            })
+        });
+        out
     }
 
     #[test]
@@ -196,10 +191,11 @@ mod tests {
     fn spans_point_into_the_original_text() {
         let t = "Le «Darién» est là";
         let mut w = Words::default();
-        w.split(t);
+        w.split_with(t, |_| {});
+        assert_eq!(w.len(), 4);
         let (s, e) = w.span(1);
         assert_eq!(&t[s..e], "Darién");
-        assert_eq!(w.word(3), "la");
+        assert_eq!(split(t)[3], "la");
         assert_eq!(fold("ÀÉÎ"), "aei");
     }
 }
