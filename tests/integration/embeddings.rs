@@ -10,15 +10,18 @@ use serde_json::{json, Value};
 
 use crate::util::{framelens, root, stderr};
 
+/// The files of a model folder with an embedding table.
+const MODEL_FILES: [&str; 5] = [
+    "model.json",
+    "manifest.json",
+    "tokenizer.json",
+    "codebook.toml",
+    embed::TABLE_FILE,
+];
+
 fn copy_model(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for f in [
-        "model.json",
-        "manifest.json",
-        "tokenizer.json",
-        "codebook.toml",
-        embed::TABLE_FILE,
-    ] {
+    for f in MODEL_FILES {
         if from.join(f).exists() {
             std::fs::copy(from.join(f), to.join(f)).unwrap();
         }
@@ -280,13 +283,7 @@ fn issue_11_training_with_a_table_is_byte_identical_and_format_1_still_loads() {
     let (a, b) = (d.join("a"), d.join("b"));
     train(&a, &["--embeddings", t, "--embed-context-weight", "0.5"]);
     train(&b, &["--embeddings", t, "--embed-context-weight", "0.5"]);
-    for f in [
-        "model.json",
-        "manifest.json",
-        "tokenizer.json",
-        "codebook.toml",
-        embed::TABLE_FILE,
-    ] {
+    for f in MODEL_FILES {
         assert!(
             std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
             "{f} differs between two trainings"
