@@ -309,6 +309,12 @@ pub struct Featurizer {
     /// Fast path of `index` for document keys, by token id.
     #[serde(skip)]
     doc_ix: Vec<u32>,
+    /// Fast path of `index` for bigram keys: the bigrams whose first token is `a` are
+    /// `bigram_next[bigram_at[a]..bigram_at[a + 1]]`, as (second token, feature), by second.
+    #[serde(skip)]
+    bigram_at: Vec<u32>,
+    #[serde(skip)]
+    bigram_next: Vec<(u32, u32)>,
 }
 
 /// No feature, in the dense lookup tables.
@@ -316,13 +322,16 @@ const NONE: u32 = u32::MAX;
 
 /// Per-thread buffers of [`Featurizer::transform`] and [`Featurizer::doc_row`].
 ///
-/// Counting is dense: `counts[f]` is the count of feature `f` in the block being built, and
-/// `touched` lists the features counted so far. Building a block reads and resets only the
-/// touched counts, so `counts` is all zeros between blocks, whatever featurizer used it.
+/// Counting is dense: `counts[f]` is the count of feature `f` in the block being built, bit
+/// `f` of `bits` is set when that count is not zero, and bit `w` of `words` when `bits[w]` is
+/// not zero. Building a block walks the set bits in increasing order (the sorted order, with
+/// no sort) and resets them with their counts, so everything is zero between blocks, whatever
+/// featurizer used it.
 #[derive(Debug, Default)]
 struct Scratch {
     counts: Vec<f32>,
-    touched: Vec<u32>,
+    bits: Vec<u64>,
+    words: Vec<u64>,
     blocks: SparseRow,
 }
 
@@ -331,6 +340,8 @@ impl Scratch {
     fn reserve(&mut self, n: usize) {
         if self.counts.len() < n {
             self.counts.resize(n, 0.0);
+            self.bits.resize(n.div_ceil(64), 0);
+            self.words.resize(self.bits.len().div_ceil(64), 0);
         }
     }
 
@@ -338,7 +349,9 @@ impl Scratch {
     fn count(&mut self, f: u32) {
         let c = &mut self.counts[f as usize];
         if *c == 0.0 {
-            self.touched.push(f);
+            let w = f as usize >> 6;
+            self.bits[w] |= 1 << (f & 63);
+            self.words[w >> 6] |= 1 << (w & 63);
         }
         *c += 1.0;
     }
@@ -377,6 +390,8 @@ impl Featurizer {
             unigram_ix: Vec::new(),
             context_ix: Vec::new(),
             doc_ix: Vec::new(),
+            bigram_at: Vec::new(),
+            bigram_next: Vec::new(),
         };
         f.rebuild_index();
         f
@@ -424,6 +439,37 @@ impl Featurizer {
         self.unigram_ix = dense(0);
         self.context_ix = dense(CONTEXT);
         self.doc_ix = dense(DOC);
+        // bigram keys increase with (first, second), so each first token's run is sorted
+        let mut pairs: Vec<(u32, u32, u32)> = (self.keys.iter().enumerate())
+            .filter(|&(_, &k)| k & BIGRAM != 0)
+            .map(|(i, &k)| (((k & !BIGRAM) >> 31) as u32, (k & 0x7FFF_FFFF) as u32, i as u32))
+            .collect();
+        pairs.sort_unstable();
+        let firsts = pairs.last().map_or(0, |p| p.0 as usize + 1);
+        self.bigram_at = vec![0; firsts + 1];
+        for p in &pairs {
+            self.bigram_at[p.0 as usize + 1] += 1;
+        }
+        for a in 0..firsts {
+            self.bigram_at[a + 1] += self.bigram_at[a];
+        }
+        self.bigram_next = pairs.iter().map(|p| (p.1, p.2)).collect();
+    }
+
+    /// The feature of the bigram `(a, b)`, if it has one.
+    #[inline]
+    fn bigram(&self, a: u32, b: u32) -> Option<u32> {
+        let a = a as usize;
+        if a + 1 >= self.bigram_at.len() {
+            return None;
+        }
+        let run = &self.bigram_next[self.bigram_at[a] as usize..self.bigram_at[a + 1] as usize];
+        if run.len() <= 8 {
+            run.iter().find(|p| p.0 == b).map(|p| p.1)
+        } else {
+            let k = run.binary_search_by_key(&b, |p| p.0).ok()?;
+            Some(run[k].1)
+        }
     }
 
     /// Number of features.
@@ -464,7 +510,7 @@ impl Featurizer {
             }
             if p.bigrams {
                 for w in para.ids.windows(2) {
-                    if let Some(&i) = self.index.get(&bigram(w[0], w[1])) {
+                    if let Some(i) = self.bigram(w[0], w[1]) {
                         s.count(i);
                     }
                 }
@@ -547,18 +593,23 @@ impl Featurizer {
     /// Turn the counted features of `s` into a block appended to `s.blocks`: `(1 + ln tf)·idf`
     /// in increasing feature order, scaled to L2 norm `norm`; the counts are reset.
     fn flush_block(&self, s: &mut Scratch, norm: f32) {
-        if s.touched.is_empty() {
-            return;
-        }
-        s.touched.sort_unstable();
         let row = &mut s.blocks;
         let start = row.idx.len();
-        for &f in &s.touched {
-            let tf = std::mem::take(&mut s.counts[f as usize]);
-            row.idx.push(f);
-            row.val.push(log_tf(tf) * self.idf[f as usize]);
+        for (j, summary) in s.words.iter_mut().enumerate() {
+            let mut sw = std::mem::take(summary);
+            while sw != 0 {
+                let w = j * 64 + sw.trailing_zeros() as usize;
+                sw &= sw - 1;
+                let mut b = std::mem::take(&mut s.bits[w]);
+                while b != 0 {
+                    let f = w * 64 + b.trailing_zeros() as usize;
+                    b &= b - 1;
+                    let tf = std::mem::take(&mut s.counts[f]);
+                    row.idx.push(f as u32);
+                    row.val.push(log_tf(tf) * self.idf[f]);
+                }
+            }
         }
-        s.touched.clear();
         let ss: f32 = row.val[start..].iter().map(|v| v * v).sum();
         if ss > 0.0 {
             let scale = norm / ss.sqrt();

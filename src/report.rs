@@ -1271,7 +1271,7 @@ impl ReportWriter {
         // document is held in memory; documents.jsonl is complete (renamed) first, as before
         let html = self.opts.html;
         let page_tmp = html_path.with_file_name(format!(".report.html.tmp{}", std::process::id()));
-        let mut page = if html {
+        let page = if html {
             let f = File::create(&page_tmp).map_err(|e| Error::io(&page_tmp, e))?;
             Some(
                 crate::html::HtmlWriter::start(
@@ -1284,45 +1284,72 @@ impl ReportWriter {
         } else {
             None
         };
-        write_atomic_with(&csv_path, true, |csv_out| {
-            let mut cw = csv::Writer::from_writer(csv_out);
-            cw.write_record(
-                summary_header(cb).into_iter().chain(
-                    self.opts
-                        .narrative_ids
-                        .iter()
-                        .map(|id| format!("narrative:{id}")),
-                ),
-            )?;
-            write_atomic_with(&docs_path, true, |w| {
-                merge_runs(&runs, |line| {
-                    let mut it = line.splitn(4, '\t');
-                    let _id = it.next();
-                    let fields: Vec<String> = serde_json::from_str(it.next().unwrap_or("[]"))
-                        .map_err(std::io::Error::other)?;
-                    cw.write_record(&fields)?;
-                    w.write_all(it.next().unwrap_or("").as_bytes())?;
-                    if let Some(p) = page.as_mut() {
-                        p.add(it.next().unwrap_or(""))?;
+        // report.html is written on its own thread from batches of merged lines, so its
+        // writes (the larger half of the bytes) and its fsync overlap those of the other files
+        let (page_tmp, html_path) = (&page_tmp, &html_path);
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(4);
+            let page_job = page.map(|mut p| {
+                scope.spawn(move || -> std::io::Result<()> {
+                    for batch in rx {
+                        for line in &batch {
+                            p.add(line.splitn(4, '\t').nth(3).unwrap_or(""))?;
+                        }
                     }
-                    w.write_all(b"\n")
+                    let w = p.finish(summary, cb, &self.opts.model_hash)?;
+                    let f = w.into_inner().map_err(|e| e.into_error())?;
+                    f.sync_all()?;
+                    std::fs::rename(page_tmp, html_path)
                 })
-            })
-            .map_err(std::io::Error::other)?;
-            cw.flush()
-        })?;
-        if let Some(p) = page {
-            let res = (|| {
-                let w = p.finish(summary, cb, &self.opts.model_hash)?;
-                let f = w.into_inner().map_err(|e| e.into_error())?;
-                f.sync_all()?;
-                std::fs::rename(&page_tmp, &html_path)
-            })();
-            if res.is_err() {
-                let _ = std::fs::remove_file(&page_tmp);
+            });
+            let mut batch = Vec::with_capacity(HTML_BATCH);
+            let written = write_atomic_with(&csv_path, true, |csv_out| {
+                let mut cw = csv::Writer::from_writer(csv_out);
+                cw.write_record(
+                    summary_header(cb).into_iter().chain(
+                        self.opts
+                            .narrative_ids
+                            .iter()
+                            .map(|id| format!("narrative:{id}")),
+                    ),
+                )?;
+                write_atomic_with(&docs_path, true, |w| {
+                    merge_runs(&runs, |line| {
+                        let mut it = line.splitn(4, '\t');
+                        let _id = it.next();
+                        let fields: Vec<String> = serde_json::from_str(it.next().unwrap_or("[]"))
+                            .map_err(std::io::Error::other)?;
+                        cw.write_record(&fields)?;
+                        w.write_all(it.next().unwrap_or("").as_bytes())?;
+                        w.write_all(b"\n")?;
+                        if page_job.is_some() {
+                            batch.push(line);
+                            if batch.len() == HTML_BATCH {
+                                tx.send(std::mem::take(&mut batch)).map_err(|_| {
+                                    std::io::Error::other("the report.html writer stopped")
+                                })?;
+                                batch.reserve(HTML_BATCH);
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .map_err(std::io::Error::other)?;
+                cw.flush()
+            });
+            if !batch.is_empty() && written.is_ok() {
+                // an error here is the writer's, returned by its join below
+                let _ = tx.send(batch);
             }
-            res.map_err(|e| Error::io(&html_path, e))?;
-        }
+            drop(tx);
+            let page_res = page_job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            if let Some(Err(e)) = page_res {
+                let _ = std::fs::remove_file(page_tmp);
+                // the page's own error explains a failed hand-over
+                return Err(Error::io(html_path, e));
+            }
+            written
+        })?;
         write_atomic(
             &self.out.join("summary.md"),
             render_summary(summary, cb).as_bytes(),
@@ -1336,11 +1363,14 @@ impl ReportWriter {
     }
 }
 
+/// How many merged lines go to the `report.html` writer at once.
+const HTML_BATCH: usize = 256;
+
 /// K-way merge of sorted run files (lines `"<id json>\t<row>\t<doc>"`) by id, calling `emit`
 /// with each full line (without its newline) in id order.
 fn merge_runs(
     runs: &[PathBuf],
-    mut emit: impl FnMut(&str) -> std::io::Result<()>,
+    mut emit: impl FnMut(String) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut readers = Vec::with_capacity(runs.len());
     for p in runs {
@@ -1374,7 +1404,7 @@ fn merge_runs(
             .map(|x| x.0);
         let Some(i) = best else { break };
         let (_, line) = heads[i].take().expect("head present");
-        emit(&line)?;
+        emit(line)?;
         heads[i] = next(&mut readers[i], &runs[i])?;
     }
     Ok(())
