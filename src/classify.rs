@@ -128,6 +128,16 @@ pub fn classify_article(
     model: &FramingModel,
     article: &Article,
 ) -> std::result::Result<DocReport, InputError> {
+    classify_with(model, article, None)
+}
+
+/// [`classify_article`], then the narratives of `narratives` (detected with the paragraphs'
+/// token ids at hand, see [`crate::narratives::NarrativeSet::annotate`]).
+fn classify_with(
+    model: &FramingModel,
+    article: &Article,
+    narratives: Option<&crate::narratives::NarrativeSet>,
+) -> std::result::Result<DocReport, InputError> {
     article.validate()?;
     let paras = article.paragraphs();
     let scores = model.score_document(&paras).map_err(|e| {
@@ -139,7 +149,15 @@ pub fn classify_article(
             format!("cannot tokenize: {e}"),
         )
     })?;
-    Ok(build_report(model, article, &paras, &scores))
+    let mut report = build_report(model, article, &paras, &scores);
+    if let Some(n) = narratives {
+        n.annotate(
+            &paras,
+            Some((model.tokenizer(), &scores.tokens)),
+            &mut report,
+        );
+    }
+    Ok(report)
 }
 
 /// The outcome for one record: its report (with the text's size) or its error, and any
@@ -171,10 +189,7 @@ fn process(
         let mut a = article.prepare(limits)?;
         let w = std::mem::take(&mut a.warnings);
         let bytes = a.text.len();
-        let mut r = classify_article(model, &a)?;
-        if let Some(n) = narratives {
-            n.annotate(&a.paragraphs(), &mut r);
-        }
+        let r = classify_with(model, &a, narratives)?;
         Ok((r, bytes, w))
     }));
     match run {

@@ -442,7 +442,13 @@ impl Featurizer {
         // bigram keys increase with (first, second), so each first token's run is sorted
         let mut pairs: Vec<(u32, u32, u32)> = (self.keys.iter().enumerate())
             .filter(|&(_, &k)| k & BIGRAM != 0)
-            .map(|(i, &k)| (((k & !BIGRAM) >> 31) as u32, (k & 0x7FFF_FFFF) as u32, i as u32))
+            .map(|(i, &k)| {
+                (
+                    ((k & !BIGRAM) >> 31) as u32,
+                    (k & 0x7FFF_FFFF) as u32,
+                    i as u32,
+                )
+            })
             .collect();
         pairs.sort_unstable();
         let firsts = pairs.last().map_or(0, |p| p.0 as usize + 1);

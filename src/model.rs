@@ -566,8 +566,7 @@ pub struct DocScores {
     pub weights: Vec<f32>,
     /// Sparse features per paragraph (kept for explanations).
     pub rows: Vec<SparseRow>,
-    /// Token ids per paragraph, kept for explanations when the model has an embedding table
-    /// (empty otherwise).
+    /// Token ids per paragraph (for explanations and the narratives' prefilter).
     pub tokens: Vec<Vec<u32>>,
     /// The document aggregates.
     pub aggregate: Aggregate,
@@ -883,11 +882,7 @@ impl FramingModel {
             paragraphs: probs,
             weights,
             rows,
-            tokens: if dense.is_some() {
-                toks.paras
-            } else {
-                Vec::new()
-            },
+            tokens: toks.paras,
             aggregate,
         })
     }

@@ -1342,7 +1342,8 @@ impl ReportWriter {
                 let _ = tx.send(batch);
             }
             drop(tx);
-            let page_res = page_job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let page_res =
+                page_job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             if let Some(Err(e)) = page_res {
                 let _ = std::fs::remove_file(page_tmp);
                 // the page's own error explains a failed hand-over

@@ -170,6 +170,8 @@ struct FastPath {
     max_word: usize,
     /// WordPiece continuation pieces (`##…`), keyed without their prefix.
     cont: WordTable,
+    /// WordPiece's continuation prefix (`##`); none for a word-level model.
+    cont_prefix: Option<String>,
 }
 
 impl FastPath {
@@ -197,13 +199,14 @@ impl FastPath {
         }
         // a word-level model (trained by framelens) or a WordPiece model (an embedding
         // table's): for both, a word found whole in the vocabulary is that one token
-        let (unk, vocab, wordpiece, max_word, cont) = match tk.get_model() {
+        let (unk, vocab, wordpiece, max_word, cont, cont_prefix) = match tk.get_model() {
             ModelWrapper::WordLevel(wl) => (
                 wl.token_to_id(&wl.unk_token)?,
                 wl.get_vocab(),
                 false,
                 usize::MAX,
                 std::collections::HashMap::new(),
+                None,
             ),
             ModelWrapper::WordPiece(wp) => {
                 let vocab = wp.get_vocab();
@@ -219,6 +222,7 @@ impl FastPath {
                     true,
                     wp.max_input_chars_per_word,
                     cont,
+                    Some(prefix.clone()),
                 )
             }
             _ => return None,
@@ -249,6 +253,7 @@ impl FastPath {
             wordpiece,
             max_word,
             cont: WordTable::new(&cont),
+            cont_prefix,
         })
     }
 
@@ -377,11 +382,51 @@ fn slot_of(k0: u64, k1: u64) -> usize {
     (h >> 32) as usize
 }
 
+/// How the token ids of a text relate to its words, on the fast path's pipeline
+/// ([`DocTokenizer::word_starts`]).
+///
+/// In a text for which [`words_are_ascii_runs`] holds, the tokenizer's words are exactly the
+/// maximal runs of ASCII letters and digits, lowercased (every other character there is a
+/// space or a punctuation mark, which the BERT pre-tokenizer splits on and normalization
+/// leaves alone), and the first token of each word is either a token whose `text` is a prefix
+/// of the word (the whole word, or its first WordPiece piece) or one of `any`.
+#[derive(Debug, Clone)]
+pub struct WordStarts {
+    /// Per token id: the text of a token that begins a word, `None` for a WordPiece
+    /// continuation piece (`##…`) and for the ids in `any`.
+    pub text: Vec<Option<String>>,
+    /// Per token id: the text of a WordPiece continuation piece without its prefix (`None`
+    /// for the others).
+    pub cont: Vec<Option<String>>,
+    /// Ids that may stand for any word: the unknown token and the added tokens. Sorted.
+    pub any: Vec<u32>,
+}
+
+/// Whether every character of `text` is an ASCII letter, digit, printable punctuation mark
+/// or whitespace, or one of the Unicode spaces and punctuation marks common in news text
+/// (no-break space, the spaces U+2000–U+200A, dashes, curly quotes, bullets and ellipsis
+/// U+2010–U+2027, guillemets): the texts for which [`WordStarts`] holds.
+pub fn words_are_ascii_runs(text: &str) -> bool {
+    let ascii_ok = |b: u8| (0x20..0x7f).contains(&b) || (0x09..=0x0d).contains(&b);
+    // no early exit: the compiler checks many bytes at once
+    if text.as_bytes().iter().fold(true, |ok, &b| ok & ascii_ok(b)) {
+        return true;
+    }
+    text.chars().all(|c| {
+        if c.is_ascii() {
+            ascii_ok(c as u8)
+        } else {
+            matches!(c, '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' | '\u{2010}'..='\u{2027}')
+        }
+    })
+}
+
 /// A Hugging Face tokenizer with a fast path that gives exactly its ids.
 pub struct DocTokenizer {
     inner: Tokenizer,
     fast: Option<FastPath>,
     cache: ThreadLocal<RefCell<ChunkCache>>,
+    instance: u64,
 }
 
 impl std::fmt::Debug for DocTokenizer {
@@ -402,10 +447,12 @@ impl Clone for DocTokenizer {
 impl DocTokenizer {
     /// Wrap a loaded tokenizer.
     pub fn new(inner: Tokenizer) -> Self {
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         DocTokenizer {
             fast: FastPath::detect(&inner),
             inner,
             cache: ThreadLocal::new(),
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -455,6 +502,40 @@ impl DocTokenizer {
     /// builds); otherwise every paragraph goes through `Tokenizer::encode`.
     pub fn fast_path(&self) -> bool {
         self.fast.is_some()
+    }
+
+    /// A number no other tokenizer of this process has (a clone gets a new one): a key for
+    /// what callers derive from this tokenizer's vocabulary.
+    pub fn instance(&self) -> u64 {
+        self.instance
+    }
+
+    /// How each token id can begin a word, for prefilters that decide from a text's ids
+    /// which words it cannot hold (see [`WordStarts`]); `None` off the fast path, whose
+    /// pipeline is the one this is proven for.
+    pub fn word_starts(&self) -> Option<WordStarts> {
+        let fast = self.fast.as_ref()?;
+        let mut text = vec![None; self.vocab_size()];
+        let mut cont = vec![None; self.vocab_size()];
+        let mut any = vec![fast.unk];
+        for (tok, id) in self.inner.get_vocab(true) {
+            let Some(slot) = text.get_mut(id as usize) else {
+                continue;
+            };
+            if fast.added.contains(&tok) {
+                any.push(id);
+                continue;
+            }
+            match fast.cont_prefix.as_deref() {
+                Some(p) if tok.starts_with(p) && tok.len() > p.len() => {
+                    cont[id as usize] = Some(tok[p.len()..].to_string());
+                }
+                _ => *slot = Some(tok),
+            }
+        }
+        any.sort_unstable();
+        any.dedup();
+        Some(WordStarts { text, cont, any })
     }
 
     /// Vocabulary size.

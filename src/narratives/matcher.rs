@@ -21,6 +21,7 @@
 use rustc_hash::FxHashMap;
 
 use super::query::{Query, WordPat};
+use super::token_words::TokenWords;
 use super::words::{Word, Words};
 
 /// A compiled rule: the tree with word patterns replaced by their ids.
@@ -42,6 +43,8 @@ pub struct Matcher {
     rules: Vec<Node>,
     /// The rules that use each pattern.
     pat_rules: Vec<Vec<u32>>,
+    /// The patterns, by id.
+    pats: Vec<WordPat>,
 }
 
 /// The trie of all word patterns over folded bytes, as a transition table.
@@ -241,6 +244,8 @@ pub struct Scratch {
     word_start: Vec<u32>,
     /// Candidate rules of the current paragraph, as bits.
     cand: Vec<u64>,
+    /// The current word spelled out from its tokens ([`Matcher::find_tokens`]).
+    spell: Vec<u8>,
 }
 
 type Spans = Option<Vec<(u32, u32)>>;
@@ -280,7 +285,13 @@ impl Matcher {
         }
         m.dfa = Dfa::new(&pats);
         m.filter = Filter::new(&pats);
+        m.pats = pats.iter().map(|(w, _)| (*w).clone()).collect();
         m
+    }
+
+    /// Every word pattern of the rules.
+    pub fn patterns(&self) -> &[WordPat] {
+        &self.pats
     }
 
     fn compile(&self, q: &Query, ids: &mut FxHashMap<WordPat, u32>) -> Node {
@@ -313,15 +324,7 @@ impl Matcher {
 
     /// Split `text` into `scratch.words` and index the patterns that occur in it.
     fn index(&self, text: &str, s: &mut Scratch) {
-        if s.pos.len() < self.n_pats {
-            s.pos.resize_with(self.n_pats, Vec::new);
-        }
-        for &t in &s.touched {
-            s.pos[t as usize].clear();
-        }
-        s.touched.clear();
-        s.word_pats.clear();
-        s.word_start.clear();
+        self.reset(s);
         // ASCII words go through the filter and then the automaton as they are (both ignore
         // case); other words arrive folded and go through the automaton.
         let Scratch {
@@ -352,9 +355,108 @@ impl Matcher {
         s.word_start.push(s.word_pats.len() as u32);
     }
 
+    /// Forget the previous paragraph's index.
+    fn reset(&self, s: &mut Scratch) {
+        if s.pos.len() < self.n_pats {
+            s.pos.resize_with(self.n_pats, Vec::new);
+        }
+        for &t in &s.touched {
+            s.pos[t as usize].clear();
+        }
+        s.touched.clear();
+        s.word_pats.clear();
+        s.word_start.clear();
+    }
+
+    /// Index the patterns of a paragraph from its token ids, as [`TokenWords`] reads them
+    /// (the caller checked [`TokenWords::applies_to`] on its text); false, with the index
+    /// incomplete, at a token that may stand for any word.
+    fn index_tokens(&self, ids: &[u32], tw: &TokenWords, s: &mut Scratch) -> bool {
+        use super::token_words::{ANY, CONT, MARKED, SEP, START};
+        self.reset(s);
+        let Scratch {
+            pos,
+            touched,
+            word_pats,
+            word_start,
+            spell,
+            ..
+        } = s;
+        // the current word: spelled out in `spell` when its first token is marked
+        let mut in_word = false;
+        let mut marked = false;
+        let mut end_word =
+            |marked: bool, spell: &[u8], word_pats: &mut Vec<u32>, word_start: &[u32]| {
+                if !marked {
+                    return;
+                }
+                let i = word_start.len() - 1;
+                let mark = word_start[i] as usize;
+                self.dfa.word(spell, word_pats);
+                for &id in &word_pats[mark..] {
+                    let p = &mut pos[id as usize];
+                    if p.is_empty() {
+                        touched.push(id);
+                    }
+                    p.push(i as u32);
+                }
+            };
+        for &t in ids {
+            let k = tw.kind.get(t as usize).copied().unwrap_or(ANY);
+            match k & !MARKED {
+                START => {
+                    if in_word {
+                        end_word(marked, spell, word_pats, word_start);
+                    }
+                    word_start.push(word_pats.len() as u32);
+                    in_word = true;
+                    marked = k & MARKED != 0;
+                    spell.clear();
+                    if marked {
+                        spell.extend_from_slice(&tw.text[t as usize]);
+                    }
+                }
+                CONT if in_word => {
+                    if marked {
+                        spell.extend_from_slice(&tw.text[t as usize]);
+                    }
+                }
+                SEP => {
+                    if in_word {
+                        end_word(marked, spell, word_pats, word_start);
+                    }
+                    in_word = false;
+                }
+                _ => return false,
+            }
+        }
+        if in_word {
+            end_word(marked, spell, word_pats, word_start);
+        }
+        word_start.push(word_pats.len() as u32);
+        true
+    }
+
     /// The rules that match `text`, in rule order, each with its first match.
     pub fn find(&self, text: &str, s: &mut Scratch) -> Vec<RuleMatch> {
         self.index(text, s);
+        self.evaluate(s)
+    }
+
+    /// [`Matcher::find`] on a paragraph read from its token ids (see [`TokenWords`]): the
+    /// same matches, with word positions but no spans in `s.words`; `None` when the ids hold
+    /// a token that may stand for any word.
+    pub fn find_tokens(
+        &self,
+        ids: &[u32],
+        tw: &TokenWords,
+        s: &mut Scratch,
+    ) -> Option<Vec<RuleMatch>> {
+        self.index_tokens(ids, tw, s).then(|| self.evaluate(s))
+    }
+
+    /// The rules that match the indexed paragraph.
+    fn evaluate(&self, s: &mut Scratch) -> Vec<RuleMatch> {
         let mut out = Vec::new();
         if s.touched.is_empty() {
             return out;

@@ -29,17 +29,22 @@ pub mod file;
 pub mod matcher;
 pub mod query;
 pub mod stance;
+pub mod token_words;
 pub mod trends;
 pub mod words;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 pub use file::{Narrative, NarrativeError, NarrativeFile, StanceConfig};
 pub use matcher::{Matcher, RuleMatch, Scratch};
+pub use token_words::TokenWords;
+
+use crate::tokenize::DocTokenizer;
 pub use query::{Query, QueryError};
 pub use stance::Stance;
 
@@ -171,6 +176,9 @@ pub struct NarrativeSet {
     file: NarrativeFile,
     matcher: Matcher,
     scratch: thread_local::ThreadLocal<RefCell<Scratch>>,
+    /// The [`TokenWords`] of the last tokenizer used, by its [`DocTokenizer::instance`]
+    /// (`None` inside: that tokenizer has no fast path).
+    token_words: std::sync::Mutex<Option<(u64, Arc<Option<TokenWords>>)>>,
 }
 
 impl NarrativeSet {
@@ -182,6 +190,7 @@ impl NarrativeSet {
             matcher: Matcher::new(&rules),
             file,
             scratch: thread_local::ThreadLocal::new(),
+            token_words: std::sync::Mutex::new(None),
         }
     }
 
@@ -229,6 +238,33 @@ impl NarrativeSet {
     /// Find the narratives in a document's paragraphs. `label_of(i)` gives paragraph `i`'s
     /// label; it is called only for narratives with a `frames` filter.
     pub fn detect(&self, paras: &[&str], label_of: impl Fn(usize) -> String) -> Detection {
+        self.detect_where(paras, None, label_of)
+    }
+
+    /// How texts tokenized by `tok` are read from their ids (built once per tokenizer).
+    pub fn token_words(&self, tok: &DocTokenizer) -> Arc<Option<TokenWords>> {
+        let mut cache = self.token_words.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((id, f)) if *id == tok.instance() => f.clone(),
+            _ => {
+                let f = Arc::new(
+                    tok.word_starts()
+                        .map(|ws| TokenWords::new(&ws, self.matcher.patterns())),
+                );
+                *cache = Some((tok.instance(), f.clone()));
+                f
+            }
+        }
+    }
+
+    /// [`NarrativeSet::detect`], reading each paragraph's words from its token ids
+    /// (`tokens`: how, and the ids of each paragraph) where that gives the same words.
+    fn detect_where(
+        &self,
+        paras: &[&str],
+        tokens: Option<(&TokenWords, &[Vec<u32>])>,
+        label_of: impl Fn(usize) -> String,
+    ) -> Detection {
         let cell = self.scratch.get_or_default();
         let mut scratch = cell.borrow_mut();
         let s = &mut *scratch;
@@ -242,7 +278,19 @@ impl NarrativeSet {
         };
         let mut acc: Vec<Option<Tally>> = vec![None; n];
         for (i, text) in paras.iter().enumerate() {
-            let found = self.matcher.find(text, s);
+            let by_ids = tokens.and_then(|(tw, ids)| {
+                let ids = ids.get(i).filter(|_| tw.applies_to(text))?;
+                self.matcher.find_tokens(ids, tw, s)
+            });
+            let found = match by_ids {
+                // the evidence needs the words' spans in the text
+                Some(f) if !f.is_empty() => {
+                    s.words.split_with(text, |_| {});
+                    f
+                }
+                Some(f) => f,
+                None => self.matcher.find(text, s),
+            };
             if found.is_empty() {
                 continue;
             }
@@ -303,9 +351,21 @@ impl NarrativeSet {
 impl NarrativeSet {
     /// Add the narratives of a classified document to its report: each paragraph's ids (and
     /// rebutted ids) and the document's [`NarrativeHit`]s. `paras` are the paragraphs the
-    /// report was built from.
-    pub fn annotate(&self, paras: &[&str], report: &mut crate::report::DocReport) {
-        let d = self.detect(paras, |i| {
+    /// report was built from; `tokens`, when given, the tokenizer that classified them and
+    /// each paragraph's ids, from which the paragraphs' words are read where that gives the
+    /// same words (see [`token_words`]).
+    pub fn annotate(
+        &self,
+        paras: &[&str],
+        tokens: Option<(&DocTokenizer, &[Vec<u32>])>,
+        report: &mut crate::report::DocReport,
+    ) {
+        let tw = tokens.map(|(tok, _)| self.token_words(tok));
+        let by_ids = match (&tw, tokens) {
+            (Some(tw), Some((_, ids))) => tw.as_ref().as_ref().map(|tw| (tw, ids)),
+            _ => None,
+        };
+        let d = self.detect_where(paras, by_ids, |i| {
             report
                 .paragraphs
                 .get(i)
@@ -402,6 +462,102 @@ label = "China refuses deportees"
 rule = 'china NEAR/6 (deport* OR "take back")'
 frames = ["enforcement"]
 "#;
+
+    /// Paragraphs of the shipped corpus and, when `../shared` is there, of the first AllSides
+    /// articles, split as the articles' blank lines split them.
+    fn real_paragraphs() -> Vec<Vec<String>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut docs = Vec::new();
+        let mut read = |path: &Path, limit: usize| {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                eprintln!("skipped {}: not found", path.display());
+                return;
+            };
+            for line in text.lines().take(limit) {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let body = v["text"].as_str().unwrap_or_default();
+                let paras: Vec<String> = (body.split("\n\n"))
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                docs.push(paras);
+            }
+        };
+        read(&root.join("corpus/articles.jsonl"), usize::MAX);
+        read(&root.join("../shared/data/allsides-immigration.jsonl"), 400);
+        docs
+    }
+
+    #[test]
+    fn words_read_from_token_ids_find_what_the_text_finds() {
+        if !crate::builtin::available() {
+            eprintln!("skipped: no built-in model in this build");
+            return;
+        }
+        let (model, _) = crate::builtin::load().unwrap();
+        let tok = model.tokenizer();
+        let mut docs = real_paragraphs();
+        let long = format!("{} caravan", "a".repeat(150));
+        docs.push(
+            [
+                "The CARAVAN\u{2019}s arrival\u{2014}\u{201c}caravans\u{201d} of migrants\u{2026}",
+                "MS-13 gang members; the gang of eight; ms13 cartels near the border.",
+                "Darién Gap deportations: China won\u{2019}t take back deportees.",
+                "zero tolerance: kids in cages, the separation of families, children taken",
+                long.as_str(),
+                "[UNK] caravan and [MASK] travel ban on Muslims",
+                "Caravan\u{200b}s and stra\u{df}e caravan \u{ff43}\u{ff41}\u{ff52}avan",
+                "sanctuary-city detainers ignored by police; DACA recipients\u{2019} deportation",
+                "They came as children, brought illegally; Dreamers and the Dream Act.",
+                "A wall\tbuilt\u{a0}on the\u{2009}border \u{ab}wall\u{bb} fence",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        let labels = [
+            "humanitarian",
+            "economic",
+            "security",
+            "enforcement",
+            "none",
+        ];
+        let (mut by_ids, mut total) = (0, 0);
+        for file in ["darien.toml", "us-2012-2020.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("models/narratives")
+                .join(file);
+            let set = NarrativeSet::from_file(&path).unwrap();
+            let tw = set.token_words(tok);
+            let tw = tw
+                .as_ref()
+                .as_ref()
+                .expect("the built-in tokenizer has a fast path");
+            for paras in &docs {
+                let paras: Vec<&str> = paras.iter().map(String::as_str).collect();
+                let ids: Vec<Vec<u32>> = paras.iter().map(|p| tok.ids(p).unwrap()).collect();
+                let label = |i: usize| labels[i % labels.len()].to_string();
+                assert_eq!(
+                    set.detect_where(&paras, Some((tw, &ids)), label),
+                    set.detect(&paras, label),
+                    "{paras:?}"
+                );
+                let mut s = Scratch::default();
+                for (p, ids) in paras.iter().zip(&ids) {
+                    total += 1;
+                    by_ids += (tw.applies_to(p)
+                        && set.matcher.find_tokens(ids, tw, &mut s).is_some())
+                        as usize;
+                }
+            }
+        }
+        // the comparison means something only if most paragraphs took the token path
+        assert!(
+            by_ids * 10 > total * 8,
+            "{by_ids} of {total} paragraphs read from ids"
+        );
+    }
 
     #[test]
     fn documents_get_counts_shares_and_evidence() {

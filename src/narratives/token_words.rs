@@ -1,0 +1,145 @@
+//! The words of a paragraph read from its token ids: classification has already tokenized
+//! every paragraph, so the matcher can index a paragraph's words from its ids
+//! ([`super::Matcher::find_tokens`]) instead of splitting and folding its text again.
+//!
+//! Input: the tokenizer's [`WordStarts`] and the matcher's patterns. Output: [`TokenWords`],
+//! what each id says about the words: it begins a word, continues one, separates words, or
+//! may stand for any word (then the paragraph is read from its text).
+//!
+//! Exact, not a heuristic. In a text [`words_are_ascii_runs`] accepts, the tokenizer's words
+//! are the maximal runs of ASCII letters and digits, lowercased: the narrative words of that
+//! text, in the same order. Each word is one token that begins a word followed by any
+//! continuation pieces, or a token that may stand for any word (the unknown token); every
+//! other token is a punctuation mark. The first token of a word `w` is the longest token that
+//! begins a word and is a prefix of `w` (WordPiece's greedy split; a word-level model's whole
+//! word). So a word equal to a pattern `p` begins with the longest such prefix of `p`, and a
+//! word starting with `p` (for `p*`) begins either with that token again or with a token
+//! starting with `p`. Only words beginning with a token so marked are spelled out from their
+//! pieces and run through the matcher's automaton; the others match no pattern.
+
+use super::query::WordPat;
+use crate::tokenize::{words_are_ascii_runs, WordStarts};
+
+/// Kinds of token, in [`TokenWords::kind`].
+pub(crate) const SEP: u8 = 0;
+pub(crate) const START: u8 = 1;
+pub(crate) const CONT: u8 = 2;
+pub(crate) const ANY: u8 = 3;
+/// Flag of a [`START`] token that may begin a word some pattern matches.
+pub(crate) const MARKED: u8 = 4;
+
+/// What each token id of one tokenizer says about the words of a text, for one matcher.
+#[derive(Debug, Clone)]
+pub struct TokenWords {
+    /// Per id: [`SEP`], [`START`] (with [`MARKED`]), [`CONT`] or [`ANY`].
+    pub(crate) kind: Vec<u8>,
+    /// Per id: the lowercase text of a word-start or continuation token (empty otherwise).
+    pub(crate) text: Vec<Box<[u8]>>,
+}
+
+impl TokenWords {
+    /// Classify the ids of `starts` and mark those that may begin a word matching one of
+    /// `pats`.
+    pub fn new<'a>(starts: &WordStarts, pats: impl IntoIterator<Item = &'a WordPat>) -> Self {
+        let is_word = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
+        let n = starts.text.len().max(starts.cont.len());
+        let mut kind = vec![SEP; n];
+        let mut text: Vec<Box<[u8]>> = vec![Box::default(); n];
+        for (id, t) in starts.text.iter().enumerate() {
+            if let Some(t) = t.as_deref().filter(|t| is_word(t)) {
+                kind[id] = START;
+                text[id] = t.as_bytes().into();
+            }
+        }
+        for (id, t) in starts.cont.iter().enumerate() {
+            if let Some(t) = t.as_deref().filter(|t| is_word(t)) {
+                kind[id] = CONT;
+                text[id] = t.as_bytes().into();
+            }
+        }
+        for &a in &starts.any {
+            if let Some(k) = kind.get_mut(a as usize) {
+                *k = ANY;
+            }
+        }
+        let by_text: rustc_hash::FxHashMap<&[u8], usize> = (0..n)
+            .filter(|&id| kind[id] == START)
+            .map(|id| (&*text[id], id))
+            .collect();
+        let mut marked = vec![false; n];
+        // a pattern whose folded text is not ASCII matches no word of an accepted text
+        for p in pats.into_iter().filter(|p| p.text.is_ascii()) {
+            let b = p.text.as_bytes();
+            if let Some(&id) = (1..=b.len()).rev().find_map(|k| by_text.get(&b[..k])) {
+                marked[id] = true;
+            }
+            if p.prefix {
+                for id in 0..n {
+                    if kind[id] == START && text[id].starts_with(b) {
+                        marked[id] = true;
+                    }
+                }
+            }
+        }
+        for (k, m) in kind.iter_mut().zip(marked) {
+            if m {
+                *k |= MARKED;
+            }
+        }
+        TokenWords { kind, text }
+    }
+
+    /// Whether a paragraph with this text can be read from its ids.
+    pub fn applies_to(&self, text: &str) -> bool {
+        words_are_ascii_runs(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(text: &str, prefix: bool) -> WordPat {
+        WordPat {
+            text: text.into(),
+            prefix,
+        }
+    }
+
+    #[test]
+    fn marks_the_tokens_that_may_begin_a_pattern_word() {
+        let vocab = [
+            "border",
+            "deport",
+            "##ation",
+            "cara",
+            "caravans",
+            "the",
+            "[UNK]",
+            "c",
+            "deportations",
+            ",",
+        ];
+        let starts = WordStarts {
+            text: (vocab.iter())
+                .map(|w| (!w.starts_with("##") && !w.starts_with('[')).then(|| w.to_string()))
+                .collect(),
+            cont: (vocab.iter())
+                .map(|w| w.strip_prefix("##").map(str::to_string))
+                .collect(),
+            any: vec![6],
+        };
+        let tw = TokenWords::new(&starts, &[pat("caravan", false), pat("deportation", true)]);
+        // "caravan" begins with "cara", the longest token that is a prefix of it (not "c");
+        // "caravans" is no prefix of "caravan"; a word starting with "deportation" begins
+        // with "deport" or a longer token such as "deportations"
+        let m = START | MARKED;
+        assert_eq!(
+            tw.kind,
+            [START, m, CONT, m, START, START, ANY, START, m, SEP]
+        );
+        assert!(tw.applies_to("the \u{201c}border\u{201d}, 2019"));
+        assert!(!tw.applies_to("the border\u{200b}"));
+        assert!(!tw.applies_to("Darién"));
+    }
+}
