@@ -410,26 +410,66 @@ impl FoldedTable {
         weights: &[f32],
         labels: usize,
     ) -> Self {
+        Self::fold(table, None, params, weights, labels)
+    }
+
+    /// [`FoldedTable::new`] of `table.standardized(s)`, without building that table: each
+    /// row is standardised as it is folded (the same values), rows in parallel.
+    pub fn new_standardized(
+        table: &EmbeddingTable,
+        s: &Standardizer,
+        params: &EmbeddingParams,
+        weights: &[f32],
+        labels: usize,
+    ) -> Self {
+        Self::fold(table, Some(s), params, weights, labels)
+    }
+
+    fn fold(
+        table: &EmbeddingTable,
+        standardizer: Option<&Standardizer>,
+        params: &EmbeddingParams,
+        weights: &[f32],
+        labels: usize,
+    ) -> Self {
+        use rayon::prelude::*;
         let d = table.dim();
         let bw = params.weights();
         let blocks: Vec<usize> = (0..BLOCKS).filter(|&b| bw[b] != 0.0).collect();
         let stride = blocks.len() * labels;
         let mut k = vec![0f32; table.rows() * stride];
         if stride > 0 {
-            for (t, out) in k.chunks_exact_mut(stride).enumerate() {
-                let v = table.vector(t as u32).expect("in range");
-                for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(labels)) {
-                    for (j, x) in v.iter().enumerate() {
-                        let w = &weights[(b * d + j) * labels..(b * d + j + 1) * labels];
-                        for (oc, wc) in o.iter_mut().zip(w) {
-                            *oc += x * wc;
+            k.par_chunks_mut(stride * 256)
+                .enumerate()
+                .for_each(|(c, part)| {
+                    let mut x = vec![0f32; d];
+                    for (r, out) in part.chunks_exact_mut(stride).enumerate() {
+                        let t = (c * 256 + r) as u32;
+                        let v = table.vector(t).expect("in range");
+                        let v = match standardizer {
+                            Some(s) => {
+                                for (((xi, vi), m), sc) in
+                                    x.iter_mut().zip(v).zip(&s.mean).zip(&s.scale)
+                                {
+                                    *xi = (vi - m) * sc;
+                                }
+                                &x[..]
+                            }
+                            None => v,
+                        };
+                        for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(labels)) {
+                            for (j, xj) in v.iter().enumerate() {
+                                let w = &weights[(b * d + j) * labels..(b * d + j + 1) * labels];
+                                for (oc, wc) in o.iter_mut().zip(w) {
+                                    *oc += xj * wc;
+                                }
+                            }
+                            for c in o.iter_mut() {
+                                *c *= bw[b];
+                            }
                         }
                     }
-                    for c in o.iter_mut() {
-                        *c *= bw[b];
-                    }
-                }
-            }
+                });
         }
         FoldedTable {
             k,
@@ -852,5 +892,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn folding_while_standardising_gives_the_same_table() {
+        // more rows than one parallel part (256), so parts and their offsets are exercised
+        let (rows, dim) = (600, 4);
+        let b = table_bytes(rows, dim, |r, j| ((r * 13 + j * 5) % 11) as f32 / 3.0 - 1.5);
+        let t = EmbeddingTable::from_safetensors(&b, Path::new("t")).unwrap();
+        let s = Standardizer {
+            mean: vec![0.1, -0.2, 0.3, 0.05],
+            scale: vec![1.5, 0.7, 2.0, 1.1],
+        };
+        let flat: Vec<f32> = (0..BLOCKS * dim * 5)
+            .map(|i| (i % 9) as f32 / 9.0 - 0.45)
+            .collect();
+        let p = EmbeddingParams {
+            para_weight: 1.0,
+            context_weight: 0.5,
+            doc_weight: 0.0,
+            ..Default::default()
+        };
+        let a = FoldedTable::new(&t.standardized(&s), &p, &flat, 5);
+        let b = FoldedTable::new_standardized(&t, &s, &p, &flat, 5);
+        assert_eq!(a.blocks, b.blocks);
+        assert!(a
+            .k
+            .iter()
+            .zip(&b.k)
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(a.k.len(), rows * 2 * 5);
     }
 }

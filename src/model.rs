@@ -712,7 +712,6 @@ impl FramingModel {
                             "the table's standardisation is missing or of another dimension".into(),
                         )
                     })?;
-                let t = t.standardized(st);
                 if t.rows() != tokenizer.vocab_size() {
                     return Err(merr(format!(
                         "the embedding table has {} rows but the tokenizer {} tokens",
@@ -720,7 +719,7 @@ impl FramingModel {
                         tokenizer.vocab_size()
                     )));
                 }
-                Some((ep.clone(), t, bytes))
+                Some((ep.clone(), t, st.clone(), bytes))
             }
             (None, None) => None,
             (Some(_), None) => return Err(merr("the model needs its embedding table".into())),
@@ -730,7 +729,7 @@ impl FramingModel {
         };
         let nd = table
             .as_ref()
-            .map_or(0, |(_, t, _)| embed::BLOCKS * t.dim());
+            .map_or(0, |(_, t, _, _)| embed::BLOCKS * t.dim());
         if params.dim() != (nf + nd, k) {
             return Err(merr(format!(
                 "weights are {:?}, expected ({}, {k})",
@@ -739,8 +738,10 @@ impl FramingModel {
             )));
         }
         let mut weights: Vec<f32> = params.rows().into_iter().flatten().copied().collect();
-        let embed =
-            table.map(|(ep, t, bytes)| (bytes, FoldedTable::new(&t, &ep, &weights[nf * k..], k)));
+        let embed = table.map(|(ep, t, st, bytes)| {
+            let folded = FoldedTable::new_standardized(&t, &st, &ep, &weights[nf * k..], k);
+            (bytes, folded)
+        });
         weights.truncate(nf * k);
         let b = file.classifier.intercept();
         let bias = (0..k).map(|i| b[i] + file.intercept_adjust[i]).collect();

@@ -624,15 +624,21 @@ impl DocTokenizer {
                 out.push(id);
                 return Ok(());
             }
-            if fast.wordpiece && chunk.len() <= fast.max_word {
-                fast.pieces(chunk.as_bytes(), out);
-                return Ok(());
-            }
         }
         let cell = self.cache.get_or(|| RefCell::new(FxHashMap::default()));
         let mut cache = cell.borrow_mut();
         if let Some(ids) = cache.get(chunk) {
             out.extend_from_slice(ids);
+            return Ok(());
+        }
+        if plain && fast.wordpiece && chunk.len() <= fast.max_word {
+            // a word missing from the vocabulary: split once, then cached (names recur)
+            let mark = out.len();
+            fast.pieces(chunk.as_bytes(), out);
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(chunk.into(), out[mark..].into());
             return Ok(());
         }
         let ids = self.encode_reference(chunk)?;
