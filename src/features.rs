@@ -488,6 +488,14 @@ impl Featurizer {
         &self.params
     }
 
+    /// The unigram features are `0..u` and the bigram features `b..n_features()`: `(u, b)`.
+    /// (Keys sort by kind: unigrams have no flag bit, bigrams the highest.)
+    pub fn word_feature_bounds(&self) -> (u32, u32) {
+        let u = self.keys.partition_point(|&k| k & !0xFFFF_FFFF == 0);
+        let b = self.keys.partition_point(|&k| k & BIGRAM == 0);
+        (u as u32, b as u32)
+    }
+
     /// What feature `i` stands for.
     pub fn kind(&self, i: u32) -> FeatureKind {
         let k = self.keys[i as usize];

@@ -1077,19 +1077,62 @@ impl FramingModel {
         }
         let tpath = dir.join(embed::TABLE_FILE);
         let table = match (&manifest.embeddings_sha256, table) {
-            (Some(sha), Some(bytes)) => {
-                if &sha256_hex(&bytes) != sha {
+            (Some(_), Some(bytes)) => Some(Arc::new(bytes)),
+            (Some(_), None) => return Err(merr(&tpath, "missing embedding table".into())),
+            (None, _) => None,
+        };
+        // The table's checksum (16 MB) and the tokenizer's parsing run on their own threads
+        // while the model file is parsed; the table is checked before anything uses it.
+        std::thread::scope(|scope| {
+            let table_ok = table.as_ref().map(|bytes| {
+                let bytes = Arc::clone(bytes);
+                scope.spawn(move || sha256_hex(&bytes))
+            });
+            let tok_path = dir.join("tokenizer.json");
+            let parsed_tok = scope.spawn(move || DocTokenizer::from_json(&tok, &tok_path));
+            let rest = Self::check_and_parse(dir, &manifest, &model, &ts, codebook, &text);
+            fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            }
+            let tokenizer = join(parsed_tok);
+            if let (Some(h), Some(want)) = (table_ok, &manifest.embeddings_sha256) {
+                if &join(h) != want {
                     return Err(merr(
                         &tpath,
                         "checksum mismatch: the embedding table is truncated, corrupted or replaced"
                             .into(),
                     ));
                 }
-                Some(Arc::new(bytes))
             }
-            (Some(_), None) => return Err(merr(&tpath, "missing embedding table".into())),
-            (None, _) => None,
+            let (file, codebook) = rest?;
+            let tokenizer = tokenizer?;
+            let m = FramingModel::from_parts(
+                file,
+                tokenizer,
+                Arc::new(codebook),
+                table,
+                dir.to_path_buf(),
+            )?;
+            Ok((m, manifest))
+        })
+    }
+
+    /// The codebook and the model file of [`FramingModel::from_bytes_with_table`], checked
+    /// against the manifest (`ts`: the tokenizer's checksum).
+    fn check_and_parse(
+        dir: &Path,
+        manifest: &Manifest,
+        model: &str,
+        ts: &str,
+        codebook: Option<&[u8]>,
+        text: &dyn Fn(&str, &[u8]) -> Result<String>,
+    ) -> Result<(ModelFile, Codebook)> {
+        let merr = |p: &Path, m: String| Error::Model {
+            path: p.to_path_buf(),
+            message: m,
         };
+        let mpath = dir.join("manifest.json");
+        let tpath = dir.join(embed::TABLE_FILE);
         let cpath = dir.join(CODEBOOK_FILE);
         let codebook = match (&manifest.codebook_sha256, manifest.format_version) {
             (None, 1) => Codebook::migration(),
@@ -1113,7 +1156,7 @@ impl FramingModel {
                 Codebook::from_toml(&text, &cpath)?
             }
         };
-        let file: ModelFile = serde_json::from_str(&model)
+        let file: ModelFile = serde_json::from_str(model)
             .map_err(|e| merr(&dir.join("model.json"), format!("invalid model: {e}")))?;
         if !format_supported(file.format_version) {
             return Err(merr(
@@ -1133,15 +1176,7 @@ impl FramingModel {
                 "this embedding table is not the one the model was trained with".into(),
             ));
         }
-        let tokenizer = DocTokenizer::from_json(&tok, &dir.join("tokenizer.json"))?;
-        let m = FramingModel::from_parts(
-            file,
-            tokenizer,
-            Arc::new(codebook),
-            table,
-            dir.to_path_buf(),
-        )?;
-        Ok((m, manifest))
+        Ok((file, codebook))
     }
 }
 

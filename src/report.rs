@@ -471,8 +471,14 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             sc.acc[slot][b] += x;
         };
         // Σ value per feature: its push is that sum times (weight − mean weight)
+        // only word features explain (not the neighbours', document or layout blocks)
+        let (uni_end, bi_start) = featurizer.word_feature_bounds();
         for row in &s.rows {
-            for (&i, &v) in row.idx.iter().zip(&row.val) {
+            let u = row.idx.partition_point(|&i| i < uni_end);
+            let b = row.idx.partition_point(|&i| i < bi_start);
+            let words = (row.idx[..u].iter().zip(&row.val[..u]))
+                .chain(row.idx[b..].iter().zip(&row.val[b..]));
+            for (&i, &v) in words {
                 let slot = match featurizer.kind(i) {
                     FeatureKind::Unigram(t) if is_content(t) => {
                         if (t as usize) < rows {
