@@ -294,6 +294,11 @@ impl Matcher {
         &self.pats
     }
 
+    /// Append the ids of the patterns the word `word` (ASCII, any case) matches.
+    pub fn word_patterns(&self, word: &[u8], out: &mut Vec<u32>) {
+        self.dfa.word(word, out);
+    }
+
     fn compile(&self, q: &Query, ids: &mut FxHashMap<WordPat, u32>) -> Node {
         let mut c = |x: &Query| Box::new(self.compile(x, ids));
         match q {
@@ -382,48 +387,58 @@ impl Matcher {
             spell,
             ..
         } = s;
-        // the current word: spelled out in `spell` when its first token is marked
-        let mut in_word = false;
-        let mut marked = false;
-        let mut end_word =
-            |marked: bool, spell: &[u8], word_pats: &mut Vec<u32>, word_start: &[u32]| {
-                if !marked {
-                    return;
-                }
-                let i = word_start.len() - 1;
-                let mark = word_start[i] as usize;
+        // The current word, when its first token is marked: that token, and how many tokens
+        // the word has so far; from its second token on it is spelled out in `spell`.
+        const NONE: u32 = u32::MAX;
+        let (mut in_word, mut first, mut pieces) = (false, NONE, 0);
+        let mut end_word = |first: u32,
+                            pieces: usize,
+                            spell: &[u8],
+                            word_pats: &mut Vec<u32>,
+                            word_start: &[u32]| {
+            if first == NONE {
+                return;
+            }
+            let i = word_start.len() - 1;
+            let mark = word_start[i] as usize;
+            if pieces == 1 {
+                word_pats.extend_from_slice(tw.whole_word(first));
+            } else {
                 self.dfa.word(spell, word_pats);
-                for &id in &word_pats[mark..] {
-                    let p = &mut pos[id as usize];
-                    if p.is_empty() {
-                        touched.push(id);
-                    }
-                    p.push(i as u32);
+            }
+            for &id in &word_pats[mark..] {
+                let p = &mut pos[id as usize];
+                if p.is_empty() {
+                    touched.push(id);
                 }
-            };
+                p.push(i as u32);
+            }
+        };
         for &t in ids {
             let k = tw.kind.get(t as usize).copied().unwrap_or(ANY);
             match k & !MARKED {
                 START => {
                     if in_word {
-                        end_word(marked, spell, word_pats, word_start);
+                        end_word(first, pieces, spell, word_pats, word_start);
                     }
                     word_start.push(word_pats.len() as u32);
                     in_word = true;
-                    marked = k & MARKED != 0;
-                    spell.clear();
-                    if marked {
-                        spell.extend_from_slice(&tw.text[t as usize]);
-                    }
+                    first = if k & MARKED != 0 { t } else { NONE };
+                    pieces = 1;
                 }
                 CONT if in_word => {
-                    if marked {
+                    if first != NONE {
+                        if pieces == 1 {
+                            spell.clear();
+                            spell.extend_from_slice(&tw.text[first as usize]);
+                        }
                         spell.extend_from_slice(&tw.text[t as usize]);
                     }
+                    pieces += 1;
                 }
                 SEP => {
                     if in_word {
-                        end_word(marked, spell, word_pats, word_start);
+                        end_word(first, pieces, spell, word_pats, word_start);
                     }
                     in_word = false;
                 }
@@ -431,7 +446,7 @@ impl Matcher {
             }
         }
         if in_word {
-            end_word(marked, spell, word_pats, word_start);
+            end_word(first, pieces, spell, word_pats, word_start);
         }
         word_start.push(word_pats.len() as u32);
         true

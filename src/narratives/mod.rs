@@ -247,10 +247,11 @@ impl NarrativeSet {
         match &*cache {
             Some((id, f)) if *id == tok.instance() => f.clone(),
             _ => {
-                let f = Arc::new(
-                    tok.word_starts()
-                        .map(|ws| TokenWords::new(&ws, self.matcher.patterns())),
-                );
+                let f = Arc::new(tok.word_starts().map(|ws| {
+                    TokenWords::new(&ws, self.matcher.patterns(), |w, out| {
+                        self.matcher.word_patterns(w, out)
+                    })
+                }));
                 *cache = Some((tok.instance(), f.clone()));
                 f
             }
@@ -282,14 +283,11 @@ impl NarrativeSet {
                 let ids = ids.get(i).filter(|_| tw.applies_to(text))?;
                 self.matcher.find_tokens(ids, tw, s)
             });
-            let found = match by_ids {
-                // the evidence needs the words' spans in the text
-                Some(f) if !f.is_empty() => {
-                    s.words.split_with(text, |_| {});
-                    f
-                }
-                Some(f) => f,
-                None => self.matcher.find(text, s),
+            // reading the text gives the words' spans, which evidence needs; read from the
+            // ids, the text is split only when a match becomes evidence
+            let (found, mut spans_ready) = match by_ids {
+                Some(f) => (f, false),
+                None => (self.matcher.find(text, s), true),
             };
             if found.is_empty() {
                 continue;
@@ -313,6 +311,10 @@ impl NarrativeSet {
                 e.1 += text.len();
                 e.2 += rebutted as usize;
                 if e.3.len() < EVIDENCE_PER_NARRATIVE {
+                    if !spans_ready {
+                        s.words.split_with(text, |_| {});
+                        spans_ready = true;
+                    }
                     e.3.push(NarrativeEvidence {
                         index: i,
                         text: text.to_string(),

@@ -35,12 +35,20 @@ pub struct TokenWords {
     pub(crate) kind: Vec<u8>,
     /// Per id: the lowercase text of a word-start or continuation token (empty otherwise).
     pub(crate) text: Vec<Box<[u8]>>,
+    /// The patterns a word of one marked token matches: `whole[whole_at[t]..whole_at[t + 1]]`.
+    whole_at: Vec<u32>,
+    whole: Vec<u32>,
 }
 
 impl TokenWords {
     /// Classify the ids of `starts` and mark those that may begin a word matching one of
-    /// `pats`.
-    pub fn new<'a>(starts: &WordStarts, pats: impl IntoIterator<Item = &'a WordPat>) -> Self {
+    /// `pats`; `patterns_of(word, out)` appends the ids of the patterns a word matches (the
+    /// matcher's automaton), kept for each marked token as a word on its own.
+    pub fn new<'a>(
+        starts: &WordStarts,
+        pats: impl IntoIterator<Item = &'a WordPat>,
+        patterns_of: impl Fn(&[u8], &mut Vec<u32>),
+    ) -> Self {
         let is_word = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
         let n = starts.text.len().max(starts.cont.len());
         let mut kind = vec![SEP; n];
@@ -66,6 +74,9 @@ impl TokenWords {
             .filter(|&id| kind[id] == START)
             .map(|id| (&*text[id], id))
             .collect();
+        // word-start tokens by text, so the tokens starting with a prefix are one range
+        let mut sorted: Vec<usize> = (0..n).filter(|&id| kind[id] == START).collect();
+        sorted.sort_unstable_by(|&a, &b| text[a].cmp(&text[b]));
         let mut marked = vec![false; n];
         // a pattern whose folded text is not ASCII matches no word of an accepted text
         for p in pats.into_iter().filter(|p| p.text.is_ascii()) {
@@ -74,19 +85,37 @@ impl TokenWords {
                 marked[id] = true;
             }
             if p.prefix {
-                for id in 0..n {
-                    if kind[id] == START && text[id].starts_with(b) {
-                        marked[id] = true;
-                    }
+                let from = sorted.partition_point(|&id| &*text[id] < b);
+                for &id in sorted[from..]
+                    .iter()
+                    .take_while(|&&id| text[id].starts_with(b))
+                {
+                    marked[id] = true;
                 }
             }
         }
-        for (k, m) in kind.iter_mut().zip(marked) {
+        let (mut whole_at, mut whole) = (Vec::with_capacity(n + 1), Vec::new());
+        whole_at.push(0);
+        for (id, (k, m)) in kind.iter_mut().zip(marked).enumerate() {
             if m {
                 *k |= MARKED;
+                patterns_of(&text[id], &mut whole);
             }
+            whole_at.push(whole.len() as u32);
         }
-        TokenWords { kind, text }
+        TokenWords {
+            kind,
+            text,
+            whole_at,
+            whole,
+        }
+    }
+
+    /// The patterns matched by a word that is the marked token `t` alone.
+    #[inline]
+    pub(crate) fn whole_word(&self, t: u32) -> &[u32] {
+        let t = t as usize;
+        &self.whole[self.whole_at[t] as usize..self.whole_at[t + 1] as usize]
     }
 
     /// Whether a paragraph with this text can be read from its ids.
@@ -129,7 +158,11 @@ mod tests {
                 .collect(),
             any: vec![6],
         };
-        let tw = TokenWords::new(&starts, &[pat("caravan", false), pat("deportation", true)]);
+        let tw = TokenWords::new(
+            &starts,
+            &[pat("caravan", false), pat("deportation", true)],
+            |w, out| out.push(w.len() as u32),
+        );
         // "caravan" begins with "cara", the longest token that is a prefix of it (not "c");
         // "caravans" is no prefix of "caravan"; a word starting with "deportation" begins
         // with "deport" or a longer token such as "deportations"
@@ -138,6 +171,10 @@ mod tests {
             tw.kind,
             [START, m, CONT, m, START, START, ANY, START, m, SEP]
         );
+        // what `patterns_of` said of each marked token on its own
+        assert_eq!(tw.whole_word(1), [6]);
+        assert_eq!(tw.whole_word(8), [12]);
+        assert!(tw.whole_word(0).is_empty());
         assert!(tw.applies_to("the \u{201c}border\u{201d}, 2019"));
         assert!(!tw.applies_to("the border\u{200b}"));
         assert!(!tw.applies_to("Darién"));
