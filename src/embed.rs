@@ -425,6 +425,8 @@ impl FoldedTable {
         Self::fold(table, Some(s), params, weights, labels)
     }
 
+    // lanes index the side-by-side sums, which are columns of `xs` and `acc`
+    #[allow(clippy::needless_range_loop)]
     fn fold(
         table: &EmbeddingTable,
         standardizer: Option<&Standardizer>,
