@@ -983,9 +983,10 @@ pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
 /// Most run files merged at once; more are merged in passes.
 const MERGE_FAN_IN: usize = 128;
 
-/// Read buffer per run file while merging: small, since up to [`MERGE_FAN_IN`] are open at
-/// once and memory must not grow with the batch.
-const MERGE_READ_BUFFER: usize = 8 << 10;
+/// Read buffer per run file while merging: bounded, since up to [`MERGE_FAN_IN`] are open at
+/// once (8 MB in all) and memory must not grow with the batch; larger than most documents'
+/// lines, so a line is mostly read in one call.
+const MERGE_READ_BUFFER: usize = 64 << 10;
 
 /// Threads that render, write and, without `syncfs`, fsync the per-document Markdown files of
 /// a chunk: fsync waits on the disk, not the CPU, so several run at once even on a small
