@@ -280,11 +280,12 @@ impl EmbeddingTable {
     /// Pooling is linear, so pooling the standardised rows equals standardising the pooled
     /// vector (up to the pooling factor times the mean), and the folded scoring stays exact.
     pub fn standardized(&self, s: &Standardizer) -> EmbeddingTable {
-        let mut data = self.data.clone();
-        for row in data.chunks_exact_mut(self.dim) {
-            for ((x, m), k) in row.iter_mut().zip(&s.mean).zip(&s.scale) {
-                *x = (*x - m) * k;
-            }
+        let mut data = vec![0f32; self.data.len()];
+        for (out, row) in data
+            .chunks_exact_mut(self.dim)
+            .zip(self.data.chunks_exact(self.dim))
+        {
+            s.apply(row, out);
         }
         EmbeddingTable {
             rows: self.rows,
@@ -322,6 +323,14 @@ pub struct Standardizer {
 }
 
 impl Standardizer {
+    /// `(v − mean) ⊙ scale`, written to `out` (both of the table's dimension).
+    #[inline]
+    pub fn apply(&self, v: &[f32], out: &mut [f32]) {
+        for (((o, x), m), k) in out.iter_mut().zip(v).zip(&self.mean).zip(&self.scale) {
+            *o = (x - m) * k;
+        }
+    }
+
     /// Fit on the mean-pooled vectors of `paras` (token ids per paragraph); empty paragraphs
     /// are skipped.
     pub fn fit<'a>(table: &EmbeddingTable, paras: impl Iterator<Item = &'a [u32]>) -> Self {
@@ -441,17 +450,13 @@ impl FoldedTable {
         let stride = blocks.len() * labels;
         let mut k = vec![0f32; table.rows() * stride];
         if stride > 0 {
-            // Eight rows at a time, each sum in the order of the one-row loop (the same
-            // values): the eight rows' sums are independent, so they run side by side.
+            // Eight rows at a time, each sum in the order of a one-row loop (the same values,
+            // tested): the eight rows' sums are independent, so they run side by side.
             const LANES: usize = 8;
             let row = |t: usize, x: &mut [f32]| {
                 let v = table.vector(t as u32).expect("in range");
                 match standardizer {
-                    Some(s) => {
-                        for (((xi, vi), m), sc) in x.iter_mut().zip(v).zip(&s.mean).zip(&s.scale) {
-                            *xi = (vi - m) * sc;
-                        }
-                    }
+                    Some(s) => s.apply(v, x),
                     None => x.copy_from_slice(v),
                 }
             };
@@ -464,9 +469,12 @@ impl FoldedTable {
                     let mut xs = vec![[0f32; LANES]; d];
                     let mut acc = vec![[0f32; LANES]; labels];
                     let mut r = 0;
-                    while r + LANES <= n {
+                    while r < n {
+                        // at the part's end, the lanes past its last row repeat that row and
+                        // their sums are not written
+                        let lanes = LANES.min(n - r);
                         for lane in 0..LANES {
-                            row(first + r + lane, &mut x);
+                            row(first + r + lane.min(lanes - 1), &mut x);
                             for (j, xj) in x.iter().enumerate() {
                                 xs[j][lane] = *xj;
                             }
@@ -481,7 +489,7 @@ impl FoldedTable {
                                     }
                                 }
                             }
-                            for lane in 0..LANES {
+                            for lane in 0..lanes {
                                 let o = &mut part[(r + lane) * stride + bi * labels..][..labels];
                                 for (oc, a) in o.iter_mut().zip(&acc) {
                                     *oc = a[lane] * bw[b];
@@ -489,20 +497,6 @@ impl FoldedTable {
                             }
                         }
                         r += LANES;
-                    }
-                    for (r, out) in part.chunks_exact_mut(stride).enumerate().skip(r) {
-                        row(first + r, &mut x);
-                        for (&b, o) in blocks.iter().zip(out.chunks_exact_mut(labels)) {
-                            for (j, xj) in x.iter().enumerate() {
-                                let w = &weights[(b * d + j) * labels..(b * d + j + 1) * labels];
-                                for (oc, wc) in o.iter_mut().zip(w) {
-                                    *oc += xj * wc;
-                                }
-                            }
-                            for c in o.iter_mut() {
-                                *c *= bw[b];
-                            }
-                        }
                     }
                 });
         }

@@ -439,8 +439,8 @@ impl Featurizer {
         self.unigram_ix = dense(0);
         self.context_ix = dense(CONTEXT);
         self.doc_ix = dense(DOC);
-        // bigram keys increase with (first, second), so each first token's run is sorted
-        let mut pairs: Vec<(u32, u32, u32)> = (self.keys.iter().enumerate())
+        // the keys increase, and bigram keys with (first, second): the pairs come sorted
+        let pairs: Vec<(u32, u32, u32)> = (self.keys.iter().enumerate())
             .filter(|&(_, &k)| k & BIGRAM != 0)
             .map(|(i, &k)| {
                 (
@@ -450,7 +450,6 @@ impl Featurizer {
                 )
             })
             .collect();
-        pairs.sort_unstable();
         let firsts = pairs.last().map_or(0, |p| p.0 as usize + 1);
         self.bigram_at = vec![0; firsts + 1];
         for p in &pairs {
@@ -464,7 +463,7 @@ impl Featurizer {
 
     /// The feature of the bigram `(a, b)`, if it has one.
     #[inline]
-    fn bigram(&self, a: u32, b: u32) -> Option<u32> {
+    fn bigram_feature(&self, a: u32, b: u32) -> Option<u32> {
         let a = a as usize;
         if a + 1 >= self.bigram_at.len() {
             return None;
@@ -524,7 +523,7 @@ impl Featurizer {
             }
             if p.bigrams {
                 for w in para.ids.windows(2) {
-                    if let Some(i) = self.bigram(w[0], w[1]) {
+                    if let Some(i) = self.bigram_feature(w[0], w[1]) {
                         s.count(i);
                     }
                 }

@@ -566,7 +566,7 @@ pub struct DocScores {
     pub weights: Vec<f32>,
     /// Sparse features per paragraph (kept for explanations).
     pub rows: Vec<SparseRow>,
-    /// Token ids per paragraph (for explanations and the narratives' prefilter).
+    /// Token ids per paragraph (for explanations, and the narratives read words from them).
     pub tokens: Vec<Vec<u32>>,
     /// The document aggregates.
     pub aggregate: Aggregate,

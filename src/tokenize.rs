@@ -637,17 +637,14 @@ impl DocTokenizer {
             out.extend_from_slice(ids);
             return Ok(());
         }
-        if plain && fast.wordpiece && chunk.len() <= fast.max_word {
+        let ids = if plain && fast.wordpiece && chunk.len() <= fast.max_word {
             // a word missing from the vocabulary: split once, then cached (names recur)
-            let mark = out.len();
-            fast.pieces(chunk.as_bytes(), out);
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert(chunk.into(), out[mark..].into());
-            return Ok(());
-        }
-        let ids = self.encode_reference(chunk)?;
+            let mut ids = Vec::new();
+            fast.pieces(chunk.as_bytes(), &mut ids);
+            ids
+        } else {
+            self.encode_reference(chunk)?
+        };
         out.extend_from_slice(&ids);
         if cache.len() >= CACHE_LIMIT {
             cache.clear();

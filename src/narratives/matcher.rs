@@ -349,13 +349,7 @@ impl Matcher {
                 Word::Ascii(_) => {}
                 Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
             }
-            for &id in &word_pats[mark..] {
-                let p = &mut pos[id as usize];
-                if p.is_empty() {
-                    touched.push(id);
-                }
-                p.push(i as u32);
-            }
+            note_positions(&word_pats[mark..], i, pos, touched);
         });
         s.word_start.push(s.word_pats.len() as u32);
     }
@@ -406,13 +400,7 @@ impl Matcher {
             } else {
                 self.dfa.word(spell, word_pats);
             }
-            for &id in &word_pats[mark..] {
-                let p = &mut pos[id as usize];
-                if p.is_empty() {
-                    touched.push(id);
-                }
-                p.push(i as u32);
-            }
+            note_positions(&word_pats[mark..], i, pos, touched);
         };
         for &t in ids {
             let k = tw.kind.get(t as usize).copied().unwrap_or(ANY);
@@ -536,6 +524,17 @@ fn trigger(node: &Node, common: &[bool], len: &[usize]) -> Option<Vec<u32>> {
             x.extend(trigger(b, common, len)?);
             Some(x)
         }
+    }
+}
+
+/// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen).
+fn note_positions(pats: &[u32], i: usize, pos: &mut [Vec<u32>], touched: &mut Vec<u32>) {
+    for &id in pats {
+        let p = &mut pos[id as usize];
+        if p.is_empty() {
+            touched.push(id);
+        }
+        p.push(i as u32);
     }
 }
 

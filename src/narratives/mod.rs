@@ -42,11 +42,11 @@ use serde::{Deserialize, Serialize};
 
 pub use file::{Narrative, NarrativeError, NarrativeFile, StanceConfig};
 pub use matcher::{Matcher, RuleMatch, Scratch};
+pub use query::{Query, QueryError};
+pub use stance::Stance;
 pub use token_words::TokenWords;
 
 use crate::tokenize::DocTokenizer;
-pub use query::{Query, QueryError};
-pub use stance::Stance;
 
 /// Most evidence passages kept per narrative and document.
 pub const EVIDENCE_PER_NARRATIVE: usize = 3;
@@ -362,11 +362,10 @@ impl NarrativeSet {
         tokens: Option<(&DocTokenizer, &[Vec<u32>])>,
         report: &mut crate::report::DocReport,
     ) {
-        let tw = tokens.map(|(tok, _)| self.token_words(tok));
-        let by_ids = match (&tw, tokens) {
-            (Some(tw), Some((_, ids))) => tw.as_ref().as_ref().map(|tw| (tw, ids)),
-            _ => None,
-        };
+        let tw = tokens.map(|(tok, ids)| (self.token_words(tok), ids));
+        let by_ids = tw
+            .as_ref()
+            .and_then(|(tw, ids)| Some((tw.as_ref().as_ref()?, *ids)));
         let d = self.detect_where(paras, by_ids, |i| {
             report
                 .paragraphs
