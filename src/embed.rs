@@ -400,8 +400,11 @@ pub fn reference_blocks(
 /// default model uses the paragraph block alone): a block of weight 0 adds nothing.
 #[derive(Debug, Clone)]
 pub struct FoldedTable {
-    /// `[rows][blocks.len()][labels]`, row-major.
+    /// `[rows][blocks.len()][labels]`, row-major, each row padded with zeros to `pstride`
+    /// values (a multiple of eight, so that summing rows runs on whole vectors).
     k: Vec<f32>,
+    /// The padded length of a row.
+    pstride: usize,
     rows: usize,
     labels: usize,
     /// The kept blocks (0 paragraph, 1 neighbours, 2 document), ascending.
@@ -448,7 +451,8 @@ impl FoldedTable {
         let bw = params.weights();
         let blocks: Vec<usize> = (0..BLOCKS).filter(|&b| bw[b] != 0.0).collect();
         let stride = blocks.len() * labels;
-        let mut k = vec![0f32; table.rows() * stride];
+        let pstride = stride.div_ceil(8) * 8;
+        let mut k = vec![0f32; table.rows() * pstride];
         if stride > 0 {
             // Eight rows at a time, each sum in the order of a one-row loop (the same values,
             // tested): the eight rows' sums are independent, so they run side by side.
@@ -460,11 +464,11 @@ impl FoldedTable {
                     None => x.copy_from_slice(v),
                 }
             };
-            k.par_chunks_mut(stride * 256)
+            k.par_chunks_mut(pstride * 256)
                 .enumerate()
                 .for_each(|(c, part)| {
                     let first = c * 256;
-                    let n = part.len() / stride;
+                    let n = part.len() / pstride;
                     let mut x = vec![0f32; d];
                     let mut xs = vec![[0f32; LANES]; d];
                     let mut acc = vec![[0f32; LANES]; labels];
@@ -490,7 +494,7 @@ impl FoldedTable {
                                 }
                             }
                             for lane in 0..lanes {
-                                let o = &mut part[(r + lane) * stride + bi * labels..][..labels];
+                                let o = &mut part[(r + lane) * pstride + bi * labels..][..labels];
                                 for (oc, a) in o.iter_mut().zip(&acc) {
                                     *oc = a[lane] * bw[b];
                                 }
@@ -502,6 +506,7 @@ impl FoldedTable {
         }
         FoldedTable {
             k,
+            pstride,
             rows: table.rows(),
             labels,
             blocks,
@@ -530,7 +535,7 @@ impl FoldedTable {
     #[inline]
     pub fn token(&self, t: u32) -> Option<&[f32]> {
         let stride = self.blocks.len() * self.labels;
-        let i = t as usize * stride;
+        let i = t as usize * self.pstride;
         ((t as usize) < self.rows).then(|| &self.k[i..i + stride])
     }
 
@@ -539,12 +544,13 @@ impl FoldedTable {
         self.pooling.scale(n)
     }
 
-    /// The logits the three blocks add to each paragraph of a document.
+    /// The logits the three blocks add to each paragraph of a document: flat, paragraph
+    /// `i`'s at `[i * labels()..][..labels()]`.
     ///
     /// One pass over the tokens sums each paragraph's per-token logits of the kept blocks;
     /// the neighbour block of paragraph `i` reuses the sums of `i − 1` and `i + 1`, and the
     /// document block is the sum over paragraphs, computed once.
-    pub fn doc_logits(&self, paras: &[Vec<u32>]) -> Vec<Vec<f32>> {
+    pub fn doc_logits(&self, paras: &[Vec<u32>]) -> Vec<f32> {
         let l = self.labels;
         let stride = self.blocks.len() * l;
         // offset of a block's logits in a token row (none when the block is not kept)
@@ -554,16 +560,24 @@ impl FoldedTable {
         let mut counts = Vec::with_capacity(paras.len());
         for (i, ids) in paras.iter().enumerate() {
             let s = &mut sums[i * stride..(i + 1) * stride];
-            let mut n = 0;
-            for &t in ids {
-                if (t as usize) < self.rows {
-                    let k = t as usize * stride;
-                    for (x, y) in s.iter_mut().zip(&self.k[k..k + stride]) {
-                        *x += y;
+            let n = match self.pstride {
+                8 => self.sum_rows::<8>(ids, s),
+                16 => self.sum_rows::<16>(ids, s),
+                24 => self.sum_rows::<24>(ids, s),
+                _ => {
+                    let mut n = 0;
+                    for &t in ids {
+                        if (t as usize) < self.rows {
+                            let k = t as usize * self.pstride;
+                            for (x, y) in s.iter_mut().zip(&self.k[k..k + stride]) {
+                                *x += y;
+                            }
+                            n += 1;
+                        }
                     }
-                    n += 1;
+                    n
                 }
-            }
+            };
             counts.push(n);
         }
         let row = |i: usize, o: usize| &sums[i * stride + o..i * stride + o + l];
@@ -576,48 +590,69 @@ impl FoldedTable {
             }
         }
         let ds = self.scale(counts.iter().sum());
-        (0..paras.len())
-            .map(|i| {
-                let mut z = vec![0f32; l];
-                if let Some(o) = own_at {
-                    let ps = self.scale(counts[i]);
-                    for (x, y) in z.iter_mut().zip(row(i, o)) {
-                        *x += y * ps;
-                    }
+        let mut out = vec![0f32; paras.len() * l];
+        let mut ctx = vec![0f32; l];
+        for (i, z) in out.chunks_exact_mut(l.max(1)).enumerate().take(paras.len()) {
+            if let Some(o) = own_at {
+                let ps = self.scale(counts[i]);
+                for (x, y) in z.iter_mut().zip(row(i, o)) {
+                    *x += y * ps;
                 }
-                if let Some(o) = ctx_at {
-                    let mut ctx = vec![0f32; l];
-                    let mut cn = 0;
-                    for j in [i.wrapping_sub(1), i + 1] {
-                        if j < paras.len() {
-                            for (x, y) in ctx.iter_mut().zip(row(j, o)) {
-                                *x += y;
-                            }
-                            cn += counts[j];
+            }
+            if let Some(o) = ctx_at {
+                ctx.iter_mut().for_each(|x| *x = 0.0);
+                let mut cn = 0;
+                for j in [i.wrapping_sub(1), i + 1] {
+                    if j < paras.len() {
+                        for (x, y) in ctx.iter_mut().zip(row(j, o)) {
+                            *x += y;
                         }
-                    }
-                    let cs = self.scale(cn);
-                    for (x, y) in z.iter_mut().zip(&ctx) {
-                        *x += y * cs;
+                        cn += counts[j];
                     }
                 }
-                if doc_at.is_some() {
-                    for (x, y) in z.iter_mut().zip(&doc) {
-                        *x += y * ds;
-                    }
+                let cs = self.scale(cn);
+                for (x, y) in z.iter_mut().zip(&ctx) {
+                    *x += y * cs;
                 }
-                z
-            })
-            .collect()
+            }
+            if doc_at.is_some() {
+                for (x, y) in z.iter_mut().zip(&doc) {
+                    *x += y * ds;
+                }
+            }
+        }
+        out
+    }
+
+    /// Sum the rows of the tokens `ids` that are in the table into `s` (the first
+    /// `s.len()` values of each row, in token order, as a plain loop would) and count them;
+    /// rows of `W` values (the padded stride) are added as whole arrays.
+    #[inline]
+    fn sum_rows<const W: usize>(&self, ids: &[u32], s: &mut [f32]) -> usize {
+        let mut acc = [0f32; W];
+        let mut n = 0;
+        for &t in ids {
+            if (t as usize) < self.rows {
+                let k = t as usize * W;
+                let r: &[f32; W] = self.k[k..k + W].try_into().expect("a whole row");
+                for (a, y) in acc.iter_mut().zip(r) {
+                    *a += y;
+                }
+                n += 1;
+            }
+        }
+        s.copy_from_slice(&acc[..s.len()]);
+        n
     }
 
     /// Per paragraph, the factor each kept block ([`FoldedTable::blocks`], in that order)
     /// applies to one of its tokens' logits in the sum of the document's paragraph logits:
     /// the paragraph's own pooling factor, the neighbour factors of the paragraphs before and
-    /// after it, and the document factor times the number of paragraphs.
+    /// after it, and the document factor times the number of paragraphs; flat, paragraph `i`'s
+    /// factors at `[i * blocks().len()..][..blocks().len()]`.
     /// `Σ_b coef[i][b] · k[t][b]` summed over a document's tokens is the sum of
     /// [`FoldedTable::doc_logits`].
-    pub fn token_coefficients(&self, paras: &[Vec<u32>]) -> Vec<Vec<f32>> {
+    pub fn token_coefficients(&self, paras: &[Vec<u32>]) -> Vec<f32> {
         let n: Vec<usize> = paras
             .iter()
             .map(|p| p.iter().filter(|&&t| (t as usize) < self.rows).count())
@@ -627,22 +662,21 @@ impl FoldedTable {
             before + n.get(j + 1).copied().unwrap_or(0)
         };
         let ds = self.scale(n.iter().sum()) * paras.len() as f32;
-        (0..paras.len())
-            .map(|i| {
-                self.blocks
-                    .iter()
-                    .map(|&b| match b {
-                        0 => self.scale(n[i]),
-                        1 => [i.wrapping_sub(1), i + 1]
-                            .into_iter()
-                            .filter(|&j| j < paras.len())
-                            .map(|j| self.scale(ctx_n(j)))
-                            .sum(),
-                        _ => ds,
-                    })
-                    .collect()
-            })
-            .collect()
+        let mut out = Vec::with_capacity(paras.len() * self.blocks.len());
+        for (i, &ni) in n.iter().enumerate() {
+            out.extend(self.blocks.iter().map(|&b| {
+                match b {
+                    0 => self.scale(ni),
+                    1 => [i.wrapping_sub(1), i + 1]
+                        .into_iter()
+                        .filter(|&j| j < paras.len())
+                        .map(|j| self.scale(ctx_n(j)))
+                        .sum(),
+                    _ => ds,
+                }
+            }));
+        }
+        out
     }
 }
 
@@ -913,7 +947,8 @@ mod tests {
             };
             let flat: Vec<f32> = w.iter().flatten().copied().collect();
             let folded = FoldedTable::new(&t, &p, &flat, 5).doc_logits(&paras);
-            for (i, z) in folded.iter().enumerate() {
+            assert_eq!(folded.len(), paras.len() * 5);
+            for (i, z) in folded.chunks_exact(5).enumerate() {
                 let x = reference_blocks(&t, &p, &paras, i);
                 for c in 0..5 {
                     let r: f32 = x.iter().zip(&w).map(|(x, w)| x * w[c]).sum();
@@ -947,7 +982,9 @@ mod tests {
         let b = FoldedTable::new_standardized(&t, &s, &p, &flat, 5);
         assert_eq!(a.blocks, [0, 1]);
         assert_eq!(a.blocks, b.blocks);
-        assert_eq!(a.k.len(), rows * 2 * 5);
+        // rows of 2 blocks × 5 labels, padded to 16 values
+        assert_eq!(a.pstride, 16);
+        assert_eq!(a.k.len(), rows * 16);
         // the straightforward fold, one row and one sum at a time
         let st = t.standardized(&s);
         let bw = p.weights();
@@ -964,8 +1001,20 @@ mod tests {
                 }
             }
         }
-        for k in [&a.k, &b.k] {
-            assert!(k.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()));
+        for k in [&a, &b] {
+            let got: Vec<f32> = (0..rows as u32)
+                .flat_map(|t| k.token(t).unwrap().to_vec())
+                .collect();
+            assert_eq!(got.len(), want.len());
+            assert!(got
+                .iter()
+                .zip(&want)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            // the padding is zero
+            assert!(k
+                .k
+                .chunks_exact(16)
+                .all(|r| r[10..].iter().all(|&x| x == 0.0)));
         }
     }
 }

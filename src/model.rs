@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable};
 use crate::error::{Error, Result};
-use crate::features::{merge_rows, DocBlock, Featurizer, FeaturizerParams, ParaTokens, SparseRow};
+use crate::features::{
+    merge_rows, DocBlock, FeatureKind, Featurizer, FeaturizerParams, ParaTokens, SparseRow,
+};
 use crate::labels::LabeledSet;
 use crate::tokenize::{DocTokenizer, TokenizerParams};
 
@@ -639,6 +641,9 @@ pub fn aggregate(probs: &[Vec<f32>], weights: &[f32], t: &Thresholds, cb: &Codeb
     }
 }
 
+/// No explanation slot ([`FramingModel::term_slots`]).
+pub const NO_TERM: u32 = u32::MAX;
+
 /// A fitted framing model: tokenizer, featurizer, classifier and thresholds.
 #[derive(Debug, Clone)]
 pub struct FramingModel {
@@ -654,6 +659,10 @@ pub struct FramingModel {
     path: PathBuf,
     /// Per token id, whether it is a content word ([`FramingModel::content_tokens`]).
     content_tokens: Arc<std::sync::OnceLock<Vec<bool>>>,
+    /// Per feature, where explanation terms sum its value ([`FramingModel::term_slots`]).
+    term_slots: Arc<std::sync::OnceLock<Vec<u32>>>,
+    /// Per table token, the labels it may push towards ([`FramingModel::term_labels`]).
+    term_labels: Arc<std::sync::OnceLock<Vec<u64>>>,
 }
 
 impl FramingModel {
@@ -754,6 +763,8 @@ impl FramingModel {
             embed,
             path,
             content_tokens: Arc::default(),
+            term_slots: Arc::default(),
+            term_labels: Arc::default(),
         })
     }
 
@@ -767,6 +778,76 @@ impl FramingModel {
                 .map(|id| {
                     tk.id_to_token(id)
                         .is_some_and(|w| embed::is_content_word(&w))
+                })
+                .collect()
+        })
+    }
+
+    /// Per feature index, the slot in which explanation terms sum the feature's value, or
+    /// [`NO_TERM`]: slots `0..n_features()` are features and `n_features() + t` the embedding
+    /// table's token `t`. A unigram of a content token is summed in its token's slot when the
+    /// model has a table holding the token (so that a word's push joins its table share),
+    /// in its own slot otherwise; a bigram of two content tokens in its own slot; any other
+    /// feature (a stopword, a piece, the neighbour, document or layout blocks) has none.
+    /// Computed on the first call, kept with the model.
+    pub fn term_slots(&self) -> &[u32] {
+        self.term_slots.get_or_init(|| {
+            let featurizer = self.featurizer();
+            let nf = featurizer.n_features();
+            let rows = self.folded_table().map_or(0, |k| k.rows());
+            let content = self.content_tokens();
+            let is_content = |t: u32| content.get(t as usize).copied().unwrap_or(false);
+            (0..nf as u32)
+                .map(|i| match featurizer.kind(i) {
+                    FeatureKind::Unigram(t) if is_content(t) => {
+                        if (t as usize) < rows {
+                            (nf + t as usize) as u32
+                        } else {
+                            i
+                        }
+                    }
+                    FeatureKind::Bigram(a, b) if is_content(a) && is_content(b) => i,
+                    _ => NO_TERM,
+                })
+                .collect()
+        })
+    }
+
+    /// Per token of the embedding table (empty without one), the labels (bit `l` for label
+    /// `l`) towards which the token's table logits may push an explanation term: bit `l` is
+    /// set when, in some kept block, its logit for `l` exceeds their mean over labels, as the
+    /// explanation computes it. The push of a token whose bit is clear for a frame is a sum
+    /// of non-negative pooling sums times non-positive differences, never positive, so the
+    /// token can be left out of that frame's terms. A content token with a unigram feature
+    /// (whose TF-IDF push joins its table push) and any content token of a codebook of more
+    /// than 64 labels have every bit set; a token that is not a content word has none.
+    /// Computed on the first call, kept with the model.
+    pub fn term_labels(&self) -> &[u64] {
+        self.term_labels.get_or_init(|| {
+            let Some(k) = self.folded_table() else {
+                return Vec::new();
+            };
+            let content = self.content_tokens();
+            let nl = self.codebook.len() as f32;
+            (0..k.rows() as u32)
+                .map(|t| {
+                    if !content.get(t as usize).copied().unwrap_or(false) {
+                        return 0;
+                    }
+                    if self.featurizer().unigram(t).is_some() || k.labels() > 64 {
+                        return u64::MAX;
+                    }
+                    let kt = k.token(t).expect("in range");
+                    let mut bits = 0u64;
+                    for kb in kt.chunks_exact(k.labels()) {
+                        let mean = kb.iter().sum::<f32>() / nl;
+                        for (l, &v) in kb.iter().enumerate() {
+                            if v - mean > 0.0 {
+                                bits |= 1 << l;
+                            }
+                        }
+                    }
+                    bits
                 })
                 .collect()
         })
@@ -870,7 +951,8 @@ impl FramingModel {
             let row = self.file.featurizer.transform(&toks.para(i));
             let mut start = doc_logits.clone();
             if let Some(d) = &dense {
-                for (z, x) in start.iter_mut().zip(&d[i]) {
+                let l = start.len();
+                for (z, x) in start.iter_mut().zip(&d[i * l..(i + 1) * l]) {
                     *z += x;
                 }
             }

@@ -20,7 +20,7 @@ use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::corpus::Article;
 use crate::error::{Error, InputError, InputProblem, Result};
 use crate::features::FeatureKind;
-use crate::model::{DocScores, FramingModel};
+use crate::model::{DocScores, FramingModel, NO_TERM};
 
 /// Evidence passages kept per present frame.
 pub const EVIDENCE_PER_FRAME: usize = 3;
@@ -417,8 +417,9 @@ pub fn build_report(
 ///
 /// The push is linear in the feature values (and pooling coefficients), so one pass over the
 /// rows (and tokens) sums the values per feature and token in a per-thread table, and the
-/// weights are applied once per distinct term, for every frame at once; only the head of
-/// each frame's list is sorted.
+/// weights are applied once per distinct term, for every frame at once; each frame's head is
+/// kept while the pushes stream by. Tokens that cannot push towards any of the frames
+/// ([`FramingModel::term_labels`]) are not summed.
 fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
     use crate::embed::BLOCKS;
     /// Per-thread sums: `acc[slot]` holds a slot's summed pooling coefficients per kept
@@ -444,8 +445,10 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
     // TF-IDF push plus the share of the embedding logits its table vector contributes.
     let table = model.folded_table().filter(|_| !s.tokens.is_empty());
     let rows = table.map_or(0, |k| k.rows());
-    let content = model.content_tokens();
-    let is_content = |t: u32| content.get(t as usize).copied().unwrap_or(false);
+    if frames.is_empty() {
+        return Vec::new();
+    }
+    let term_slot = model.term_slots();
     let nk = frames.len();
     let nl = model.codebook().len() as f32;
     SCRATCH.with(|cell| {
@@ -479,26 +482,31 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             let words = (row.idx[..u].iter().zip(&row.val[..u]))
                 .chain(row.idx[b..].iter().zip(&row.val[b..]));
             for (&i, &v) in words {
-                let slot = match featurizer.kind(i) {
-                    FeatureKind::Unigram(t) if is_content(t) => {
-                        if (t as usize) < rows {
-                            nf + t as usize
-                        } else {
-                            i as usize
-                        }
-                    }
-                    FeatureKind::Bigram(a, b) if is_content(a) && is_content(b) => i as usize,
-                    _ => continue,
-                };
-                add(sc, slot, TFIDF, v);
+                let slot = term_slot[i as usize];
+                if slot != NO_TERM {
+                    add(sc, slot as usize, TFIDF, v);
+                }
             }
         }
         // Σ pooling coefficient per token and kept block: its push is that sum times (the
         // token's folded logits − their mean)
         if let Some(k) = table {
-            for (coef, ids) in k.token_coefficients(&s.tokens).iter().zip(&s.tokens) {
+            let nb = k.blocks().len();
+            let coefs = k.token_coefficients(&s.tokens);
+            // a token that cannot push towards any of the frames is left out (its push would
+            // not be positive); the others are the content tokens of the table
+            let labels = model.term_labels();
+            let wanted = frames.iter().fold(0u64, |m, f| {
+                m | 1u64.checked_shl(f.index() as u32).unwrap_or(0)
+            });
+            let wanted = if frames.iter().any(|f| f.index() >= 64) {
+                u64::MAX
+            } else {
+                wanted
+            };
+            for (coef, ids) in coefs.chunks_exact(nb.max(1)).zip(&s.tokens) {
                 for &t in ids {
-                    if (t as usize) < rows && is_content(t) {
+                    if labels.get(t as usize).is_some_and(|&m| m & wanted != 0) {
                         for (b, &c) in coef.iter().enumerate() {
                             add(sc, nf + t as usize, b, c);
                         }
@@ -565,23 +573,32 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
                 _ => None,
             }
         };
-        let order =
-            |a: &(u64, u32, f32), b: &(u64, u32, f32)| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0));
+        // Each frame's head: the positive pushes, largest first, equal pushes by key (keys are
+        // distinct, so the order is total and the head is what sorting all would give). It is
+        // kept sorted while the pushes stream by; a push below the head's last, when the head
+        // is full, is passed over without computing its key.
+        let before = |a: &(f32, u64, u32), b: &(f32, u64, u32)| {
+            b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).is_lt()
+        };
         (0..nk)
             .map(|f| {
-                let mut v: Vec<(u64, u32, f32)> = touched
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &slot)| (slot, push[j * nk + f]))
-                    .filter(|x| x.1 > 0.0)
-                    .map(|(slot, p)| (key(slot), slot, p))
-                    .collect();
-                let head = TERMS_PER_FRAME.min(v.len());
-                if head > 0 && head < v.len() {
-                    v.select_nth_unstable_by(head - 1, order);
+                let mut head: Vec<(f32, u64, u32)> = Vec::with_capacity(TERMS_PER_FRAME + 1);
+                for (j, &slot) in touched.iter().enumerate() {
+                    let p = push[j * nk + f];
+                    if p <= 0.0 || p.is_nan() {
+                        continue;
+                    }
+                    if head.len() == TERMS_PER_FRAME && p < head[TERMS_PER_FRAME - 1].0 {
+                        continue;
+                    }
+                    let c = (p, key(slot), slot);
+                    let at = head.partition_point(|h| before(h, &c));
+                    if at < TERMS_PER_FRAME {
+                        head.insert(at, c);
+                        head.truncate(TERMS_PER_FRAME);
+                    }
                 }
-                v[..head].sort_unstable_by(order);
-                v[..head].iter().filter_map(|x| term(x.1)).collect()
+                head.iter().filter_map(|x| term(x.2)).collect()
             })
             .collect()
     })

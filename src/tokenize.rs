@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 /// The unknown-word token.
 pub const UNK: &str = "[UNK]";
 
-/// Cached non-ASCII chunks per thread before the cache is cleared (bounds memory on endless
+/// Cached chunks per thread (of each kind) before the cache is cleared (bounds memory on endless
 /// input: about 10 MB per thread at the limit).
 const CACHE_LIMIT: usize = 1 << 17;
 
@@ -118,8 +118,14 @@ impl TokenizerParams {
     }
 }
 
-/// Token ids of each distinct non-ASCII chunk seen by one thread.
-type ChunkCache = FxHashMap<Box<str>, Box<[u32]>>;
+/// Token ids of the chunks one thread has looked up the slow way: WordPiece splits of words
+/// missing from the vocabulary, by their lowercase bytes packed as in [`WordTable`] (up to
+/// 16 bytes), and every other chunk (longer, or not plain ASCII) by its text.
+#[derive(Debug, Default)]
+struct ChunkCache {
+    pieces: FxHashMap<(u64, u64), Box<[u32]>>,
+    text: FxHashMap<Box<str>, Box<[u32]>>,
+}
 
 /// Byte classes of the chunk scanner.
 const WORD: u8 = 0;
@@ -163,6 +169,9 @@ struct FastPath {
     punct: [u32; 128],
     /// Contents of the added tokens: a paragraph containing one takes the reference path.
     added: Vec<String>,
+    /// The distinct first bytes of `added`: a text holds an added token only where it holds
+    /// one of these, so one `memchr` pass finds the places to compare.
+    added_first: Vec<u8>,
     /// A WordPiece model (an embedding table's tokenizer): a word missing from the vocabulary
     /// is split into pieces by the pipeline (cached) instead of becoming the unknown token.
     wordpiece: bool,
@@ -245,16 +254,35 @@ impl FastPath {
                     .unwrap_or(unk);
             }
         }
+        let mut added_first: Vec<u8> = added.iter().map(|a| a.as_bytes()[0]).collect();
+        added_first.sort_unstable();
+        added_first.dedup();
         Some(FastPath {
             vocab: WordTable::new(&vocab),
             unk,
             punct,
             added,
+            added_first,
             wordpiece,
             max_word,
             cont: WordTable::new(&cont),
             cont_prefix,
         })
+    }
+
+    /// Whether `text` contains one of the added tokens (what `text.contains(a)` for each of
+    /// them tells, in one pass over the text for up to three distinct first bytes: an added
+    /// token occurs at `i` only if its first byte does).
+    fn has_added(&self, text: &str) -> bool {
+        let b = text.as_bytes();
+        let at = |i: usize| self.added.iter().any(|a| b[i..].starts_with(a.as_bytes()));
+        match *self.added_first.as_slice() {
+            [] => false,
+            [x] => memchr::memchr_iter(x, b).any(at),
+            [x, y] => memchr::memchr2_iter(x, y, b).any(at),
+            [x, y, z] => memchr::memchr3_iter(x, y, z, b).any(at),
+            _ => self.added.iter().any(|a| text.contains(a.as_str())),
+        }
     }
 
     /// The id of a chunk of ASCII letters and digits, when the model maps it to one token
@@ -332,20 +360,7 @@ impl WordTable {
     #[inline]
     fn get_lowercase(&self, chunk: &[u8]) -> Option<u32> {
         if chunk.len() <= 16 {
-            // ASCII letters and digits: setting bit 5 lowercases letters, digits have it set
-            let (k0, k1) = pack(chunk);
-            let lower = |k: u64, n: usize| {
-                let m = if n >= 8 {
-                    u64::MAX
-                } else {
-                    (1u64 << (8 * n)) - 1
-                };
-                k | (0x2020_2020_2020_2020 & m)
-            };
-            let (k0, k1) = (
-                lower(k0, chunk.len().min(8)),
-                lower(k1, chunk.len().saturating_sub(8)),
-            );
+            let (k0, k1) = lowercase_key(chunk);
             let mut i = slot_of(k0, k1) & self.mask;
             loop {
                 let s = &self.slots[i];
@@ -364,16 +379,60 @@ impl WordTable {
     }
 }
 
+/// The lowercase form of a chunk of up to 16 ASCII letters and digits, packed ([`pack`]):
+/// setting bit 5 lowercases letters, and digits have it set.
+#[inline]
+fn lowercase_key(chunk: &[u8]) -> (u64, u64) {
+    let (k0, k1) = pack(chunk);
+    let lower = |k: u64, n: usize| {
+        let m = if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        k | (0x2020_2020_2020_2020 & m)
+    };
+    (
+        lower(k0, chunk.len().min(8)),
+        lower(k1, chunk.len().saturating_sub(8)),
+    )
+}
+
 /// Up to 16 bytes as two little-endian `u64`, zero-padded.
+///
+/// The bytes are read with (overlapping) loads of the slice itself, not copied into a
+/// buffer first: a buffer filled byte by byte and read back as words stalls the load on
+/// each lookup (no store-to-load forwarding).
 #[inline]
 fn pack(b: &[u8]) -> (u64, u64) {
-    let mut buf = [0u8; 16];
-    buf[..b.len()].copy_from_slice(b);
-    let (a, c) = buf.split_at(8);
-    (
-        u64::from_le_bytes(a.try_into().unwrap_or([0; 8])),
-        u64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
-    )
+    #[inline(always)]
+    fn u64_at(b: &[u8], i: usize) -> u64 {
+        u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]))
+    }
+    #[inline(always)]
+    fn u32_at(b: &[u8], i: usize) -> u64 {
+        u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or([0; 4])) as u64
+    }
+    /// The first `n` (1..=8) bytes of `b`, zero-padded.
+    #[inline(always)]
+    fn low(b: &[u8], n: usize) -> u64 {
+        if n == 8 {
+            u64_at(b, 0)
+        } else if n >= 4 {
+            // two 4-byte loads that overlap in the middle: the shared bytes are equal
+            u32_at(b, 0) | (u32_at(b, n - 4) << (8 * (n - 4)))
+        } else {
+            let (first, mid, last) = (b[0] as u64, b[n / 2] as u64, b[n - 1] as u64);
+            first | (mid << (8 * (n / 2))) | (last << (8 * (n - 1)))
+        }
+    }
+    let n = b.len();
+    debug_assert!(n <= 16);
+    match n {
+        0 => (0, 0),
+        1..=8 => (low(b, n), 0),
+        _ => (u64_at(b, 0), u64_at(b, n - 8) >> (8 * (16 - n))),
+    }
 }
 
 #[inline]
@@ -584,7 +643,7 @@ impl DocTokenizer {
             out.extend(self.encode_reference(text)?);
             return Ok(());
         };
-        if fast.added.iter().any(|a| text.contains(a.as_str())) {
+        if fast.has_added(text) {
             out.extend(self.encode_reference(text)?);
             return Ok(());
         }
@@ -631,14 +690,28 @@ impl DocTokenizer {
                 return Ok(());
             }
         }
-        let cell = self.cache.get_or(|| RefCell::new(FxHashMap::default()));
+        let cell = self.cache.get_or(|| RefCell::new(ChunkCache::default()));
         let mut cache = cell.borrow_mut();
-        if let Some(ids) = cache.get(chunk) {
+        if plain && fast.wordpiece && chunk.len() <= fast.max_word.min(16) {
+            // a word missing from the vocabulary: split once, then cached (names recur)
+            let key = lowercase_key(chunk.as_bytes());
+            if let Some(ids) = cache.pieces.get(&key) {
+                out.extend_from_slice(ids);
+                return Ok(());
+            }
+            let mark = out.len();
+            fast.pieces(chunk.as_bytes(), out);
+            if cache.pieces.len() >= CACHE_LIMIT {
+                cache.pieces.clear();
+            }
+            cache.pieces.insert(key, out[mark..].into());
+            return Ok(());
+        }
+        if let Some(ids) = cache.text.get(chunk) {
             out.extend_from_slice(ids);
             return Ok(());
         }
         let ids = if plain && fast.wordpiece && chunk.len() <= fast.max_word {
-            // a word missing from the vocabulary: split once, then cached (names recur)
             let mut ids = Vec::new();
             fast.pieces(chunk.as_bytes(), &mut ids);
             ids
@@ -646,10 +719,10 @@ impl DocTokenizer {
             self.encode_reference(chunk)?
         };
         out.extend_from_slice(&ids);
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+        if cache.text.len() >= CACHE_LIMIT {
+            cache.text.clear();
         }
-        cache.insert(chunk.into(), ids.into_boxed_slice());
+        cache.text.insert(chunk.into(), ids.into_boxed_slice());
         Ok(())
     }
 }
@@ -717,6 +790,52 @@ mod tests {
             text.push(' ');
         }
         assert_eq!(tk.ids(&text).unwrap(), tk.encode_reference(&text).unwrap());
+    }
+
+    #[test]
+    fn pack_is_the_zero_padded_bytes() {
+        let text = b"abcdefghijklmnopq";
+        for start in 0..text.len() {
+            for end in start..=(start + 16).min(text.len()) {
+                let b = &text[start..end];
+                let mut buf = [0u8; 16];
+                buf[..b.len()].copy_from_slice(b);
+                let want = (
+                    u64::from_le_bytes(buf[..8].try_into().unwrap()),
+                    u64::from_le_bytes(buf[8..].try_into().unwrap()),
+                );
+                assert_eq!(pack(b), want, "{:?}", std::str::from_utf8(b));
+            }
+        }
+    }
+
+    #[test]
+    fn added_tokens_are_found_in_one_pass() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embeddings/tokenizer.json");
+        let tk = DocTokenizer::from_file(&path).unwrap();
+        let fast = tk.fast.as_ref().unwrap();
+        assert!(
+            fast.added.len() > 1,
+            "a vocabulary with several added tokens"
+        );
+        for text in [
+            "no added token here [ nor [UN nor [unk] nor [MAS",
+            "[CLS] at the start",
+            "at the end [SEP]",
+            "[[MASK]] nested and [PAD",
+            "[",
+            "",
+            "x[UNK]y",
+            "café [MASK]",
+        ] {
+            let slow = fast.added.iter().any(|a| text.contains(a.as_str()));
+            assert_eq!(fast.has_added(text), slow, "{text:?}");
+            assert_eq!(
+                tk.ids(text).unwrap(),
+                tk.encode_reference(text).unwrap(),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
