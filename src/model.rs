@@ -662,7 +662,7 @@ pub struct FramingModel {
     /// Per feature, where explanation terms sum its value ([`FramingModel::term_slots`]).
     term_slots: Arc<std::sync::OnceLock<Vec<u32>>>,
     /// Per table token, the labels it may push towards ([`FramingModel::term_labels`]).
-    term_labels: Arc<std::sync::OnceLock<Vec<u64>>>,
+    term_labels: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl FramingModel {
@@ -819,10 +819,11 @@ impl FramingModel {
     /// explanation computes it. The push of a token whose bit is clear for a frame is a sum
     /// of non-negative pooling sums times non-positive differences, never positive, so the
     /// token can be left out of that frame's terms. A content token with a unigram feature
-    /// (whose TF-IDF push joins its table push) and any content token of a codebook of more
-    /// than 64 labels have every bit set; a token that is not a content word has none.
-    /// Computed on the first call, kept with the model.
-    pub fn term_labels(&self) -> &[u64] {
+    /// (whose TF-IDF push joins its table push), and any content token of a codebook of more
+    /// than eight labels, has every bit set (and a frame past the eighth asks for every
+    /// bit); a token that is not a content word has none. Computed on the first call, kept
+    /// with the model.
+    pub fn term_labels(&self) -> &[u8] {
         self.term_labels.get_or_init(|| {
             let Some(k) = self.folded_table() else {
                 return Vec::new();
@@ -834,11 +835,11 @@ impl FramingModel {
                     if !content.get(t as usize).copied().unwrap_or(false) {
                         return 0;
                     }
-                    if self.featurizer().unigram(t).is_some() || k.labels() > 64 {
-                        return u64::MAX;
+                    if self.featurizer().unigram(t).is_some() || k.labels() > 8 {
+                        return u8::MAX;
                     }
                     let kt = k.token(t).expect("in range");
-                    let mut bits = 0u64;
+                    let mut bits = 0u8;
                     for kb in kt.chunks_exact(k.labels()) {
                         let mean = kb.iter().sum::<f32>() / nl;
                         for (l, &v) in kb.iter().enumerate() {

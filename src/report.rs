@@ -423,12 +423,13 @@ pub fn build_report(
 fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
     use crate::embed::BLOCKS;
     /// Per-thread sums: `acc[slot]` holds a slot's summed pooling coefficients per kept
-    /// embedding block and, last, its summed TF-IDF value; valid where `stamp[slot] == epoch`.
+    /// embedding block and, last, its summed TF-IDF value; valid where bit `slot` of `seen`
+    /// is set. `touched` lists the slots whose bit is set (cleared at the next call's start,
+    /// so a document left half done leaves nothing behind).
     #[derive(Default)]
     struct Scratch {
         acc: Vec<[f32; BLOCKS + 1]>,
-        stamp: Vec<u32>,
-        epoch: u32,
+        seen: Vec<u64>,
         touched: Vec<u32>,
         /// `push[j * nk + f]`: the push of the j-th touched slot towards the f-th frame.
         push: Vec<f32>,
@@ -457,17 +458,16 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
         let slots = nf + rows;
         if sc.acc.len() < slots {
             sc.acc.resize(slots, [0.0; BLOCKS + 1]);
-            sc.stamp.resize(slots, 0);
+            sc.seen.resize(slots.div_ceil(64), 0);
         }
-        sc.epoch = sc.epoch.wrapping_add(1);
-        if sc.epoch == 0 {
-            sc.stamp.iter_mut().for_each(|x| *x = 0);
-            sc.epoch = 1;
+        for &slot in &sc.touched {
+            sc.seen[slot as usize >> 6] = 0;
         }
         sc.touched.clear();
         let add = |sc: &mut Scratch, slot: usize, b: usize, x: f32| {
-            if sc.stamp[slot] != sc.epoch {
-                sc.stamp[slot] = sc.epoch;
+            let (w, bit) = (slot >> 6, 1u64 << (slot & 63));
+            if sc.seen[w] & bit == 0 {
+                sc.seen[w] |= bit;
                 sc.acc[slot] = [0.0; BLOCKS + 1];
                 sc.touched.push(slot as u32);
             }
@@ -496,14 +496,9 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             // a token that cannot push towards any of the frames is left out (its push would
             // not be positive); the others are the content tokens of the table
             let labels = model.term_labels();
-            let wanted = frames.iter().fold(0u64, |m, f| {
-                m | 1u64.checked_shl(f.index() as u32).unwrap_or(0)
+            let wanted = frames.iter().fold(0u8, |m, f| {
+                m | 1u8.checked_shl(f.index() as u32).unwrap_or(u8::MAX)
             });
-            let wanted = if frames.iter().any(|f| f.index() >= 64) {
-                u64::MAX
-            } else {
-                wanted
-            };
             for (coef, ids) in coefs.chunks_exact(nb.max(1)).zip(&s.tokens) {
                 for &t in ids {
                     if labels.get(t as usize).is_some_and(|&m| m & wanted != 0) {
@@ -1563,6 +1558,132 @@ mod tests {
             std::fs::read_to_string(d.path().join("errors.jsonl")).unwrap(),
             ""
         );
+    }
+
+    /// The explanation terms computed the straightforward way: every content token and word
+    /// feature summed (no skipped tokens), every positive push sorted.
+    fn reference_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
+        let f = model.featurizer();
+        let nf = f.n_features();
+        let table = model.folded_table().filter(|_| !s.tokens.is_empty());
+        let rows = table.map_or(0, |k| k.rows());
+        let content = model.content_tokens();
+        let is_content = |t: u32| content.get(t as usize).copied().unwrap_or(false);
+        let nl = model.codebook().len() as f32;
+        let mut acc: BTreeMap<usize, [f32; 4]> = BTreeMap::new();
+        let (u, b) = f.word_feature_bounds();
+        for row in &s.rows {
+            for (&i, &v) in row.idx.iter().zip(&row.val) {
+                if i >= u && i < b {
+                    continue;
+                }
+                let slot = match f.kind(i) {
+                    FeatureKind::Unigram(t) if is_content(t) && (t as usize) < rows => {
+                        nf + t as usize
+                    }
+                    FeatureKind::Unigram(t) if is_content(t) => i as usize,
+                    FeatureKind::Bigram(a, b) if is_content(a) && is_content(b) => i as usize,
+                    _ => continue,
+                };
+                acc.entry(slot).or_default()[3] += v;
+            }
+        }
+        if let Some(k) = table {
+            let nb = k.blocks().len();
+            let coefs = k.token_coefficients(&s.tokens);
+            for (coef, ids) in coefs.chunks_exact(nb).zip(&s.tokens) {
+                for &t in ids
+                    .iter()
+                    .filter(|&&t| (t as usize) < rows && is_content(t))
+                {
+                    for (b, &c) in coef.iter().enumerate() {
+                        acc.entry(nf + t as usize).or_default()[b] += c;
+                    }
+                }
+            }
+        }
+        let tk = model.tokenizer();
+        frames
+            .iter()
+            .map(|fr| {
+                let mut v: Vec<(f32, u64, String)> = Vec::new();
+                for (&slot, x) in &acc {
+                    let mut p = 0f32;
+                    let tfidf = |i: u32, p: &mut f32| {
+                        let w = model.weight(i);
+                        let mean = w.iter().sum::<f32>() / nl;
+                        *p += x[3] * (w[fr.index()] - mean);
+                    };
+                    let (key, term) = if slot < nf {
+                        tfidf(slot as u32, &mut p);
+                        match f.kind(slot as u32) {
+                            FeatureKind::Unigram(t) => (
+                                if table.is_some() {
+                                    t as u64
+                                } else {
+                                    slot as u64
+                                },
+                                tk.id_to_token(t),
+                            ),
+                            FeatureKind::Bigram(a, b) => (
+                                if table.is_some() {
+                                    (1 << 40) | slot as u64
+                                } else {
+                                    slot as u64
+                                },
+                                Some(format!(
+                                    "{} {}",
+                                    tk.id_to_token(a).unwrap(),
+                                    tk.id_to_token(b).unwrap()
+                                )),
+                            ),
+                            _ => unreachable!(),
+                        }
+                    } else {
+                        let t = (slot - nf) as u32;
+                        if x[3] != 0.0 {
+                            tfidf(f.unigram(t).unwrap(), &mut p);
+                        }
+                        let k = table.unwrap();
+                        for (b, kb) in k.token(t).unwrap().chunks_exact(k.labels()).enumerate() {
+                            let mean = kb.iter().sum::<f32>() / nl;
+                            p += x[b] * (kb[fr.index()] - mean);
+                        }
+                        (t as u64, tk.id_to_token(t))
+                    };
+                    if p > 0.0 {
+                        v.push((p, key, term.unwrap()));
+                    }
+                }
+                v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                v.into_iter().take(TERMS_PER_FRAME).map(|x| x.2).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn terms_equal_the_straightforward_computation() {
+        let Ok((model, _)) = crate::builtin::load() else {
+            eprintln!("skipped: no built-in model");
+            return;
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/samples");
+        let mut docs = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let paras = crate::corpus::paragraphs(&text);
+            let s = model.score_document(&paras).unwrap();
+            // every frame, and each alone: the skipped tokens depend on the frames asked for
+            let all: Vec<Label> = (0..4).map(Label::from_index).collect();
+            for frames in std::iter::once(all.clone()).chain(all.iter().map(|&f| vec![f])) {
+                assert_eq!(
+                    top_terms(&model, &s, &frames),
+                    reference_terms(&model, &s, &frames)
+                );
+            }
+            docs += 1;
+        }
+        assert!(docs >= 3);
     }
 
     #[test]
