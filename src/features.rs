@@ -345,6 +345,24 @@ impl Scratch {
         }
     }
 
+    /// Append the counted features as (feature, count), increasing, to `out`, and reset
+    /// them.
+    fn drain_counts(&mut self, out: &mut Vec<(u32, f32)>) {
+        for (j, summary) in self.words.iter_mut().enumerate() {
+            let mut sw = std::mem::take(summary);
+            while sw != 0 {
+                let w = j * 64 + sw.trailing_zeros() as usize;
+                sw &= sw - 1;
+                let mut b = std::mem::take(&mut self.bits[w]);
+                while b != 0 {
+                    let f = w * 64 + b.trailing_zeros() as usize;
+                    b &= b - 1;
+                    out.push((f as u32, std::mem::take(&mut self.counts[f])));
+                }
+            }
+        }
+    }
+
     #[inline]
     fn count(&mut self, f: u32) {
         let c = &mut self.counts[f as usize];
@@ -515,19 +533,7 @@ impl Featurizer {
     pub fn transform(&self, para: &ParaTokens<'_>) -> SparseRow {
         let p = &self.params;
         self.with_scratch(|s| {
-            // the paragraph's unigram and bigram features
-            for &id in para.ids {
-                if let Some(i) = self.unigram(id) {
-                    s.count(i);
-                }
-            }
-            if p.bigrams {
-                for w in para.ids.windows(2) {
-                    if let Some(i) = self.bigram_feature(w[0], w[1]) {
-                        s.count(i);
-                    }
-                }
-            }
+            self.count_words(para.ids, s);
             self.flush_block(s, 1.0);
             let main_end = s.blocks.idx.len();
             if p.context_weight > 0.0 {
@@ -539,17 +545,121 @@ impl Featurizer {
                 self.flush_block(s, p.context_weight);
             }
             let ctx_end = s.blocks.idx.len();
-            if p.layout_weight > 0.0 {
-                for c in layout_codes(para.index, para.count, para.ids.len()) {
-                    if let Some(&i) = self.index.get(&(LAYOUT | c)) {
-                        s.blocks.idx.push(i);
-                        s.blocks.val.push(p.layout_weight);
-                    }
-                }
-            }
+            self.layout_block(para.index, para.count, para.ids.len(), &mut s.blocks);
             // each block is sorted and their features are disjoint: merge them
             merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
         })
+    }
+
+    /// The rows of every paragraph of a document ([`Featurizer::transform`] of each
+    /// paragraph with its neighbours, the same rows), computed together: each paragraph's
+    /// tokens are counted for the neighbour block once, as a sorted list of (feature, count),
+    /// and the neighbour block of paragraph `i` merges the lists of `i − 1` and `i + 1`
+    /// (the counts `transform` would find, in the same increasing order).
+    pub fn transform_document(&self, paras: &[Vec<u32>]) -> Vec<SparseRow> {
+        let p = &self.params;
+        let n = paras.len();
+        // the neighbour counts of paragraph j: ctx[at[j]..at[j + 1]]
+        let mut ctx: Vec<(u32, f32)> = Vec::new();
+        let mut at = Vec::with_capacity(n + 1);
+        at.push(0);
+        if p.context_weight > 0.0 {
+            self.with_scratch(|s| {
+                for ids in paras {
+                    for &id in ids {
+                        if let Some(i) = self.context(id) {
+                            s.count(i);
+                        }
+                    }
+                    s.drain_counts(&mut ctx);
+                    at.push(ctx.len());
+                }
+            });
+        }
+        let empty: &[(u32, f32)] = &[];
+        let list = |j: usize| {
+            if j < n && p.context_weight > 0.0 {
+                &ctx[at[j]..at[j + 1]]
+            } else {
+                empty
+            }
+        };
+        (0..n)
+            .map(|i| {
+                let ids = &paras[i];
+                self.with_scratch(|s| {
+                    self.count_words(ids, s);
+                    self.flush_block(s, 1.0);
+                    let main_end = s.blocks.idx.len();
+                    if p.context_weight > 0.0 {
+                        let (a, b) = (list(i.wrapping_sub(1)), list(i + 1));
+                        self.merged_block(a, b, p.context_weight, &mut s.blocks);
+                    }
+                    let ctx_end = s.blocks.idx.len();
+                    self.layout_block(i, n, ids.len(), &mut s.blocks);
+                    merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
+                })
+            })
+            .collect()
+    }
+
+    /// Count the unigram and bigram features of a paragraph's tokens.
+    #[inline]
+    fn count_words(&self, ids: &[u32], s: &mut Scratch) {
+        for &id in ids {
+            if let Some(i) = self.unigram(id) {
+                s.count(i);
+            }
+        }
+        if self.params.bigrams {
+            for w in ids.windows(2) {
+                if let Some(i) = self.bigram_feature(w[0], w[1]) {
+                    s.count(i);
+                }
+            }
+        }
+    }
+
+    /// Append the layout indicators of paragraph `index` of `count` (`len` tokens).
+    fn layout_block(&self, index: usize, count: usize, len: usize, row: &mut SparseRow) {
+        let w = self.params.layout_weight;
+        if w > 0.0 {
+            for c in layout_codes(index, count, len) {
+                if let Some(&i) = self.index.get(&(LAYOUT | c)) {
+                    row.idx.push(i);
+                    row.val.push(w);
+                }
+            }
+        }
+    }
+
+    /// Append the block of the summed counts of two sorted (feature, count) lists to `row`,
+    /// as [`Featurizer::flush_block`] builds it from the same counts.
+    fn merged_block(&self, a: &[(u32, f32)], b: &[(u32, f32)], norm: f32, row: &mut SparseRow) {
+        let start = row.idx.len();
+        let mut push = |f: u32, tf: f32| {
+            row.idx.push(f);
+            row.val.push(log_tf(tf) * self.idf[f as usize]);
+        };
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            let (fa, fb) = (a[i].0, b[j].0);
+            if fa < fb {
+                push(fa, a[i].1);
+                i += 1;
+            } else if fb < fa {
+                push(fb, b[j].1);
+                j += 1;
+            } else {
+                push(fa, a[i].1 + b[j].1);
+                i += 1;
+                j += 1;
+            }
+        }
+        for &(f, tf) in a[i..].iter().chain(&b[j..]) {
+            push(f, tf);
+        }
+        normalize(&mut row.val[start..], norm);
     }
 
     #[inline]
@@ -623,12 +733,18 @@ impl Featurizer {
                 }
             }
         }
-        let ss: f32 = row.val[start..].iter().map(|v| v * v).sum();
-        if ss > 0.0 {
-            let scale = norm / ss.sqrt();
-            for v in &mut row.val[start..] {
-                *v *= scale;
-            }
+        normalize(&mut row.val[start..], norm);
+    }
+}
+
+/// Scale `vals` to L2 norm `norm` (left as they are when all are zero).
+#[inline]
+fn normalize(vals: &mut [f32], norm: f32) {
+    let ss: f32 = vals.iter().map(|v| v * v).sum();
+    if ss > 0.0 {
+        let scale = norm / ss.sqrt();
+        for v in vals {
+            *v *= scale;
         }
     }
 }
@@ -901,6 +1017,14 @@ mod tests {
                 let (a, b) = (f.doc_row(&block), reference_doc_row(&f, &block));
                 assert_eq!(a.idx, b.idx);
                 assert_eq!(bits(&a), bits(&b));
+                // the whole document at once: the rows of its paragraphs one by one
+                let rows = f.transform_document(d);
+                assert_eq!(rows.len(), d.len());
+                for (i, a) in rows.iter().enumerate() {
+                    let b = reference_transform(&f, &pt(d, i));
+                    assert_eq!(a.idx, b.idx);
+                    assert_eq!(bits(a), bits(&b));
+                }
             }
         }
     }

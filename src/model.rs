@@ -948,8 +948,8 @@ impl FramingModel {
             .doc_row(&DocBlock { paras: &toks.paras });
         let doc_logits = self.logits(&doc_row, self.bias.clone());
         let dense = self.embed.as_ref().map(|(_, k)| k.doc_logits(&toks.paras));
-        for i in 0..paragraphs.len() {
-            let row = self.file.featurizer.transform(&toks.para(i));
+        let all_rows = self.file.featurizer.transform_document(&toks.paras);
+        for (i, row) in all_rows.into_iter().enumerate() {
             let mut start = doc_logits.clone();
             if let Some(d) = &dense {
                 let l = start.len();
