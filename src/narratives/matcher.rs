@@ -239,9 +239,8 @@ pub struct Scratch {
     /// Positions of each pattern in the current paragraph.
     pos: Vec<Vec<u32>>,
     touched: Vec<u32>,
-    /// Pattern ids of each word: `word_pats[word_start[i]..word_start[i+1]]`.
+    /// Pattern ids of the current word (empty between words).
     word_pats: Vec<u32>,
-    word_start: Vec<u32>,
     /// Candidate rules of the current paragraph, as bits.
     cand: Vec<u64>,
     /// The current word spelled out from its tokens ([`Matcher::find_tokens`]).
@@ -337,21 +336,21 @@ impl Matcher {
             pos,
             touched,
             word_pats,
-            word_start,
             ..
         } = s;
+        let mut i = 0;
         words.split_with(text, |w| {
-            let i = word_start.len();
-            let mark = word_pats.len();
-            word_start.push(mark as u32);
             match w {
                 Word::Ascii(b) if self.filter.may_match(b) => self.dfa.word(b, word_pats),
                 Word::Ascii(_) => {}
                 Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
             }
-            note_positions(&word_pats[mark..], i, pos, touched);
+            if !word_pats.is_empty() {
+                note_positions(word_pats, i, pos, touched);
+                word_pats.clear();
+            }
+            i += 1;
         });
-        s.word_start.push(s.word_pats.len() as u32);
     }
 
     /// Forget the previous paragraph's index.
@@ -364,12 +363,17 @@ impl Matcher {
         }
         s.touched.clear();
         s.word_pats.clear();
-        s.word_start.clear();
     }
 
     /// Index the patterns of a paragraph from its token ids, as [`TokenWords`] reads them
     /// (the caller checked [`TokenWords::applies_to`] on its text); false, with the index
-    /// incomplete, at a token that may stand for any word.
+    /// incomplete, at a token that may stand for any word (or a continuation piece outside a
+    /// word, which no accepted text gives).
+    ///
+    /// Only a word whose first token is [`MARKED`](super::token_words::MARKED) can match a
+    /// pattern (see [`super::token_words`]), so every other token costs one look-up of its
+    /// kind and a word count: word `i` is the `i`-th token that begins a word, as in
+    /// [`Matcher::index`].
     fn index_tokens(&self, ids: &[u32], tw: &TokenWords, s: &mut Scratch) -> bool {
         use super::token_words::{ANY, CONT, MARKED, SEP, START};
         self.reset(s);
@@ -377,67 +381,46 @@ impl Matcher {
             pos,
             touched,
             word_pats,
-            word_start,
             spell,
             ..
         } = s;
-        // The current word, when its first token is marked: that token, and how many tokens
-        // the word has so far; from its second token on it is spelled out in `spell`.
-        const NONE: u32 = u32::MAX;
-        let (mut in_word, mut first, mut pieces) = (false, NONE, 0);
-        let mut end_word = |first: u32,
-                            pieces: usize,
-                            spell: &[u8],
-                            word_pats: &mut Vec<u32>,
-                            word_start: &[u32]| {
-            if first == NONE {
-                return;
+        let kind = |t: u32| tw.kind.get(t as usize).copied().unwrap_or(ANY);
+        // words begun so far; whether the last token was part of a word; whether a token
+        // that may stand for any word, or a continuation outside a word, was seen. Updated
+        // without branches: which kind comes next is unpredictable.
+        let (mut n, mut in_word, mut bad) = (0usize, false, false);
+        let mut j = 0;
+        while j < ids.len() {
+            let t = ids[j];
+            let k = kind(t);
+            j += 1;
+            if k & MARKED == 0 {
+                n += (k == START) as usize;
+                bad |= (k == ANY) | ((k == CONT) & !in_word);
+                in_word = k != SEP;
+                continue;
             }
-            let i = word_start.len() - 1;
-            let mark = word_start[i] as usize;
-            if pieces == 1 {
-                word_pats.extend_from_slice(tw.whole_word(first));
+            // a marked word: this token and the continuation pieces after it
+            let from = j;
+            while j < ids.len() && kind(ids[j]) == CONT {
+                j += 1;
+            }
+            if j == from {
+                note_positions(tw.whole_word(t), n, pos, touched);
             } else {
+                spell.clear();
+                spell.extend_from_slice(&tw.text[t as usize]);
+                for &c in &ids[from..j] {
+                    spell.extend_from_slice(&tw.text[c as usize]);
+                }
                 self.dfa.word(spell, word_pats);
+                note_positions(word_pats, n, pos, touched);
+                word_pats.clear();
             }
-            note_positions(&word_pats[mark..], i, pos, touched);
-        };
-        for &t in ids {
-            let k = tw.kind.get(t as usize).copied().unwrap_or(ANY);
-            match k & !MARKED {
-                START => {
-                    if in_word {
-                        end_word(first, pieces, spell, word_pats, word_start);
-                    }
-                    word_start.push(word_pats.len() as u32);
-                    in_word = true;
-                    first = if k & MARKED != 0 { t } else { NONE };
-                    pieces = 1;
-                }
-                CONT if in_word => {
-                    if first != NONE {
-                        if pieces == 1 {
-                            spell.clear();
-                            spell.extend_from_slice(&tw.text[first as usize]);
-                        }
-                        spell.extend_from_slice(&tw.text[t as usize]);
-                    }
-                    pieces += 1;
-                }
-                SEP => {
-                    if in_word {
-                        end_word(first, pieces, spell, word_pats, word_start);
-                    }
-                    in_word = false;
-                }
-                _ => return false,
-            }
+            n += 1;
+            in_word = true;
         }
-        if in_word {
-            end_word(first, pieces, spell, word_pats, word_start);
-        }
-        word_start.push(word_pats.len() as u32);
-        true
+        !bad
     }
 
     /// The rules that match `text`, in rule order, each with its first match.
@@ -538,11 +521,10 @@ fn note_positions(pats: &[u32], i: usize, pos: &mut [Vec<u32>], touched: &mut Ve
     }
 }
 
+/// Whether pattern `id` occurs at word `word`: the positions of a pattern are recorded in
+/// word order, so they are sorted.
 fn has_pat(s: &Scratch, word: usize, id: u32) -> bool {
-    if word + 1 >= s.word_start.len() {
-        return false;
-    }
-    s.word_pats[s.word_start[word] as usize..s.word_start[word + 1] as usize].contains(&id)
+    s.pos[id as usize].binary_search(&(word as u32)).is_ok()
 }
 
 /// Whether the rule can match given only which patterns occur (positions ignored): a cheap,
