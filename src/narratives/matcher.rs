@@ -43,6 +43,10 @@ pub struct Matcher {
     rules: Vec<Node>,
     /// The rules that use each pattern.
     pat_rules: Vec<Vec<u32>>,
+    /// Per rule, clauses that must all hold for it to match ([`clauses`]), each written as
+    /// its length followed by its pattern ids: a candidate rule is evaluated only when each
+    /// clause has a pattern that occurs.
+    clauses: Vec<Vec<u32>>,
     /// The patterns, by id.
     pats: Vec<WordPat>,
 }
@@ -281,6 +285,12 @@ impl Matcher {
             for p in trig {
                 m.pat_rules[p as usize].push(r as u32);
             }
+            let mut flat = Vec::new();
+            for c in clauses(node, &common, &len) {
+                flat.push(c.len() as u32);
+                flat.extend(c);
+            }
+            m.clauses.push(flat);
         }
         m.dfa = Dfa::new(&pats);
         m.filter = Filter::new(&pats);
@@ -461,7 +471,7 @@ impl Matcher {
                 let r = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let node = &self.rules[r];
-                if !possible(node, s) {
+                if !clauses_hold(&self.clauses[r], s) || !possible(node, s) {
                     continue;
                 }
                 let Some(spans) = eval(node, s) else {
@@ -508,6 +518,61 @@ fn trigger(node: &Node, common: &[bool], len: &[usize]) -> Option<Vec<u32>> {
             Some(x)
         }
     }
+}
+
+/// Most clauses kept for one rule by [`clauses`]: past it an `OR` gives one clause.
+const MAX_CLAUSES: usize = 16;
+
+/// Sets of patterns such that every paragraph the rule matches holds a pattern of each set
+/// (a conjunctive normal form of [`possible`], coarsened): a phrase or `AND` needs each of
+/// its parts, so it gives their clauses (of a phrase, the clause of its rarest word, as
+/// [`trigger`] picks it); `a OR b` needs, for every clause `x` of `a` and `y` of `b`, a
+/// pattern of `x ∪ y`; a `NOT` needs nothing. Past [`MAX_CLAUSES`] products an `OR` keeps
+/// one clause, the union of one clause of each side, which is still needed. Each clause is
+/// implied by [`possible`], so testing the clauses first rejects rules sooner and never
+/// changes which rules match.
+fn clauses(node: &Node, common: &[bool], len: &[usize]) -> Vec<Vec<u32>> {
+    match node {
+        Node::Term(_) => trigger(node, common, len).into_iter().collect(),
+        Node::Not(_) => Vec::new(),
+        Node::And(a, b) | Node::Near(a, b, _) => {
+            let mut x = clauses(a, common, len);
+            x.extend(clauses(b, common, len));
+            x
+        }
+        Node::Or(a, b) => {
+            let (x, y) = (clauses(a, common, len), clauses(b, common, len));
+            if x.is_empty() || y.is_empty() {
+                return Vec::new(); // one side may match with no pattern at all
+            }
+            let join = |p: &[u32], q: &[u32]| {
+                let mut c = [p, q].concat();
+                c.sort_unstable();
+                c.dedup();
+                c
+            };
+            if x.len() * y.len() > MAX_CLAUSES {
+                return vec![join(&x[0], &y[0])];
+            }
+            x.iter()
+                .flat_map(|p| y.iter().map(move |q| (p, q)))
+                .map(|(p, q)| join(p, q))
+                .collect()
+        }
+    }
+}
+
+/// Whether each clause of `flat` (as in [`Matcher`]'s `clauses`) has a pattern that occurs.
+fn clauses_hold(flat: &[u32], s: &Scratch) -> bool {
+    let mut rest = flat;
+    while let Some((&n, tail)) = rest.split_first() {
+        let (c, tail) = tail.split_at(n as usize);
+        if !c.iter().any(|&i| !s.pos[i as usize].is_empty()) {
+            return false;
+        }
+        rest = tail;
+    }
+    true
 }
 
 /// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen).
@@ -741,6 +806,90 @@ mod tests {
             Some("of the DARIÉN".into())
         );
         assert!(mt.find("the the the of of", &mut s).is_empty());
+    }
+
+    /// The clauses of rule `r`, each as its patterns' texts (prefixes with a `*`).
+    fn clause_texts(mt: &Matcher, r: usize) -> Vec<Vec<String>> {
+        let text = |i: u32| {
+            let p = &mt.pats[i as usize];
+            format!("{}{}", p.text, if p.prefix { "*" } else { "" })
+        };
+        let mut out = Vec::new();
+        let mut rest = &mt.clauses[r][..];
+        while let Some((&n, tail)) = rest.split_first() {
+            let (c, tail) = tail.split_at(n as usize);
+            let mut c: Vec<String> = c.iter().map(|&i| text(i)).collect();
+            c.sort();
+            out.push(c);
+            rest = tail;
+        }
+        out
+    }
+
+    #[test]
+    fn clauses_need_each_part_of_an_and_and_a_side_of_an_or() {
+        let mt = matcher(&[
+            "\"public charge\" OR (immigra* NEAR/8 (welfare OR \"food stamps\"))",
+            "wall AND NOT \"wall street\"",
+            "(NOT wall OR fence) AND gate",
+            "(a AND b) OR (c AND d) OR (e AND f) OR (g AND h) OR (i AND j)",
+        ]);
+        assert_eq!(
+            clause_texts(&mt, 0),
+            [
+                vec!["immigra*", "public"],
+                vec!["public", "stamps", "welfare"]
+            ]
+        );
+        assert_eq!(clause_texts(&mt, 1), [["wall"]]);
+        // a side that may hold no pattern leaves the OR without clauses
+        assert_eq!(clause_texts(&mt, 2), [["gate"]]);
+        // 2^5 products are too many: one clause of each side is kept
+        let c = clause_texts(&mt, 3);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].len(), 5);
+        let mut s = Scratch::default();
+        mt.index("welfare benefits", &mut s);
+        assert!(!clauses_hold(&mt.clauses[0], &s));
+        mt.index("benefits for immigrants", &mut s);
+        assert!(!clauses_hold(&mt.clauses[0], &s));
+        mt.index("immigrants on food stamps", &mut s);
+        assert!(clauses_hold(&mt.clauses[0], &s));
+    }
+
+    #[test]
+    fn clauses_hold_wherever_a_shipped_rule_may_match() {
+        // the clauses are a shortcut before `possible`: they must hold whenever it does
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let corpus = std::fs::read_to_string(root.join("corpus/articles.jsonl")).unwrap();
+        let paras: Vec<String> = corpus
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .flat_map(|v| {
+                let t = v["text"].as_str().unwrap_or_default().to_string();
+                t.split("\n\n").map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect();
+        let (mut checked, mut possible_rules) = (0, 0);
+        for file in ["darien.toml", "us-2012-2020.toml"] {
+            let path = root.join("models/narratives").join(file);
+            let f = super::super::NarrativeFile::from_file(&path).unwrap();
+            let mut q: Vec<Query> = f.narratives.iter().map(|n| n.query.clone()).collect();
+            q.push(f.stance.query.clone());
+            let mt = Matcher::new(&q);
+            let mut s = Scratch::default();
+            for p in &paras {
+                mt.index(p, &mut s);
+                for (r, node) in mt.rules.iter().enumerate() {
+                    checked += 1;
+                    if possible(node, &s) {
+                        possible_rules += 1;
+                        assert!(clauses_hold(&mt.clauses[r], &s), "{file} rule {r}: {p}");
+                    }
+                }
+            }
+        }
+        assert!(possible_rules > 100, "{possible_rules} of {checked}");
     }
 
     #[test]
