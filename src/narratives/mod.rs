@@ -288,7 +288,8 @@ impl NarrativeSet {
                 self.matcher.find_tokens(ids, tw, s)
             });
             // reading the text gives the words' spans, which evidence needs; read from the
-            // ids, the text is split only when a match becomes evidence
+            // ids, a match that becomes evidence finds its span by a scan of the text up to
+            // its last word
             let (found, mut spans_ready) = match by_ids {
                 Some(f) => (f, false),
                 None => (self.matcher.find(text, s), true),
@@ -315,14 +316,21 @@ impl NarrativeSet {
                 e.1 += text.len();
                 e.2 += rebutted as usize;
                 if e.3.len() < EVIDENCE_PER_NARRATIVE {
-                    if !spans_ready {
-                        s.words.split_with(text, |_| {});
-                        spans_ready = true;
-                    }
+                    // read from ids, the paragraph's words are its ASCII letter-digit runs
+                    let quick = (!spans_ready)
+                        .then(|| words::ascii_run_span(text, m.first, m.last))
+                        .flatten();
+                    let span = quick.unwrap_or_else(|| {
+                        if !spans_ready {
+                            s.words.split_with(text, |_| {});
+                            spans_ready = true;
+                        }
+                        [s.words.span(m.first).0, s.words.span(m.last).1]
+                    });
                     e.3.push(NarrativeEvidence {
                         index: i,
                         text: text.to_string(),
-                        span: [s.words.span(m.first).0, s.words.span(m.last).1],
+                        span,
                         stance: stance_on.then_some(if rebutted {
                             Stance::Rebutted
                         } else {
