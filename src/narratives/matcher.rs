@@ -43,6 +43,10 @@ pub struct Matcher {
     rules: Vec<Node>,
     /// The rules that use each pattern.
     pat_rules: Vec<Vec<u32>>,
+    /// Per rule, clauses that must all hold for it to match ([`clauses`]), each written as
+    /// its length followed by its pattern ids: a candidate rule is evaluated only when each
+    /// clause has a pattern that occurs.
+    clauses: Vec<Vec<u32>>,
     /// The patterns, by id.
     pats: Vec<WordPat>,
 }
@@ -239,9 +243,8 @@ pub struct Scratch {
     /// Positions of each pattern in the current paragraph.
     pos: Vec<Vec<u32>>,
     touched: Vec<u32>,
-    /// Pattern ids of each word: `word_pats[word_start[i]..word_start[i+1]]`.
+    /// Pattern ids of the current word (empty between words).
     word_pats: Vec<u32>,
-    word_start: Vec<u32>,
     /// Candidate rules of the current paragraph, as bits.
     cand: Vec<u64>,
     /// The current word spelled out from its tokens ([`Matcher::find_tokens`]).
@@ -282,6 +285,12 @@ impl Matcher {
             for p in trig {
                 m.pat_rules[p as usize].push(r as u32);
             }
+            let mut flat = Vec::new();
+            for c in clauses(node, &common, &len) {
+                flat.push(c.len() as u32);
+                flat.extend(c);
+            }
+            m.clauses.push(flat);
         }
         m.dfa = Dfa::new(&pats);
         m.filter = Filter::new(&pats);
@@ -337,21 +346,21 @@ impl Matcher {
             pos,
             touched,
             word_pats,
-            word_start,
             ..
         } = s;
+        let mut i = 0;
         words.split_with(text, |w| {
-            let i = word_start.len();
-            let mark = word_pats.len();
-            word_start.push(mark as u32);
             match w {
                 Word::Ascii(b) if self.filter.may_match(b) => self.dfa.word(b, word_pats),
                 Word::Ascii(_) => {}
                 Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
             }
-            note_positions(&word_pats[mark..], i, pos, touched);
+            if !word_pats.is_empty() {
+                note_positions(word_pats, i, pos, touched);
+                word_pats.clear();
+            }
+            i += 1;
         });
-        s.word_start.push(s.word_pats.len() as u32);
     }
 
     /// Forget the previous paragraph's index.
@@ -364,12 +373,17 @@ impl Matcher {
         }
         s.touched.clear();
         s.word_pats.clear();
-        s.word_start.clear();
     }
 
     /// Index the patterns of a paragraph from its token ids, as [`TokenWords`] reads them
     /// (the caller checked [`TokenWords::applies_to`] on its text); false, with the index
-    /// incomplete, at a token that may stand for any word.
+    /// incomplete, at a token that may stand for any word (or a continuation piece outside a
+    /// word, which no accepted text gives).
+    ///
+    /// Only a word whose first token is [`MARKED`](super::token_words::MARKED) can match a
+    /// pattern (see [`super::token_words`]), so every other token costs one look-up of its
+    /// kind and a word count: word `i` is the `i`-th token that begins a word, as in
+    /// [`Matcher::index`].
     fn index_tokens(&self, ids: &[u32], tw: &TokenWords, s: &mut Scratch) -> bool {
         use super::token_words::{ANY, CONT, MARKED, SEP, START};
         self.reset(s);
@@ -377,67 +391,46 @@ impl Matcher {
             pos,
             touched,
             word_pats,
-            word_start,
             spell,
             ..
         } = s;
-        // The current word, when its first token is marked: that token, and how many tokens
-        // the word has so far; from its second token on it is spelled out in `spell`.
-        const NONE: u32 = u32::MAX;
-        let (mut in_word, mut first, mut pieces) = (false, NONE, 0);
-        let mut end_word = |first: u32,
-                            pieces: usize,
-                            spell: &[u8],
-                            word_pats: &mut Vec<u32>,
-                            word_start: &[u32]| {
-            if first == NONE {
-                return;
+        let kind = |t: u32| tw.kind.get(t as usize).copied().unwrap_or(ANY);
+        // words begun so far; whether the last token was part of a word; whether a token
+        // that may stand for any word, or a continuation outside a word, was seen. Updated
+        // without branches: which kind comes next is unpredictable.
+        let (mut n, mut in_word, mut bad) = (0usize, false, false);
+        let mut j = 0;
+        while j < ids.len() {
+            let t = ids[j];
+            let k = kind(t);
+            j += 1;
+            if k & MARKED == 0 {
+                n += (k == START) as usize;
+                bad |= (k == ANY) | ((k == CONT) & !in_word);
+                in_word = k != SEP;
+                continue;
             }
-            let i = word_start.len() - 1;
-            let mark = word_start[i] as usize;
-            if pieces == 1 {
-                word_pats.extend_from_slice(tw.whole_word(first));
+            // a marked word: this token and the continuation pieces after it
+            let from = j;
+            while j < ids.len() && kind(ids[j]) == CONT {
+                j += 1;
+            }
+            if j == from {
+                note_positions(tw.whole_word(t), n, pos, touched);
             } else {
+                spell.clear();
+                spell.extend_from_slice(&tw.text[t as usize]);
+                for &c in &ids[from..j] {
+                    spell.extend_from_slice(&tw.text[c as usize]);
+                }
                 self.dfa.word(spell, word_pats);
+                note_positions(word_pats, n, pos, touched);
+                word_pats.clear();
             }
-            note_positions(&word_pats[mark..], i, pos, touched);
-        };
-        for &t in ids {
-            let k = tw.kind.get(t as usize).copied().unwrap_or(ANY);
-            match k & !MARKED {
-                START => {
-                    if in_word {
-                        end_word(first, pieces, spell, word_pats, word_start);
-                    }
-                    word_start.push(word_pats.len() as u32);
-                    in_word = true;
-                    first = if k & MARKED != 0 { t } else { NONE };
-                    pieces = 1;
-                }
-                CONT if in_word => {
-                    if first != NONE {
-                        if pieces == 1 {
-                            spell.clear();
-                            spell.extend_from_slice(&tw.text[first as usize]);
-                        }
-                        spell.extend_from_slice(&tw.text[t as usize]);
-                    }
-                    pieces += 1;
-                }
-                SEP => {
-                    if in_word {
-                        end_word(first, pieces, spell, word_pats, word_start);
-                    }
-                    in_word = false;
-                }
-                _ => return false,
-            }
+            n += 1;
+            in_word = true;
         }
-        if in_word {
-            end_word(first, pieces, spell, word_pats, word_start);
-        }
-        word_start.push(word_pats.len() as u32);
-        true
+        !bad
     }
 
     /// The rules that match `text`, in rule order, each with its first match.
@@ -478,7 +471,7 @@ impl Matcher {
                 let r = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let node = &self.rules[r];
-                if !possible(node, s) {
+                if !clauses_hold(&self.clauses[r], s) || !possible(node, s) {
                     continue;
                 }
                 let Some(spans) = eval(node, s) else {
@@ -527,6 +520,61 @@ fn trigger(node: &Node, common: &[bool], len: &[usize]) -> Option<Vec<u32>> {
     }
 }
 
+/// Most clauses kept for one rule by [`clauses`]: past it an `OR` gives one clause.
+const MAX_CLAUSES: usize = 16;
+
+/// Sets of patterns such that every paragraph the rule matches holds a pattern of each set
+/// (a conjunctive normal form of [`possible`], coarsened): a phrase or `AND` needs each of
+/// its parts, so it gives their clauses (of a phrase, the clause of its rarest word, as
+/// [`trigger`] picks it); `a OR b` needs, for every clause `x` of `a` and `y` of `b`, a
+/// pattern of `x ∪ y`; a `NOT` needs nothing. Past [`MAX_CLAUSES`] products an `OR` keeps
+/// one clause, the union of one clause of each side, which is still needed. Each clause is
+/// implied by [`possible`], so testing the clauses first rejects rules sooner and never
+/// changes which rules match.
+fn clauses(node: &Node, common: &[bool], len: &[usize]) -> Vec<Vec<u32>> {
+    match node {
+        Node::Term(_) => trigger(node, common, len).into_iter().collect(),
+        Node::Not(_) => Vec::new(),
+        Node::And(a, b) | Node::Near(a, b, _) => {
+            let mut x = clauses(a, common, len);
+            x.extend(clauses(b, common, len));
+            x
+        }
+        Node::Or(a, b) => {
+            let (x, y) = (clauses(a, common, len), clauses(b, common, len));
+            if x.is_empty() || y.is_empty() {
+                return Vec::new(); // one side may match with no pattern at all
+            }
+            let join = |p: &[u32], q: &[u32]| {
+                let mut c = [p, q].concat();
+                c.sort_unstable();
+                c.dedup();
+                c
+            };
+            if x.len() * y.len() > MAX_CLAUSES {
+                return vec![join(&x[0], &y[0])];
+            }
+            x.iter()
+                .flat_map(|p| y.iter().map(move |q| (p, q)))
+                .map(|(p, q)| join(p, q))
+                .collect()
+        }
+    }
+}
+
+/// Whether each clause of `flat` (as in [`Matcher`]'s `clauses`) has a pattern that occurs.
+fn clauses_hold(flat: &[u32], s: &Scratch) -> bool {
+    let mut rest = flat;
+    while let Some((&n, tail)) = rest.split_first() {
+        let (c, tail) = tail.split_at(n as usize);
+        if !c.iter().any(|&i| !s.pos[i as usize].is_empty()) {
+            return false;
+        }
+        rest = tail;
+    }
+    true
+}
+
 /// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen).
 fn note_positions(pats: &[u32], i: usize, pos: &mut [Vec<u32>], touched: &mut Vec<u32>) {
     for &id in pats {
@@ -538,11 +586,10 @@ fn note_positions(pats: &[u32], i: usize, pos: &mut [Vec<u32>], touched: &mut Ve
     }
 }
 
+/// Whether pattern `id` occurs at word `word`: the positions of a pattern are recorded in
+/// word order, so they are sorted.
 fn has_pat(s: &Scratch, word: usize, id: u32) -> bool {
-    if word + 1 >= s.word_start.len() {
-        return false;
-    }
-    s.word_pats[s.word_start[word] as usize..s.word_start[word + 1] as usize].contains(&id)
+    s.pos[id as usize].binary_search(&(word as u32)).is_ok()
 }
 
 /// Whether the rule can match given only which patterns occur (positions ignored): a cheap,
@@ -759,6 +806,90 @@ mod tests {
             Some("of the DARIÉN".into())
         );
         assert!(mt.find("the the the of of", &mut s).is_empty());
+    }
+
+    /// The clauses of rule `r`, each as its patterns' texts (prefixes with a `*`).
+    fn clause_texts(mt: &Matcher, r: usize) -> Vec<Vec<String>> {
+        let text = |i: u32| {
+            let p = &mt.pats[i as usize];
+            format!("{}{}", p.text, if p.prefix { "*" } else { "" })
+        };
+        let mut out = Vec::new();
+        let mut rest = &mt.clauses[r][..];
+        while let Some((&n, tail)) = rest.split_first() {
+            let (c, tail) = tail.split_at(n as usize);
+            let mut c: Vec<String> = c.iter().map(|&i| text(i)).collect();
+            c.sort();
+            out.push(c);
+            rest = tail;
+        }
+        out
+    }
+
+    #[test]
+    fn clauses_need_each_part_of_an_and_and_a_side_of_an_or() {
+        let mt = matcher(&[
+            "\"public charge\" OR (immigra* NEAR/8 (welfare OR \"food stamps\"))",
+            "wall AND NOT \"wall street\"",
+            "(NOT wall OR fence) AND gate",
+            "(a AND b) OR (c AND d) OR (e AND f) OR (g AND h) OR (i AND j)",
+        ]);
+        assert_eq!(
+            clause_texts(&mt, 0),
+            [
+                vec!["immigra*", "public"],
+                vec!["public", "stamps", "welfare"]
+            ]
+        );
+        assert_eq!(clause_texts(&mt, 1), [["wall"]]);
+        // a side that may hold no pattern leaves the OR without clauses
+        assert_eq!(clause_texts(&mt, 2), [["gate"]]);
+        // 2^5 products are too many: one clause of each side is kept
+        let c = clause_texts(&mt, 3);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].len(), 5);
+        let mut s = Scratch::default();
+        mt.index("welfare benefits", &mut s);
+        assert!(!clauses_hold(&mt.clauses[0], &s));
+        mt.index("benefits for immigrants", &mut s);
+        assert!(!clauses_hold(&mt.clauses[0], &s));
+        mt.index("immigrants on food stamps", &mut s);
+        assert!(clauses_hold(&mt.clauses[0], &s));
+    }
+
+    #[test]
+    fn clauses_hold_wherever_a_shipped_rule_may_match() {
+        // the clauses are a shortcut before `possible`: they must hold whenever it does
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let corpus = std::fs::read_to_string(root.join("corpus/articles.jsonl")).unwrap();
+        let paras: Vec<String> = corpus
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .flat_map(|v| {
+                let t = v["text"].as_str().unwrap_or_default().to_string();
+                t.split("\n\n").map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect();
+        let (mut checked, mut possible_rules) = (0, 0);
+        for file in ["darien.toml", "us-2012-2020.toml"] {
+            let path = root.join("models/narratives").join(file);
+            let f = super::super::NarrativeFile::from_file(&path).unwrap();
+            let mut q: Vec<Query> = f.narratives.iter().map(|n| n.query.clone()).collect();
+            q.push(f.stance.query.clone());
+            let mt = Matcher::new(&q);
+            let mut s = Scratch::default();
+            for p in &paras {
+                mt.index(p, &mut s);
+                for (r, node) in mt.rules.iter().enumerate() {
+                    checked += 1;
+                    if possible(node, &s) {
+                        possible_rules += 1;
+                        assert!(clauses_hold(&mt.clauses[r], &s), "{file} rule {r}: {p}");
+                    }
+                }
+            }
+        }
+        assert!(possible_rules > 100, "{possible_rules} of {checked}");
     }
 
     #[test]

@@ -182,10 +182,14 @@ pub struct NarrativeSet {
 }
 
 impl NarrativeSet {
-    /// Compile the rules of `file` (and its rebuttal cue rule) into one matcher.
+    /// Compile the rules of `file` (and its rebuttal cue rule, when stance is enabled) into
+    /// one matcher. With stance off the cue rule's result would be read by nothing, so it is
+    /// left out: its words then neither index nor trigger anything.
     pub fn new(file: NarrativeFile) -> Self {
         let mut rules: Vec<Query> = file.narratives.iter().map(|n| n.query.clone()).collect();
-        rules.push(file.stance.query.clone());
+        if file.stance.enabled {
+            rules.push(file.stance.query.clone());
+        }
         NarrativeSet {
             matcher: Matcher::new(&rules),
             file,
@@ -284,7 +288,8 @@ impl NarrativeSet {
                 self.matcher.find_tokens(ids, tw, s)
             });
             // reading the text gives the words' spans, which evidence needs; read from the
-            // ids, the text is split only when a match becomes evidence
+            // ids, a match that becomes evidence finds its span by a scan of the text up to
+            // its last word
             let (found, mut spans_ready) = match by_ids {
                 Some(f) => (f, false),
                 None => (self.matcher.find(text, s), true),
@@ -311,14 +316,21 @@ impl NarrativeSet {
                 e.1 += text.len();
                 e.2 += rebutted as usize;
                 if e.3.len() < EVIDENCE_PER_NARRATIVE {
-                    if !spans_ready {
-                        s.words.split_with(text, |_| {});
-                        spans_ready = true;
-                    }
+                    // read from ids, the paragraph's words are its ASCII letter-digit runs
+                    let quick = (!spans_ready)
+                        .then(|| words::ascii_run_span(text, m.first, m.last))
+                        .flatten();
+                    let span = quick.unwrap_or_else(|| {
+                        if !spans_ready {
+                            s.words.split_with(text, |_| {});
+                            spans_ready = true;
+                        }
+                        [s.words.span(m.first).0, s.words.span(m.last).1]
+                    });
                     e.3.push(NarrativeEvidence {
                         index: i,
                         text: text.to_string(),
-                        span: [s.words.span(m.first).0, s.words.span(m.last).1],
+                        span,
                         stance: stance_on.then_some(if rebutted {
                             Stance::Rebutted
                         } else {
@@ -619,6 +631,30 @@ frames = ["enforcement"]
         // a rebuttal cue alone is not a narrative
         let d = s.detect(&["That is false."], |_| String::new());
         assert!(d.documents.is_empty());
+    }
+
+    #[test]
+    fn stance_off_leaves_out_the_cue_rule_and_finds_the_same() {
+        let off = set(TWO);
+        let on = set(&format!("[stance]\nenabled = true\n{TWO}"));
+        assert_eq!(off.matcher.len(), 2);
+        assert_eq!(on.matcher.len(), 3);
+        let paras = [
+            "Claims that Mexico will build a wall are false.",
+            "China will not take back deportees; a myth, they said.",
+            "The border wall is no lie.",
+            "False.",
+        ];
+        let label = |_| "enforcement".to_string();
+        let (a, mut b) = (off.detect(&paras, label), on.detect(&paras, label));
+        assert!(a.rebutted.iter().all(Vec::is_empty));
+        assert!(b.rebutted.iter().any(|r| !r.is_empty()));
+        for h in b.documents.values_mut() {
+            h.rebutted = None;
+            h.evidence.iter_mut().for_each(|e| e.stance = None);
+        }
+        assert_eq!(a.paragraphs, b.paragraphs);
+        assert_eq!(a.documents, b.documents);
     }
 
     #[test]

@@ -159,6 +159,38 @@ impl Words {
     }
 }
 
+/// The byte range `[start, end)` from the start of word `first` to the end of word `last`
+/// (`first <= last`), in a text whose words are its maximal runs of ASCII letters and digits,
+/// found without splitting the rest of the text; `None` when it has no word `last`.
+///
+/// Exact for a text [`crate::tokenize::words_are_ascii_runs`] accepts (every paragraph read
+/// from token ids is one): its only non-ASCII characters are spaces, quotes and dashes,
+/// which are no [`is_word_char`], and no byte of them is an ASCII letter or digit, so
+/// [`Words::split_with`] gives the same words with the same spans.
+pub fn ascii_run_span(text: &str, first: usize, last: usize) -> Option<[usize; 2]> {
+    let b = text.as_bytes();
+    let (mut i, mut w, mut start) = (0, 0, 0);
+    loop {
+        while i < b.len() && !b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if i == b.len() {
+            return None;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if w == first {
+            start = s;
+        }
+        if w == last {
+            return Some([start, i]);
+        }
+        w += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +217,32 @@ mod tests {
         // decomposed é (e + combining acute) folds like the composed one
         assert_eq!(split("Darie\u{301}n"), ["darien"]);
         assert_eq!(split("移民 走线"), ["移民", "走线"]);
+    }
+
+    #[test]
+    fn ascii_run_spans_are_the_split_spans_of_accepted_texts() {
+        for t in [
+            "China's MS-13, ok?",
+            "  \u{201c}Build the wall\u{201d}\u{2014}now\u{a0}\u{ab}2019\u{bb} \u{2026}x",
+            "one",
+            "",
+            "-- ,",
+        ] {
+            assert!(crate::tokenize::words_are_ascii_runs(t), "{t}");
+            let mut w = Words::default();
+            w.split_with(t, |_| {});
+            for first in 0..w.len() {
+                for last in first..w.len() {
+                    let want = [w.span(first).0, w.span(last).1];
+                    assert_eq!(
+                        ascii_run_span(t, first, last),
+                        Some(want),
+                        "{t} {first} {last}"
+                    );
+                }
+            }
+            assert_eq!(ascii_run_span(t, 0, w.len()), None);
+        }
     }
 
     #[test]
