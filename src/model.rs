@@ -818,11 +818,12 @@ impl FramingModel {
     /// set when, in some kept block, its logit for `l` exceeds their mean over labels, as the
     /// explanation computes it. The push of a token whose bit is clear for a frame is a sum
     /// of non-negative pooling sums times non-positive differences, never positive, so the
-    /// token can be left out of that frame's terms. A content token with a unigram feature
-    /// (whose TF-IDF push joins its table push), and any content token of a codebook of more
-    /// than eight labels, has every bit set (and a frame past the eighth asks for every
-    /// bit); a token that is not a content word has none. Computed on the first call, kept
-    /// with the model.
+    /// token can be left out of that frame's terms. For a content token with a unigram
+    /// feature, whose TF-IDF push (its summed value, positive, times its weight less the
+    /// weights' mean) joins its table push, the feature's weights count as one more block.
+    /// Any content token of a codebook of more than eight labels has every bit set (and a
+    /// frame past the eighth asks for every bit); a token that is not a content word has
+    /// none. Computed on the first call, kept with the model.
     pub fn term_labels(&self) -> &[u8] {
         self.term_labels.get_or_init(|| {
             let Some(k) = self.folded_table() else {
@@ -835,12 +836,15 @@ impl FramingModel {
                     if !content.get(t as usize).copied().unwrap_or(false) {
                         return 0;
                     }
-                    if self.featurizer().unigram(t).is_some() || k.labels() > 8 {
+                    if k.labels() > 8 {
                         return u8::MAX;
                     }
                     let kt = k.token(t).expect("in range");
+                    // the TF-IDF part of a word's push (its unigram feature's summed value,
+                    // positive, times its weight less their mean) and the table parts
+                    let tfidf = self.featurizer().unigram(t).map(|i| self.weight(i));
                     let mut bits = 0u8;
-                    for kb in kt.chunks_exact(k.labels()) {
+                    for kb in tfidf.into_iter().chain(kt.chunks_exact(k.labels())) {
                         let mean = kb.iter().sum::<f32>() / nl;
                         for (l, &v) in kb.iter().enumerate() {
                             if v - mean > 0.0 {
