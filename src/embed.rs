@@ -164,20 +164,25 @@ impl EmbeddingParams {
     }
 }
 
-/// A `V × d` token-embedding table, as f32 in memory.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmbeddingTable {
+/// The tensor of a table file ([`EmbeddingTable::from_safetensors`]), checked but not
+/// decoded: rows are decoded as they are read, so that loading a model folds the table
+/// without a decoded copy of it.
+#[derive(Debug, Clone, Copy)]
+pub struct TableView<'a> {
     rows: usize,
     dim: usize,
-    data: Vec<f32>,
+    raw: &'a [u8],
+    f16: bool,
+    path: &'a Path,
 }
 
-impl EmbeddingTable {
-    /// Parse a safetensors file holding one 2-D f16 or f32 tensor named `embeddings`.
+impl<'a> TableView<'a> {
+    /// Check a safetensors file holding one 2-D f16 or f32 tensor named `embeddings` (all
+    /// but the values' finiteness, which [`TableView::decode`] tells).
     ///
     /// # Errors
     /// [`Error::Model`] naming `path` when the bytes are not such a file.
-    pub fn from_safetensors(bytes: &[u8], path: &Path) -> Result<Self> {
+    pub fn parse(bytes: &'a [u8], path: &'a Path) -> Result<Self> {
         let bad = |m: String| Error::Model {
             path: path.to_path_buf(),
             message: m,
@@ -194,24 +199,89 @@ impl EmbeddingTable {
             return Err(bad(format!("empty tensor {rows} × {dim}")));
         }
         let raw = t.data();
-        let data: Vec<f32> = match t.dtype() {
-            safetensors::Dtype::F16 => raw
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            safetensors::Dtype::F32 => raw
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
+        let (f16, width) = match t.dtype() {
+            safetensors::Dtype::F16 => (true, 2),
+            safetensors::Dtype::F32 => (false, 4),
             d => return Err(bad(format!("dtype {d:?}, expected F16 or F32"))),
         };
-        if data.len() != rows * dim {
+        if raw.len() / width != rows * dim {
             return Err(bad("tensor data does not match its shape".into()));
         }
-        if data.iter().any(|x| !x.is_finite()) {
-            return Err(bad("the table holds non-finite values".into()));
+        Ok(TableView {
+            rows,
+            dim,
+            raw,
+            f16,
+            path,
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Vector dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Decode row `t` into `out` (`dim` values); false when one of them is not finite.
+    pub fn decode(&self, t: usize, out: &mut [f32]) -> bool {
+        let mut finite = true;
+        if self.f16 {
+            let row = &self.raw[t * self.dim * 2..(t + 1) * self.dim * 2];
+            for (o, b) in out.iter_mut().zip(row.chunks_exact(2)) {
+                *o = half::f16::from_le_bytes([b[0], b[1]]).to_f32();
+                finite &= o.is_finite();
+            }
+        } else {
+            let row = &self.raw[t * self.dim * 4..(t + 1) * self.dim * 4];
+            for (o, b) in out.iter_mut().zip(row.chunks_exact(4)) {
+                *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                finite &= o.is_finite();
+            }
         }
-        Ok(EmbeddingTable { rows, dim, data })
+        finite
+    }
+
+    /// The error for a table holding a value that is not finite.
+    fn non_finite(&self) -> Error {
+        Error::Model {
+            path: self.path.to_path_buf(),
+            message: "the table holds non-finite values".into(),
+        }
+    }
+}
+
+/// A `V × d` token-embedding table, as f32 in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingTable {
+    rows: usize,
+    dim: usize,
+    data: Vec<f32>,
+}
+
+impl EmbeddingTable {
+    /// Parse a safetensors file holding one 2-D f16 or f32 tensor named `embeddings`.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming `path` when the bytes are not such a file.
+    pub fn from_safetensors(bytes: &[u8], path: &Path) -> Result<Self> {
+        let view = TableView::parse(bytes, path)?;
+        let mut data = vec![0f32; view.rows * view.dim];
+        let mut finite = true;
+        for (t, row) in data.chunks_exact_mut(view.dim).enumerate() {
+            finite &= view.decode(t, row);
+        }
+        if !finite {
+            return Err(view.non_finite());
+        }
+        Ok(EmbeddingTable {
+            rows: view.rows,
+            dim: view.dim,
+            data,
+        })
     }
 
     /// A table keyed by another vocabulary: row `w` is the mean of the rows `pieces(w)` of
@@ -422,7 +492,10 @@ impl FoldedTable {
         weights: &[f32],
         labels: usize,
     ) -> Self {
-        Self::fold(table, None, params, weights, labels)
+        let row = |t: usize, x: &mut [f32]| {
+            x.copy_from_slice(table.vector(t as u32).expect("in range"));
+        };
+        Self::fold(table.rows(), table.dim(), &row, params, weights, labels)
     }
 
     /// [`FoldedTable::new`] of `table.standardized(s)`, without building that table: each
@@ -434,36 +507,61 @@ impl FoldedTable {
         weights: &[f32],
         labels: usize,
     ) -> Self {
-        Self::fold(table, Some(s), params, weights, labels)
+        let row = |t: usize, x: &mut [f32]| {
+            s.apply(table.vector(t as u32).expect("in range"), x);
+        };
+        Self::fold(table.rows(), table.dim(), &row, params, weights, labels)
+    }
+
+    /// [`FoldedTable::new_standardized`] of the table a [`TableView`] holds, decoding each
+    /// row as it is folded (no decoded copy of the table; the same values).
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the table file when it holds a value that is not finite.
+    pub fn from_view_standardized(
+        view: &TableView<'_>,
+        s: &Standardizer,
+        params: &EmbeddingParams,
+        weights: &[f32],
+        labels: usize,
+    ) -> Result<Self> {
+        let finite = std::sync::atomic::AtomicBool::new(true);
+        let row = |t: usize, x: &mut [f32]| {
+            if !view.decode(t, x) {
+                finite.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+            // in place: the same operations as `Standardizer::apply`
+            for ((o, m), k) in x.iter_mut().zip(&s.mean).zip(&s.scale) {
+                *o = (*o - m) * k;
+            }
+        };
+        let folded = Self::fold(view.rows(), view.dim(), &row, params, weights, labels);
+        if !finite.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(view.non_finite());
+        }
+        Ok(folded)
     }
 
     // lanes index the side-by-side sums, which are columns of `xs` and `acc`
     #[allow(clippy::needless_range_loop)]
     fn fold(
-        table: &EmbeddingTable,
-        standardizer: Option<&Standardizer>,
+        rows: usize,
+        d: usize,
+        row: &(dyn Fn(usize, &mut [f32]) + Sync),
         params: &EmbeddingParams,
         weights: &[f32],
         labels: usize,
     ) -> Self {
         use rayon::prelude::*;
-        let d = table.dim();
         let bw = params.weights();
         let blocks: Vec<usize> = (0..BLOCKS).filter(|&b| bw[b] != 0.0).collect();
         let stride = blocks.len() * labels;
         let pstride = stride.div_ceil(8) * 8;
-        let mut k = vec![0f32; table.rows() * pstride];
+        let mut k = vec![0f32; rows * pstride];
         if stride > 0 {
             // Eight rows at a time, each sum in the order of a one-row loop (the same values,
             // tested): the eight rows' sums are independent, so they run side by side.
             const LANES: usize = 8;
-            let row = |t: usize, x: &mut [f32]| {
-                let v = table.vector(t as u32).expect("in range");
-                match standardizer {
-                    Some(s) => s.apply(v, x),
-                    None => x.copy_from_slice(v),
-                }
-            };
             k.par_chunks_mut(pstride * 256)
                 .enumerate()
                 .for_each(|(c, part)| {
@@ -507,7 +605,7 @@ impl FoldedTable {
         FoldedTable {
             k,
             pstride,
-            rows: table.rows(),
+            rows,
             labels,
             blocks,
             pooling: params.pooling,
@@ -963,8 +1061,8 @@ mod tests {
         // more rows than one parallel part (256), and a last part that is no multiple of the
         // eight rows folded side by side
         let (rows, dim) = (603, 4);
-        let b = table_bytes(rows, dim, |r, j| ((r * 13 + j * 5) % 11) as f32 / 3.0 - 1.5);
-        let t = EmbeddingTable::from_safetensors(&b, Path::new("t")).unwrap();
+        let bytes = table_bytes(rows, dim, |r, j| ((r * 13 + j * 5) % 11) as f32 / 3.0 - 1.5);
+        let t = EmbeddingTable::from_safetensors(&bytes, Path::new("t")).unwrap();
         let s = Standardizer {
             mean: vec![0.1, -0.2, 0.3, 0.05],
             scale: vec![1.5, 0.7, 2.0, 1.1],
@@ -980,6 +1078,8 @@ mod tests {
         };
         let a = FoldedTable::new(&t.standardized(&s), &p, &flat, 5);
         let b = FoldedTable::new_standardized(&t, &s, &p, &flat, 5);
+        let view = TableView::parse(&bytes, Path::new("t")).unwrap();
+        let c = FoldedTable::from_view_standardized(&view, &s, &p, &flat, 5).unwrap();
         assert_eq!(a.blocks, [0, 1]);
         assert_eq!(a.blocks, b.blocks);
         // rows of 2 blocks × 5 labels, padded to 16 values
@@ -1001,7 +1101,7 @@ mod tests {
                 }
             }
         }
-        for k in [&a, &b] {
+        for k in [&a, &b, &c] {
             let got: Vec<f32> = (0..rows as u32)
                 .flat_map(|t| k.token(t).unwrap().to_vec())
                 .collect();
@@ -1016,5 +1116,23 @@ mod tests {
                 .chunks_exact(16)
                 .all(|r| r[10..].iter().all(|&x| x == 0.0)));
         }
+    }
+
+    #[test]
+    fn a_table_with_a_non_finite_value_is_refused_when_folded() {
+        let bytes = table_bytes(20, 3, |r, j| if r == 13 && j == 1 { f32::NAN } else { 0.5 });
+        assert!(EmbeddingTable::from_safetensors(&bytes, Path::new("t"))
+            .unwrap_err()
+            .to_string()
+            .contains("non-finite"));
+        let view = TableView::parse(&bytes, Path::new("t")).unwrap();
+        let s = Standardizer {
+            mean: vec![0.0; 3],
+            scale: vec![1.0; 3],
+        };
+        let w = vec![0.1f32; BLOCKS * 3 * 5];
+        let e = FoldedTable::from_view_standardized(&view, &s, &EmbeddingParams::default(), &w, 5)
+            .unwrap_err();
+        assert!(e.to_string().contains("non-finite"), "{e}");
     }
 }

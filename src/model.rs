@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
-use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable};
+use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable, TableView};
 use crate::error::{Error, Result};
 use crate::features::{
     merge_rows, DocBlock, FeatureKind, Featurizer, FeaturizerParams, ParaTokens, SparseRow,
@@ -709,9 +709,10 @@ impl FramingModel {
             .map_err(|e| merr(e.to_string()))?;
         let params = file.classifier.params();
         let nf = file.featurizer.n_features();
+        let tpath = path.join(embed::TABLE_FILE);
         let table = match (&file.train_params.embeddings, table) {
             (Some(ep), Some(bytes)) => {
-                let t = EmbeddingTable::from_safetensors(&bytes, &path.join(embed::TABLE_FILE))?;
+                let t = TableView::parse(&bytes, &tpath)?;
                 let st = file
                     .embeddings_standardizer
                     .as_ref()
@@ -728,7 +729,7 @@ impl FramingModel {
                         tokenizer.vocab_size()
                     )));
                 }
-                Some((ep.clone(), t, st.clone(), bytes))
+                Some((ep.clone(), st.clone(), bytes))
             }
             (None, None) => None,
             (Some(_), None) => return Err(merr("the model needs its embedding table".into())),
@@ -738,7 +739,7 @@ impl FramingModel {
         };
         let nd = table
             .as_ref()
-            .map_or(0, |(_, t, _, _)| embed::BLOCKS * t.dim());
+            .map_or(0, |(_, st, _)| embed::BLOCKS * st.mean.len());
         if params.dim() != (nf + nd, k) {
             return Err(merr(format!(
                 "weights are {:?}, expected ({}, {k})",
@@ -747,10 +748,16 @@ impl FramingModel {
             )));
         }
         let mut weights: Vec<f32> = params.rows().into_iter().flatten().copied().collect();
-        let embed = table.map(|(ep, t, st, bytes)| {
-            let folded = FoldedTable::new_standardized(&t, &st, &ep, &weights[nf * k..], k);
-            (bytes, folded)
-        });
+        let embed = match table {
+            Some((ep, st, bytes)) => {
+                // checked above: the bytes parse and their dimension is the standardiser's
+                let view = TableView::parse(&bytes, &tpath)?;
+                let folded =
+                    FoldedTable::from_view_standardized(&view, &st, &ep, &weights[nf * k..], k)?;
+                Some((bytes, folded))
+            }
+            None => None,
+        };
         weights.truncate(nf * k);
         let b = file.classifier.intercept();
         let bias = (0..k).map(|i| b[i] + file.intercept_adjust[i]).collect();
