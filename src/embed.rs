@@ -396,8 +396,15 @@ impl Standardizer {
     /// `(v − mean) ⊙ scale`, written to `out` (both of the table's dimension).
     #[inline]
     pub fn apply(&self, v: &[f32], out: &mut [f32]) {
-        for (((o, x), m), k) in out.iter_mut().zip(v).zip(&self.mean).zip(&self.scale) {
-            *o = (x - m) * k;
+        out.copy_from_slice(v);
+        self.apply_in_place(out);
+    }
+
+    /// `x ← (x − mean) ⊙ scale`.
+    #[inline]
+    pub fn apply_in_place(&self, x: &mut [f32]) {
+        for ((o, m), k) in x.iter_mut().zip(&self.mean).zip(&self.scale) {
+            *o = (*o - m) * k;
         }
     }
 
@@ -530,10 +537,7 @@ impl FoldedTable {
             if !view.decode(t, x) {
                 finite.store(false, std::sync::atomic::Ordering::Relaxed);
             }
-            // in place: the same operations as `Standardizer::apply`
-            for ((o, m), k) in x.iter_mut().zip(&s.mean).zip(&s.scale) {
-                *o = (*o - m) * k;
-            }
+            s.apply_in_place(x);
         };
         let folded = Self::fold(view.rows(), view.dim(), &row, params, weights, labels);
         if !finite.load(std::sync::atomic::Ordering::Relaxed) {
@@ -658,24 +662,7 @@ impl FoldedTable {
         let mut counts = Vec::with_capacity(paras.len());
         for (i, ids) in paras.iter().enumerate() {
             let s = &mut sums[i * stride..(i + 1) * stride];
-            let n = match self.pstride {
-                8 => self.sum_rows::<8>(ids, s),
-                16 => self.sum_rows::<16>(ids, s),
-                24 => self.sum_rows::<24>(ids, s),
-                _ => {
-                    let mut n = 0;
-                    for &t in ids {
-                        if (t as usize) < self.rows {
-                            let k = t as usize * self.pstride;
-                            for (x, y) in s.iter_mut().zip(&self.k[k..k + stride]) {
-                                *x += y;
-                            }
-                            n += 1;
-                        }
-                    }
-                    n
-                }
-            };
+            let n = self.sum_rows(ids, s);
             counts.push(n);
         }
         let row = |i: usize, o: usize| &sums[i * stride + o..i * stride + o + l];
@@ -723,23 +710,29 @@ impl FoldedTable {
     }
 
     /// Sum the rows of the tokens `ids` that are in the table into `s` (the first
-    /// `s.len()` values of each row, in token order, as a plain loop would) and count them;
-    /// rows of `W` values (the padded stride) are added as whole arrays.
+    /// `s.len()` values of each row, each value summed in token order, as a plain loop would)
+    /// and count those tokens. The padded rows are added eight values at a time, as whole
+    /// arrays: one pass over the tokens per eight values (one pass for the default model).
     #[inline]
-    fn sum_rows<const W: usize>(&self, ids: &[u32], s: &mut [f32]) -> usize {
-        let mut acc = [0f32; W];
+    fn sum_rows(&self, ids: &[u32], s: &mut [f32]) -> usize {
+        let in_table = |t: &&u32| (**t as usize) < self.rows;
         let mut n = 0;
-        for &t in ids {
-            if (t as usize) < self.rows {
-                let k = t as usize * W;
-                let r: &[f32; W] = self.k[k..k + W].try_into().expect("a whole row");
+        for (g, out) in s.chunks_mut(8).enumerate() {
+            let mut acc = [0f32; 8];
+            n = 0;
+            for &t in ids.iter().filter(in_table) {
+                let k = t as usize * self.pstride + g * 8;
+                let r: &[f32; 8] = self.k[k..k + 8].try_into().expect("a whole padded row");
                 for (a, y) in acc.iter_mut().zip(r) {
                     *a += y;
                 }
                 n += 1;
             }
+            out.copy_from_slice(&acc[..out.len()]);
         }
-        s.copy_from_slice(&acc[..s.len()]);
+        if s.is_empty() {
+            n = ids.iter().filter(in_table).count();
+        }
         n
     }
 

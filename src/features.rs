@@ -320,46 +320,26 @@ pub struct Featurizer {
 /// No feature, in the dense lookup tables.
 const NONE: u32 = u32::MAX;
 
-/// Per-thread buffers of [`Featurizer::transform`] and [`Featurizer::doc_row`].
+/// Dense feature counts of the block being built.
 ///
-/// Counting is dense: `counts[f]` is the count of feature `f` in the block being built, bit
-/// `f` of `bits` is set when that count is not zero, and bit `w` of `words` when `bits[w]` is
-/// not zero. Building a block walks the set bits in increasing order (the sorted order, with
-/// no sort) and resets them with their counts, so everything is zero between blocks, whatever
-/// featurizer used it.
+/// `counts[f]` is the count of feature `f`, bit `f` of `bits` is set when that count is not
+/// zero, and bit `w` of `words` when `bits[w]` is not zero. Draining walks the set bits in
+/// increasing order (the sorted order, with no sort) and resets them with their counts, so
+/// everything is zero between blocks, whatever featurizer used it.
 #[derive(Debug, Default)]
-struct Scratch {
+struct Counts {
     counts: Vec<f32>,
     bits: Vec<u64>,
     words: Vec<u64>,
-    blocks: SparseRow,
 }
 
-impl Scratch {
+impl Counts {
     /// Make room for features `0..n`.
     fn reserve(&mut self, n: usize) {
         if self.counts.len() < n {
             self.counts.resize(n, 0.0);
             self.bits.resize(n.div_ceil(64), 0);
             self.words.resize(self.bits.len().div_ceil(64), 0);
-        }
-    }
-
-    /// Append the counted features as (feature, count), increasing, to `out`, and reset
-    /// them.
-    fn drain_counts(&mut self, out: &mut Vec<(u32, f32)>) {
-        for (j, summary) in self.words.iter_mut().enumerate() {
-            let mut sw = std::mem::take(summary);
-            while sw != 0 {
-                let w = j * 64 + sw.trailing_zeros() as usize;
-                sw &= sw - 1;
-                let mut b = std::mem::take(&mut self.bits[w]);
-                while b != 0 {
-                    let f = w * 64 + b.trailing_zeros() as usize;
-                    b &= b - 1;
-                    out.push((f as u32, std::mem::take(&mut self.counts[f])));
-                }
-            }
         }
     }
 
@@ -373,6 +353,33 @@ impl Scratch {
         }
         *c += 1.0;
     }
+
+    /// Call `f` with each counted feature and its count, in increasing feature order, and
+    /// reset them.
+    #[inline]
+    fn drain(&mut self, mut f: impl FnMut(u32, f32)) {
+        for (j, summary) in self.words.iter_mut().enumerate() {
+            let mut sw = std::mem::take(summary);
+            while sw != 0 {
+                let w = j * 64 + sw.trailing_zeros() as usize;
+                sw &= sw - 1;
+                let mut b = std::mem::take(&mut self.bits[w]);
+                while b != 0 {
+                    let i = w * 64 + b.trailing_zeros() as usize;
+                    b &= b - 1;
+                    f(i as u32, std::mem::take(&mut self.counts[i]));
+                }
+            }
+        }
+    }
+}
+
+/// Per-thread buffers of [`Featurizer::transform`], [`Featurizer::transform_document`] and
+/// [`Featurizer::doc_row`]: the counts of the block being built and the blocks built so far.
+#[derive(Debug, Default)]
+struct Scratch {
+    counts: Counts,
+    blocks: SparseRow,
 }
 
 thread_local! {
@@ -533,21 +540,11 @@ impl Featurizer {
     pub fn transform(&self, para: &ParaTokens<'_>) -> SparseRow {
         let p = &self.params;
         self.with_scratch(|s| {
-            self.count_words(para.ids, s);
-            self.flush_block(s, 1.0);
-            let main_end = s.blocks.idx.len();
-            if p.context_weight > 0.0 {
-                for &id in para.prev.iter().chain(para.next.iter()) {
-                    if let Some(i) = self.context(id) {
-                        s.count(i);
-                    }
-                }
+            self.assemble(s, para.ids, para.index, para.count, |s| {
+                self.count_context(para.prev, s);
+                self.count_context(para.next, s);
                 self.flush_block(s, p.context_weight);
-            }
-            let ctx_end = s.blocks.idx.len();
-            self.layout_block(para.index, para.count, para.ids.len(), &mut s.blocks);
-            // each block is sorted and their features are disjoint: merge them
-            merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
+            })
         })
     }
 
@@ -566,41 +563,71 @@ impl Featurizer {
         if p.context_weight > 0.0 {
             self.with_scratch(|s| {
                 for ids in paras {
-                    for &id in ids {
-                        if let Some(i) = self.context(id) {
-                            s.count(i);
-                        }
-                    }
-                    s.drain_counts(&mut ctx);
+                    self.count_context(ids, s);
+                    s.counts.drain(|f, tf| ctx.push((f, tf)));
                     at.push(ctx.len());
                 }
             });
         }
-        let empty: &[(u32, f32)] = &[];
+        // (called only with a neighbour block, when the lists were made)
         let list = |j: usize| {
-            if j < n && p.context_weight > 0.0 {
+            if j < n {
                 &ctx[at[j]..at[j + 1]]
             } else {
-                empty
+                &[][..]
             }
         };
         (0..n)
             .map(|i| {
-                let ids = &paras[i];
                 self.with_scratch(|s| {
-                    self.count_words(ids, s);
-                    self.flush_block(s, 1.0);
-                    let main_end = s.blocks.idx.len();
-                    if p.context_weight > 0.0 {
+                    self.assemble(s, &paras[i], i, n, |s| {
                         let (a, b) = (list(i.wrapping_sub(1)), list(i + 1));
                         self.merged_block(a, b, p.context_weight, &mut s.blocks);
-                    }
-                    let ctx_end = s.blocks.idx.len();
-                    self.layout_block(i, n, ids.len(), &mut s.blocks);
-                    merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
+                    })
                 })
             })
             .collect()
+    }
+
+    /// The row of paragraph `index` of `count` with tokens `ids`: its word block, the
+    /// neighbour block that `context` appends (called only when the featurizer has one),
+    /// and the layout indicators; each block is sorted and their features are disjoint, so
+    /// they are merged into one sorted row.
+    fn assemble(
+        &self,
+        s: &mut Scratch,
+        ids: &[u32],
+        index: usize,
+        count: usize,
+        context: impl FnOnce(&mut Scratch),
+    ) -> SparseRow {
+        self.count_words(ids, s);
+        self.flush_block(s, 1.0);
+        let main_end = s.blocks.idx.len();
+        if self.params.context_weight > 0.0 {
+            context(s);
+        }
+        let ctx_end = s.blocks.idx.len();
+        let w = self.params.layout_weight;
+        if w > 0.0 {
+            for c in layout_codes(index, count, ids.len()) {
+                if let Some(&i) = self.index.get(&(LAYOUT | c)) {
+                    s.blocks.idx.push(i);
+                    s.blocks.val.push(w);
+                }
+            }
+        }
+        merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
+    }
+
+    /// Count the neighbour-block features of a paragraph's tokens.
+    #[inline]
+    fn count_context(&self, ids: &[u32], s: &mut Scratch) {
+        for &id in ids {
+            if let Some(i) = self.context(id) {
+                s.counts.count(i);
+            }
+        }
     }
 
     /// Count the unigram and bigram features of a paragraph's tokens.
@@ -608,26 +635,13 @@ impl Featurizer {
     fn count_words(&self, ids: &[u32], s: &mut Scratch) {
         for &id in ids {
             if let Some(i) = self.unigram(id) {
-                s.count(i);
+                s.counts.count(i);
             }
         }
         if self.params.bigrams {
             for w in ids.windows(2) {
                 if let Some(i) = self.bigram_feature(w[0], w[1]) {
-                    s.count(i);
-                }
-            }
-        }
-    }
-
-    /// Append the layout indicators of paragraph `index` of `count` (`len` tokens).
-    fn layout_block(&self, index: usize, count: usize, len: usize, row: &mut SparseRow) {
-        let w = self.params.layout_weight;
-        if w > 0.0 {
-            for c in layout_codes(index, count, len) {
-                if let Some(&i) = self.index.get(&(LAYOUT | c)) {
-                    row.idx.push(i);
-                    row.val.push(w);
+                    s.counts.count(i);
                 }
             }
         }
@@ -693,7 +707,7 @@ impl Featurizer {
         self.with_scratch(|s| {
             for &id in doc.paras.iter().flatten() {
                 if let Some(i) = self.doc(id) {
-                    s.count(i);
+                    s.counts.count(i);
                 }
             }
             self.flush_block(s, self.params.doc_weight);
@@ -706,7 +720,7 @@ impl Featurizer {
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
             let s = &mut *guard;
-            s.reserve(self.keys.len());
+            s.counts.reserve(self.keys.len());
             s.blocks.idx.clear();
             s.blocks.val.clear();
             f(s)
@@ -718,21 +732,10 @@ impl Featurizer {
     fn flush_block(&self, s: &mut Scratch, norm: f32) {
         let row = &mut s.blocks;
         let start = row.idx.len();
-        for (j, summary) in s.words.iter_mut().enumerate() {
-            let mut sw = std::mem::take(summary);
-            while sw != 0 {
-                let w = j * 64 + sw.trailing_zeros() as usize;
-                sw &= sw - 1;
-                let mut b = std::mem::take(&mut s.bits[w]);
-                while b != 0 {
-                    let f = w * 64 + b.trailing_zeros() as usize;
-                    b &= b - 1;
-                    let tf = std::mem::take(&mut s.counts[f]);
-                    row.idx.push(f as u32);
-                    row.val.push(log_tf(tf) * self.idf[f]);
-                }
-            }
-        }
+        s.counts.drain(|f, tf| {
+            row.idx.push(f);
+            row.val.push(log_tf(tf) * self.idf[f as usize]);
+        });
         normalize(&mut row.val[start..], norm);
     }
 }

@@ -710,9 +710,9 @@ impl FramingModel {
         let params = file.classifier.params();
         let nf = file.featurizer.n_features();
         let tpath = path.join(embed::TABLE_FILE);
-        let table = match (&file.train_params.embeddings, table) {
+        let view = match (&file.train_params.embeddings, &table) {
             (Some(ep), Some(bytes)) => {
-                let t = TableView::parse(&bytes, &tpath)?;
+                let t = TableView::parse(bytes, &tpath)?;
                 let st = file
                     .embeddings_standardizer
                     .as_ref()
@@ -729,7 +729,7 @@ impl FramingModel {
                         tokenizer.vocab_size()
                     )));
                 }
-                Some((ep.clone(), st.clone(), bytes))
+                Some((ep, st, t))
             }
             (None, None) => None,
             (Some(_), None) => return Err(merr("the model needs its embedding table".into())),
@@ -737,9 +737,7 @@ impl FramingModel {
                 return Err(merr("an embedding table without its parameters".into()))
             }
         };
-        let nd = table
-            .as_ref()
-            .map_or(0, |(_, st, _)| embed::BLOCKS * st.mean.len());
+        let nd = view.as_ref().map_or(0, |(_, _, t)| embed::BLOCKS * t.dim());
         if params.dim() != (nf + nd, k) {
             return Err(merr(format!(
                 "weights are {:?}, expected ({}, {k})",
@@ -748,16 +746,13 @@ impl FramingModel {
             )));
         }
         let mut weights: Vec<f32> = params.rows().into_iter().flatten().copied().collect();
-        let embed = match table {
-            Some((ep, st, bytes)) => {
-                // checked above: the bytes parse and their dimension is the standardiser's
-                let view = TableView::parse(&bytes, &tpath)?;
-                let folded =
-                    FoldedTable::from_view_standardized(&view, &st, &ep, &weights[nf * k..], k)?;
-                Some((bytes, folded))
-            }
-            None => None,
-        };
+        let folded = view
+            .map(|(ep, st, t)| {
+                FoldedTable::from_view_standardized(&t, st, ep, &weights[nf * k..], k)
+            })
+            .transpose()?;
+        // both or neither: a table without parameters, or the reverse, was refused above
+        let embed = table.zip(folded);
         weights.truncate(nf * k);
         let b = file.classifier.intercept();
         let bias = (0..k).map(|i| b[i] + file.intercept_adjust[i]).collect();

@@ -422,6 +422,9 @@ pub fn build_report(
 /// ([`FramingModel::term_labels`]) are not summed.
 fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<String>> {
     use crate::embed::BLOCKS;
+    if frames.is_empty() {
+        return Vec::new();
+    }
     /// Per-thread sums: `acc[slot]` holds a slot's summed pooling coefficients per kept
     /// embedding block and, last, its summed TF-IDF value; valid where bit `slot` of `seen`
     /// is set. `touched` lists the slots whose bit is set (cleared at the next call's start,
@@ -446,9 +449,6 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
     // TF-IDF push plus the share of the embedding logits its table vector contributes.
     let table = model.folded_table().filter(|_| !s.tokens.is_empty());
     let rows = table.map_or(0, |k| k.rows());
-    if frames.is_empty() {
-        return Vec::new();
-    }
     let term_slot = model.term_slots();
     let nk = frames.len();
     let nl = model.codebook().len() as f32;

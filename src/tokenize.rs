@@ -127,6 +127,15 @@ struct ChunkCache {
     text: FxHashMap<Box<str>, Box<[u32]>>,
 }
 
+/// Insert into one of a [`ChunkCache`]'s maps, emptying it first when it holds
+/// [`CACHE_LIMIT`] chunks.
+fn remember<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Box<[u32]>>, key: K, ids: &[u32]) {
+    if map.len() >= CACHE_LIMIT {
+        map.clear();
+    }
+    map.insert(key, ids.into());
+}
+
 /// Byte classes of the chunk scanner.
 const WORD: u8 = 0;
 /// ASCII whitespace (and vertical tab): a word boundary that yields no token.
@@ -701,28 +710,20 @@ impl DocTokenizer {
             }
             let mark = out.len();
             fast.pieces(chunk.as_bytes(), out);
-            if cache.pieces.len() >= CACHE_LIMIT {
-                cache.pieces.clear();
-            }
-            cache.pieces.insert(key, out[mark..].into());
+            remember(&mut cache.pieces, key, &out[mark..]);
             return Ok(());
         }
         if let Some(ids) = cache.text.get(chunk) {
             out.extend_from_slice(ids);
             return Ok(());
         }
-        let ids = if plain && fast.wordpiece && chunk.len() <= fast.max_word {
-            let mut ids = Vec::new();
-            fast.pieces(chunk.as_bytes(), &mut ids);
-            ids
+        let mark = out.len();
+        if plain && fast.wordpiece && chunk.len() <= fast.max_word {
+            fast.pieces(chunk.as_bytes(), out);
         } else {
-            self.encode_reference(chunk)?
-        };
-        out.extend_from_slice(&ids);
-        if cache.text.len() >= CACHE_LIMIT {
-            cache.text.clear();
+            out.extend(self.encode_reference(chunk)?);
         }
-        cache.text.insert(chunk.into(), ids.into_boxed_slice());
+        remember(&mut cache.text, chunk.into(), &out[mark..]);
         Ok(())
     }
 }

@@ -564,15 +564,18 @@ fn clauses(node: &Node, common: &[bool], len: &[usize]) -> Vec<Vec<u32>> {
 
 /// Whether each clause of `flat` (as in [`Matcher`]'s `clauses`) has a pattern that occurs.
 fn clauses_hold(flat: &[u32], s: &Scratch) -> bool {
+    each_clause(flat).all(|c| c.iter().any(|&i| !s.pos[i as usize].is_empty()))
+}
+
+/// The clauses of a flat list (each written as its length followed by its pattern ids).
+fn each_clause(flat: &[u32]) -> impl Iterator<Item = &[u32]> {
     let mut rest = flat;
-    while let Some((&n, tail)) = rest.split_first() {
+    std::iter::from_fn(move || {
+        let (&n, tail) = rest.split_first()?;
         let (c, tail) = tail.split_at(n as usize);
-        if !c.iter().any(|&i| !s.pos[i as usize].is_empty()) {
-            return false;
-        }
         rest = tail;
-    }
-    true
+        Some(c)
+    })
 }
 
 /// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen).
@@ -810,20 +813,17 @@ mod tests {
 
     /// The clauses of rule `r`, each as its patterns' texts (prefixes with a `*`).
     fn clause_texts(mt: &Matcher, r: usize) -> Vec<Vec<String>> {
-        let text = |i: u32| {
-            let p = &mt.pats[i as usize];
+        let text = |i: &u32| {
+            let p = &mt.pats[*i as usize];
             format!("{}{}", p.text, if p.prefix { "*" } else { "" })
         };
-        let mut out = Vec::new();
-        let mut rest = &mt.clauses[r][..];
-        while let Some((&n, tail)) = rest.split_first() {
-            let (c, tail) = tail.split_at(n as usize);
-            let mut c: Vec<String> = c.iter().map(|&i| text(i)).collect();
-            c.sort();
-            out.push(c);
-            rest = tail;
-        }
-        out
+        each_clause(&mt.clauses[r])
+            .map(|c| {
+                let mut c: Vec<String> = c.iter().map(text).collect();
+                c.sort();
+                c
+            })
+            .collect()
     }
 
     #[test]
