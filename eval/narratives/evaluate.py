@@ -6,8 +6,9 @@
     python3 eval/narratives/evaluate.py /tmp/as/documents.jsonl [--half held] [--errors]
 
 Inputs (committed, ids only): sample.jsonl (the drawn paragraphs: narrative, stratum `hit` or
-`near` under the rules at drawing time, stratum size, half), codes.jsonl (the blind codes; the
-first coding of a paragraph is the gold label, a second coding measures agreement) and
+`near` under the rules at drawing time, stratum size, half, coding round), codes.jsonl and
+codes-2.jsonl (the blind codes of rounds 1 and 2, ten and twenty narratives; the first coding
+of a paragraph in its round is the gold label, a second coding measures agreement) and
 stance-codes.jsonl. The rules evaluated are the ones in the given classify output.
 
 Per narrative, each drawn paragraph stands for size/drawn paragraphs of its stratum, so the
@@ -80,22 +81,30 @@ def main():
     ap.add_argument("reports")
     ap.add_argument("--half", choices=["tune", "held", "both"], default="held")
     ap.add_argument("--errors", action="store_true", help="list misses and false hits (ids)")
+    ap.add_argument("--round", type=int, choices=[1, 2], help="only the narratives of this round")
     a = ap.parse_args()
     hits = rule_hits(a.reports)
-    sample = load_jsonl(os.path.join(HERE, "sample.jsonl"))
-    codes = load_jsonl(os.path.join(HERE, "codes.jsonl"))
+    sample = [s for s in load_jsonl(os.path.join(HERE, "sample.jsonl"))
+              if a.round is None or s.get("round", 1) == a.round]
+    # gold and second codings are keyed by (round, id, para): a paragraph drawn in both rounds
+    # was coded once per round, each time for that round's narratives only
     gold, second = {}, {}
-    for c in codes:
-        k = (c["id"], c["para"])
-        (gold if c["coding"] == 1 else second)[k] = set(c["narratives"])
+    for rnd, name in ((1, "codes.jsonl"), (2, "codes-2.jsonl")):
+        path = os.path.join(HERE, name)
+        if not os.path.exists(path):
+            continue
+        for c in load_jsonl(path):
+            k = (rnd, c["id"], c["para"])
+            (gold if c["coding"] == 1 else second)[k] = set(c["narratives"])
     drawn = defaultdict(lambda: defaultdict(int))
     for s in sample:
         drawn[(s["narrative"], s["half"])][s["stratum"]] += 1
     rng = random.Random(14)
     narratives = sorted({s["narrative"] for s in sample})
+    round_of = {s["narrative"]: s.get("round", 1) for s in sample}
     print(f"| narrative | coded | carried | rule hits | precision (95% CI) | recall (95% CI) | F1 |")
     print("|---|---:|---:|---:|---|---|---:|")
-    tot = []
+    tot, per = [], {}
     for n in narratives:
         rows = []
         for s in sample:
@@ -104,34 +113,44 @@ def main():
             k = (s["id"], s["para"])
             if k not in hits:
                 sys.exit(f"paragraph {k} is not in {a.reports}")
+            gk = (s.get("round", 1),) + k
+            if gk not in gold:
+                sys.exit(f"paragraph {k} (round {gk[0]}) has no code")
             w = s["size"] / drawn[(n, s["half"])][s["stratum"]]
-            pred, g = n in hits[k], n in gold[k]
+            pred, g = n in hits[k], n in gold[gk]
             rows.append((s["half"] + s["stratum"], w, pred, g))
             tot.append((n + s["half"] + s["stratum"], w, pred, g))
             if a.errors and pred != g:
                 print(f"  {'MISS' if g else 'FALSE'} {n} {k[0]} {k[1]}", file=sys.stderr)
-        p, r, f = estimate(rows)
+        if not rows:
+            continue
+        per[n] = estimate(rows)
+        p, r, f = per[n]
         (pl, ph), (rl, rh) = bootstrap(rows, rng)
         print(f"| {n} | {len(rows)} | {sum(g for *_, g in rows)} | {sum(p for _, _, p, _ in rows)} "
               f"| {p:.2f} ({pl:.2f}–{ph:.2f}) | {r:.2f} ({rl:.2f}–{rh:.2f}) | {f:.2f} |")
-    ps = [estimate([x for x in tot if x[0].startswith(n)]) for n in narratives]
-    mp = sum(x[0] for x in ps) / len(ps)
-    mr = sum(x[1] for x in ps) / len(ps)
-    mf = sum(x[2] for x in ps) / len(ps)
-    print(f"| **macro mean** | {len(tot)} | | | {mp:.2f} | {mr:.2f} | {mf:.2f} |")
+    # a narrative without a hit or without a carrier in its sample has an undefined precision
+    # or recall (nan); the macro means are over the narratives where each is defined
+    ps = list(per.values())
+    def mean(i):
+        xs = [x[i] for x in ps if x[i] == x[i]]
+        return sum(xs) / len(xs) if xs else float("nan"), len(xs)
+    (mp, np_), (mr, nr), (mf, _) = mean(0), mean(1), mean(2)
+    print(f"| **macro mean** | {len(tot)} | | | {mp:.2f} (of {np_}) | {mr:.2f} (of {nr}) | {mf:.2f} |")
 
-    # agreement between two blind codings
-    keys = sorted(set(gold) & set(second))
-    print(f"\nInter-coder agreement on {len(keys)} paragraphs coded twice: "
-          f"identical sets {sum(gold[k] == second[k] for k in keys) / max(1, len(keys)):.3f}; "
-          "Cohen's κ per narrative (present/absent):")
-    ks = []
-    for n in narratives:
-        kv = kappa([(n in gold[k], n in second[k]) for k in keys])
-        ks.append(kv)
-        print(f"- {n}: {kv:.2f} ({sum(n in gold[k] for k in keys)} / {sum(n in second[k] for k in keys)})")
-    allp = [(n in gold[k], n in second[k]) for k in keys for n in narratives]
-    print(f"- pooled over narratives: κ {kappa(allp):.2f}")
+    # agreement between two blind codings, per round over that round's narratives
+    for rnd in sorted({round_of[n] for n in narratives}):
+        names = [n for n in narratives if round_of[n] == rnd]
+        keys = sorted(k for k in set(gold) & set(second) if k[0] == rnd)
+        print(f"\nRound {rnd}: inter-coder agreement on {len(keys)} paragraphs coded twice: "
+              f"identical sets {sum(gold[k] == second[k] for k in keys) / max(1, len(keys)):.3f}; "
+              "Cohen's κ per narrative (present/absent):")
+        for n in names:
+            kv = kappa([(n in gold[k], n in second[k]) for k in keys])
+            print(f"- {n}: {kv:.2f} ({sum(n in gold[k] for k in keys)} / "
+                  f"{sum(n in second[k] for k in keys)})")
+        allp = [(n in gold[k], n in second[k]) for k in keys for n in names]
+        print(f"- pooled over the round's narratives: κ {kappa(allp):.2f}")
 
     st = load_jsonl(os.path.join(HERE, "stance-codes.jsonl"))
     print("\nStance (cue rule vs blind code):\n")

@@ -34,6 +34,32 @@ EVALUATED = {
     "visa-overstays": r"overstay|visas?\b|out of status|expired|entry.exit",
 }
 
+# Round 2: the other twenty narratives of us-2012-2020.toml, drawn under the rules as first
+# written (none of them had been revised) and coded in separate blind packets.
+ROUND2 = {
+    "birthright-citizenship": r"birthright|anchor bab|14th amendment|fourteenth amendment|born (here|in (the )?(u\.?s|united states|america))|birth tourism|citizen children",
+    "amnesty": r"amnest|legaliz|legalis|legal status",
+    "path-to-citizenship": r"path(way)? to|comprehensive|gang of (eight|8)|overhaul|reform bill|legal status",
+    "immigrant-crime": r"murder|kill|rape|homicide|steinle|tibbetts|crime|criminal",
+    "refugee-terrorism": r"refugee|terror|vett|syria|isis",
+    "jobs-wages": r"\bjobs?\b|wages?\b|workers?\b|labou?r|employ",
+    "unaccompanied-minors": r"unaccompanied|minors|children|kids|teen|juvenile",
+    "border-crisis": r"crisis|invasion|invad|emergency|overrun|surge|open border|porous|flood",
+    "ice-raids": r"raid|sweep|workplace|courthouse|arrest",
+    "abolish-ice": r"abolish|defund|dismantl|get rid of|\bice\b",
+    "merit-based": r"merit|skill|points?\b|raise act|educat|english",
+    "public-charge": r"public charge|welfare|food stamps|medicaid|benefits|public assistance|burden",
+    "detention-conditions": r"detention|detained|custody|facilit|conditions|camps?\b|cages|shelter",
+    "noncitizen-voting": r"\bvot|ballot|election fraud",
+    "remain-in-mexico": r"remain in mexico|wait in mexico|\bmpp\b|protection protocols|third country|metering|guatemala|return\w* to mexico",
+    "census-question": r"census|citizenship question",
+    "pandemic-border": r"coronavirus|covid|pandemic|title 42|virus|public health",
+    "executive-amnesty": r"dapa|executive (action|order|amnesty)|deferred action|parents of|unilateral",
+    "asylum-fraud": r"asylum|credible fear|fraud|loophole|flores",
+    "deportation-numbers": r"deport|removals|record|deporter",
+}
+ROUNDS = {1: EVALUATED, 2: ROUND2}
+
 
 def half_of(doc_id):
     return "tune" if hashlib.sha256(doc_id.encode()).digest()[0] % 2 == 0 else "held"
@@ -62,8 +88,8 @@ def load(reports_path, corpus_path, reserved_path):
     return rows
 
 
-def strata(rows, narrative, half):
-    broad = re.compile(EVALUATED[narrative], re.I)
+def strata(rows, narrative, half, broad_pattern):
+    broad = re.compile(broad_pattern, re.I)
     hit, near = [], []
     for row in rows:
         if half_of(row[0]) != half:
@@ -84,16 +110,18 @@ def main():
     ap.add_argument("--hits", type=int, default=8)
     ap.add_argument("--near", type=int, default=7)
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--round", type=int, choices=sorted(ROUNDS), default=1)
     a = ap.parse_args()
     rows = load(a.reports, a.corpus, a.reserved)
-    rng = random.Random(f"{a.seed}-{a.half}")
-    for n in EVALUATED:
-        hit, near = strata(rows, n, a.half)
+    # round 1 keeps its original seed string so that its committed sample reproduces
+    rng = random.Random(f"{a.seed}-{a.half}" if a.round == 1 else f"{a.seed}-{a.half}-r{a.round}")
+    for n, broad in ROUNDS[a.round].items():
+        hit, near = strata(rows, n, a.half, broad)
         for name, pool, k in (("hit", hit, a.hits), ("near", near, a.near)):
             for row in rng.sample(pool, min(k, len(pool))):
                 print(json.dumps({"id": row[0], "para": row[1], "narrative": n,
-                                  "stratum": name, "size": len(pool), "text": row[2]},
-                                 ensure_ascii=False))
+                                  "stratum": name, "size": len(pool), "round": a.round,
+                                  "text": row[2]}, ensure_ascii=False))
 
 
 if __name__ == "__main__":
