@@ -146,9 +146,12 @@ def main():
               f"identical sets {sum(gold[k] == second[k] for k in keys) / max(1, len(keys)):.3f}; "
               "Cohen's κ per narrative (present/absent):")
         for n in names:
+            first, other = sum(n in gold[k] for k in keys), sum(n in second[k] for k in keys)
+            if first == other == 0:
+                print(f"- {n}: n/a (in neither coding)")
+                continue
             kv = kappa([(n in gold[k], n in second[k]) for k in keys])
-            print(f"- {n}: {kv:.2f} ({sum(n in gold[k] for k in keys)} / "
-                  f"{sum(n in second[k] for k in keys)})")
+            print(f"- {n}: {kv:.2f} ({first} / {other})")
         allp = [(n in gold[k], n in second[k]) for k in keys for n in names]
         print(f"- pooled over the round's narratives: κ {kappa(allp):.2f}")
 
