@@ -47,6 +47,8 @@ pub struct Matcher {
     /// its length followed by its pattern ids: a candidate rule is evaluated only when each
     /// clause has a pattern that occurs.
     clauses: Vec<Vec<u32>>,
+    /// Per rule, [`possible`] compiled to a flat test on the bit set of present patterns.
+    presence: Vec<Presence>,
     /// The patterns, by id.
     pats: Vec<WordPat>,
 }
@@ -242,6 +244,8 @@ pub struct Scratch {
     pub words: Words,
     /// Positions of each pattern in the current paragraph.
     pos: Vec<Vec<u32>>,
+    /// The patterns that occur in the current paragraph, as bits (those of `touched`).
+    present: Vec<u64>,
     touched: Vec<u32>,
     /// Pattern ids of the current word (empty between words).
     word_pats: Vec<u32>,
@@ -266,10 +270,25 @@ impl Matcher {
         let mut pats: Vec<(&WordPat, u32)> = ids.iter().map(|(w, &id)| (w, id)).collect();
         pats.sort_by_key(|p| p.1);
         // A pattern is common when it is a function word or a word of one or two letters
-        // ("the", "of", "us"): rules are triggered by their rarer words where they can be.
+        // ("the", "of", "us"), or when several rules use it: words that many storylines
+        // share ("immigra*", "border") are the set's topic, present in most paragraphs it is
+        // run on. Rules are triggered by their rarer words where they can be.
+        let mut users = vec![0usize; ids.len()];
+        for q in rules {
+            let mut mine: Vec<u32> = q.word_pats().iter().map(|w| ids[*w]).collect();
+            mine.sort_unstable();
+            mine.dedup();
+            for id in mine {
+                users[id as usize] += 1;
+            }
+        }
         let common: Vec<bool> = pats
             .iter()
-            .map(|(w, _)| w.text.len() <= 2 || crate::embed::is_stopword(&w.text))
+            .map(|(w, id)| {
+                w.text.len() <= 2
+                    || crate::embed::is_stopword(&w.text)
+                    || users[*id as usize] >= SHARED_BY
+            })
             .collect();
         let len: Vec<usize> = pats.iter().map(|(w, _)| w.text.len()).collect();
         m.pat_rules = vec![Vec::new(); ids.len()];
@@ -291,6 +310,7 @@ impl Matcher {
                 flat.extend(c);
             }
             m.clauses.push(flat);
+            m.presence.push(Presence::new(node));
         }
         m.dfa = Dfa::new(&pats);
         m.filter = Filter::new(&pats);
@@ -344,10 +364,16 @@ impl Matcher {
         let Scratch {
             words,
             pos,
+            present,
             touched,
             word_pats,
             ..
         } = s;
+        let mut ix = Index {
+            pos,
+            present,
+            touched,
+        };
         let mut i = 0;
         words.split_with(text, |w| {
             match w {
@@ -356,7 +382,7 @@ impl Matcher {
                 Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
             }
             if !word_pats.is_empty() {
-                note_positions(word_pats, i, pos, touched);
+                ix.note(word_pats, i);
                 word_pats.clear();
             }
             i += 1;
@@ -367,9 +393,11 @@ impl Matcher {
     fn reset(&self, s: &mut Scratch) {
         if s.pos.len() < self.n_pats {
             s.pos.resize_with(self.n_pats, Vec::new);
+            s.present.resize(self.n_pats.div_ceil(64), 0);
         }
         for &t in &s.touched {
             s.pos[t as usize].clear();
+            s.present[t as usize >> 6] = 0;
         }
         s.touched.clear();
         s.word_pats.clear();
@@ -389,11 +417,17 @@ impl Matcher {
         self.reset(s);
         let Scratch {
             pos,
+            present,
             touched,
             word_pats,
             spell,
             ..
         } = s;
+        let mut ix = Index {
+            pos,
+            present,
+            touched,
+        };
         let kind = |t: u32| tw.kind.get(t as usize).copied().unwrap_or(ANY);
         // words begun so far; whether the last token was part of a word; whether a token
         // that may stand for any word, or a continuation outside a word, was seen. Updated
@@ -416,7 +450,7 @@ impl Matcher {
                 j += 1;
             }
             if j == from {
-                note_positions(tw.whole_word(t), n, pos, touched);
+                ix.note(tw.whole_word(t), n);
             } else {
                 spell.clear();
                 spell.extend_from_slice(&tw.text[t as usize]);
@@ -424,7 +458,7 @@ impl Matcher {
                     spell.extend_from_slice(&tw.text[c as usize]);
                 }
                 self.dfa.word(spell, word_pats);
-                note_positions(word_pats, n, pos, touched);
+                ix.note(word_pats, n);
                 word_pats.clear();
             }
             n += 1;
@@ -471,7 +505,7 @@ impl Matcher {
                 let r = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let node = &self.rules[r];
-                if !clauses_hold(&self.clauses[r], s) || !possible(node, s) {
+                if !clauses_hold(&self.clauses[r], s) || !self.presence[r].holds(s) {
                     continue;
                 }
                 let Some(spans) = eval(node, s) else {
@@ -520,6 +554,9 @@ fn trigger(node: &Node, common: &[bool], len: &[usize]) -> Option<Vec<u32>> {
     }
 }
 
+/// A pattern that this many rules use counts as common when triggers are chosen.
+const SHARED_BY: usize = 3;
+
 /// Most clauses kept for one rule by [`clauses`]: past it an `OR` gives one clause.
 const MAX_CLAUSES: usize = 16;
 
@@ -564,7 +601,7 @@ fn clauses(node: &Node, common: &[bool], len: &[usize]) -> Vec<Vec<u32>> {
 
 /// Whether each clause of `flat` (as in [`Matcher`]'s `clauses`) has a pattern that occurs.
 fn clauses_hold(flat: &[u32], s: &Scratch) -> bool {
-    each_clause(flat).all(|c| c.iter().any(|&i| !s.pos[i as usize].is_empty()))
+    each_clause(flat).all(|c| c.iter().any(|&i| occurs(s, i)))
 }
 
 /// The clauses of a flat list (each written as its length followed by its pattern ids).
@@ -578,15 +615,32 @@ fn each_clause(flat: &[u32]) -> impl Iterator<Item = &[u32]> {
     })
 }
 
-/// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen).
-fn note_positions(pats: &[u32], i: usize, pos: &mut [Vec<u32>], touched: &mut Vec<u32>) {
-    for &id in pats {
-        let p = &mut pos[id as usize];
-        if p.is_empty() {
-            touched.push(id);
+/// Where [`Matcher::index`] and [`Matcher::index_tokens`] record the patterns that occur.
+struct Index<'a> {
+    pos: &'a mut [Vec<u32>],
+    present: &'a mut [u64],
+    touched: &'a mut Vec<u32>,
+}
+
+impl Index<'_> {
+    /// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen,
+    /// `present` has their bits).
+    fn note(&mut self, pats: &[u32], i: usize) {
+        for &id in pats {
+            let p = &mut self.pos[id as usize];
+            if p.is_empty() {
+                self.touched.push(id);
+                self.present[id as usize >> 6] |= 1 << (id & 63);
+            }
+            p.push(i as u32);
         }
-        p.push(i as u32);
     }
+}
+
+/// Whether pattern `id` occurs in the indexed paragraph.
+#[inline]
+fn occurs(s: &Scratch, id: u32) -> bool {
+    s.present[id as usize >> 6] >> (id & 63) & 1 == 1
 }
 
 /// Whether pattern `id` occurs at word `word`: the positions of a pattern are recorded in
@@ -595,14 +649,101 @@ fn has_pat(s: &Scratch, word: usize, id: u32) -> bool {
     s.pos[id as usize].binary_search(&(word as u32)).is_ok()
 }
 
-/// Whether the rule can match given only which patterns occur (positions ignored): a cheap,
-/// allocation-free test that rejects most rules before [`eval`].
+/// Whether the rule can match given only which patterns occur (positions ignored): the
+/// definition of the test [`Presence`] compiles (kept for the tests that check both).
+#[cfg(test)]
 fn possible(node: &Node, s: &Scratch) -> bool {
     match node {
-        Node::Term(ids) => ids.iter().all(|&i| !s.pos[i as usize].is_empty()),
+        Node::Term(ids) => ids.iter().all(|&i| occurs(s, i)),
         Node::Not(_) => true,
         Node::And(a, b) | Node::Near(a, b, _) => possible(a, s) && possible(b, s),
         Node::Or(a, b) => possible(a, s) || possible(b, s),
+    }
+}
+
+/// [`possible`] compiled once per rule: chains of `AND`/`NEAR` and of `OR` become lists, and
+/// an `OR`'s one-word alternatives become one sparse bit mask over the patterns, tested
+/// against the paragraph's present bits a word (64 patterns) at a time. A cheap,
+/// allocation-free test that rejects most candidate rules before [`eval`].
+#[derive(Debug, Clone, PartialEq)]
+enum Presence {
+    /// Holds always (a `NOT`: it may hold with no pattern present).
+    Always,
+    /// Every pattern of a phrase occurs.
+    All(Vec<u32>),
+    /// Every part holds.
+    Each(Vec<Presence>),
+    /// One of the one-word patterns `(word of the bit set, bits)` occurs, or a part holds.
+    Any(Vec<(u32, u64)>, Vec<Presence>),
+}
+
+impl Presence {
+    fn new(node: &Node) -> Self {
+        match node {
+            Node::Term(ids) => Presence::All(ids.clone()),
+            Node::Not(_) => Presence::Always,
+            Node::And(..) | Node::Near(..) => {
+                let mut parts = Vec::new();
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    match n {
+                        Node::And(a, b) | Node::Near(a, b, _) => {
+                            stack.push(b);
+                            stack.push(a);
+                        }
+                        other => match Presence::new(other) {
+                            Presence::Always => {}
+                            p => parts.push(p),
+                        },
+                    }
+                }
+                match parts.len() {
+                    0 => Presence::Always,
+                    1 => parts.pop().expect("one part"),
+                    _ => Presence::Each(parts),
+                }
+            }
+            Node::Or(..) => {
+                let (mut words, mut parts) = (Vec::<(u32, u64)>::new(), Vec::new());
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    match n {
+                        Node::Or(a, b) => {
+                            stack.push(b);
+                            stack.push(a);
+                        }
+                        Node::Term(ids) if ids.len() == 1 => {
+                            let (w, bit) = (ids[0] >> 6, 1u64 << (ids[0] & 63));
+                            match words.iter_mut().find(|x| x.0 == w) {
+                                Some(x) => x.1 |= bit,
+                                None => words.push((w, bit)),
+                            }
+                        }
+                        other => match Presence::new(other) {
+                            Presence::Always => return Presence::Always,
+                            p => parts.push(p),
+                        },
+                    }
+                }
+                words.sort_unstable();
+                Presence::Any(words, parts)
+            }
+        }
+    }
+
+    /// Whether the rule can match given the patterns present in `s` ([`possible`]).
+    fn holds(&self, s: &Scratch) -> bool {
+        match self {
+            Presence::Always => true,
+            Presence::All(ids) => ids.iter().all(|&i| occurs(s, i)),
+            Presence::Each(parts) => parts.iter().all(|p| p.holds(s)),
+            Presence::Any(words, parts) => {
+                words
+                    .iter()
+                    .any(|&(w, bits)| s.present[w as usize] & bits != 0)
+                    || parts.iter().any(|p| p.holds(s))
+            }
+        }
     }
 }
 
@@ -812,6 +953,32 @@ mod tests {
     }
 
     /// The clauses of rule `r`, each as its patterns' texts (prefixes with a `*`).
+    #[test]
+    fn words_many_rules_share_do_not_trigger_them() {
+        // "immigra*" is in three rules: each is triggered by its own rarer word instead
+        let mt = matcher(&[
+            "immigra* NEAR/5 welfare",
+            "immigra* NEAR/5 (jobs OR wages)",
+            "immigra* AND wall",
+        ]);
+        let triggers = |name: &str| {
+            let id = mt.pats.iter().position(|p| p.text == name).unwrap();
+            mt.pat_rules[id].clone()
+        };
+        assert_eq!(triggers("immigra"), Vec::<u32>::new());
+        assert_eq!(triggers("welfare"), [0]);
+        assert_eq!(triggers("wages"), [1]);
+        assert_eq!(triggers("wall"), [2]);
+        // with two rules it is not shared enough: the shorter side is kept
+        let mt = matcher(&["immigra* NEAR/5 welfare", "immigra* AND wall"]);
+        let id = mt.pats.iter().position(|p| p.text == "immigra").unwrap();
+        assert_eq!(mt.pat_rules[id], [0, 1]);
+        // the matches are the same whatever triggers a rule
+        let mut s = Scratch::default();
+        let f = mt.find("Immigrants and the wall", &mut s);
+        assert_eq!(f.iter().map(|r| r.rule).collect::<Vec<_>>(), [1]);
+    }
+
     fn clause_texts(mt: &Matcher, r: usize) -> Vec<Vec<String>> {
         let text = |i: &u32| {
             let p = &mt.pats[*i as usize];
@@ -859,7 +1026,8 @@ mod tests {
 
     #[test]
     fn clauses_hold_wherever_a_shipped_rule_may_match() {
-        // the clauses are a shortcut before `possible`: they must hold whenever it does
+        // the clauses are a shortcut before `possible`: they must hold whenever it does; and
+        // its compiled form gives what it gives
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let corpus = std::fs::read_to_string(root.join("corpus/articles.jsonl")).unwrap();
         let paras: Vec<String> = corpus
@@ -882,6 +1050,11 @@ mod tests {
                 mt.index(p, &mut s);
                 for (r, node) in mt.rules.iter().enumerate() {
                     checked += 1;
+                    assert_eq!(
+                        mt.presence[r].holds(&s),
+                        possible(node, &s),
+                        "{file} rule {r}"
+                    );
                     if possible(node, &s) {
                         possible_rules += 1;
                         assert!(clauses_hold(&mt.clauses[r], &s), "{file} rule {r}: {p}");
