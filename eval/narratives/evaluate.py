@@ -76,12 +76,44 @@ def kappa(pairs):
     return (po - pe) / (1 - pe) if pe < 1 else 1.0
 
 
+def outside(a, hits, narratives, round_of):
+    """Hits of the evaluated rules on paragraphs that were in neither stratum when the sample
+    was drawn (not a hit of the rules then, no broad keyword): the estimate says nothing
+    about them, so they are counted beside it."""
+    sys.path.insert(0, HERE)
+    from sample import ROUNDS, half_of
+    import re
+    texts = {}
+    for line in open(a.corpus):
+        d = json.loads(line)
+        texts[str(d["id"])] = [x.strip() for x in d["text"].splitlines() if x.strip()]
+    then = rule_hits(a.drawn_with)
+    print(f"\nHits outside the drawn strata ({a.half} half): rule hits now | of them in neither "
+          "stratum when drawn")
+    for n in narratives:
+        broad = re.compile(ROUNDS[round_of[n]][n], re.I)
+        now = out = 0
+        for k, h in hits.items():
+            if n not in h or (a.half != "both" and half_of(k[0]) != a.half):
+                continue
+            now += 1
+            paras = texts.get(k[0], [])
+            text = paras[k[1]] if k[1] < len(paras) else ""
+            if n not in then.get(k, ()) and not broad.search(text):
+                out += 1
+        print(f"- {n}: {now} | {out}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("reports")
     ap.add_argument("--half", choices=["tune", "held", "both"], default="held")
     ap.add_argument("--errors", action="store_true", help="list misses and false hits (ids)")
     ap.add_argument("--round", type=int, choices=[1, 2], help="only the narratives of this round")
+    ap.add_argument("--drawn-with", metavar="DOCS",
+                    help="documents.jsonl of the rules the sample was drawn under: count the "
+                    "hits of the given rules outside the drawn strata (not estimated)")
+    ap.add_argument("--corpus", default="../shared/data/allsides-immigration.jsonl")
     a = ap.parse_args()
     hits = rule_hits(a.reports)
     sample = [s for s in load_jsonl(os.path.join(HERE, "sample.jsonl"))
@@ -137,6 +169,9 @@ def main():
         return sum(xs) / len(xs) if xs else float("nan"), len(xs)
     (mp, np_), (mr, nr), (mf, _) = mean(0), mean(1), mean(2)
     print(f"| **macro mean** | {len(tot)} | | | {mp:.2f} (of {np_}) | {mr:.2f} (of {nr}) | {mf:.2f} |")
+
+    if a.drawn_with:
+        outside(a, hits, narratives, round_of)
 
     # agreement between two blind codings, per round over that round's narratives
     for rnd in sorted({round_of[n] for n in narratives}):
