@@ -476,23 +476,36 @@ pub struct WordStarts {
 /// U+2010–U+2027, guillemets): the texts for which [`WordStarts`] holds.
 pub fn words_are_ascii_runs(text: &str) -> bool {
     let ascii_ok = |b: u8| (b.wrapping_sub(0x20) < 0x5f) | (b.wrapping_sub(0x09) < 5);
-    // branch-free within blocks of 64 bytes, so the compiler checks many bytes at once
     let bytes = text.as_bytes();
-    let blocks = bytes.chunks_exact(64);
-    let tail = blocks.remainder();
-    if blocks
-        .chain(std::iter::once(tail))
-        .all(|c| c.iter().fold(true, |ok, &b| ok & ascii_ok(b)))
-    {
-        return true;
-    }
-    text.chars().all(|c| {
-        if c.is_ascii() {
-            ascii_ok(c as u8)
-        } else {
-            matches!(c, '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' | '\u{2010}'..='\u{2027}')
+    let mut i = 0;
+    while i < bytes.len() {
+        // a block of 64 bytes checked branch-free, so the compiler checks many bytes at once;
+        // its end is a character boundary when every byte in it is ASCII
+        let end = (i + 64).min(bytes.len());
+        if bytes[i..end].iter().fold(true, |ok, &b| ok & ascii_ok(b)) {
+            i = end;
+            continue;
         }
-    })
+        // a block holding another byte: character by character (the last one may run past
+        // the block's end; the next block starts after it)
+        while i < end {
+            let b = bytes[i];
+            if b < 0x80 {
+                if !ascii_ok(b) {
+                    return false;
+                }
+                i += 1;
+                continue;
+            }
+            let c = text[i..].chars().next().expect("i is a character boundary");
+            if !matches!(c, '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' | '\u{2010}'..='\u{2027}')
+            {
+                return false;
+            }
+            i += c.len_utf8();
+        }
+    }
+    true
 }
 
 /// A Hugging Face tokenizer with a fast path that gives exactly its ids.
@@ -745,6 +758,32 @@ mod tests {
                 let mut t = long.clone();
                 t.insert(at, bad);
                 assert!(!words_are_ascii_runs(&t), "{bad:?} at {at}");
+            }
+        }
+        // against the character-by-character definition, with news punctuation and other
+        // characters at every position around the block boundaries, alone and in pairs
+        let reference = |t: &str| {
+            t.chars().all(|c| match c {
+                ' '..='~' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' => true,
+                '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' => true,
+                '\u{2010}'..='\u{2027}' => true,
+                _ => false,
+            })
+        };
+        for at in (0..140).filter(|&at| long.is_char_boundary(at)) {
+            for c in [
+                '\u{201c}', '\u{a0}', '\u{2026}', 'é', '\u{200b}', '\u{7f}', '😀',
+            ] {
+                let mut t = long.clone();
+                t.insert(at, c);
+                assert_eq!(words_are_ascii_runs(&t), reference(&t), "{c:?} at {at}");
+                let later = (at + 60..=t.len()).find(|&i| t.is_char_boundary(i));
+                t.insert(later.expect("the end is a boundary"), '\u{2019}');
+                assert_eq!(
+                    words_are_ascii_runs(&t),
+                    reference(&t),
+                    "{c:?} at {at} and 60 on"
+                );
             }
         }
     }
