@@ -763,11 +763,9 @@ mod tests {
         // against the character-by-character definition, with news punctuation and other
         // characters at every position around the block boundaries, alone and in pairs
         let reference = |t: &str| {
-            t.chars().all(|c| match c {
-                ' '..='~' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' => true,
-                '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' => true,
-                '\u{2010}'..='\u{2027}' => true,
-                _ => false,
+            t.chars().all(|c| {
+                matches!(c, ' '..='~' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | '\u{a0}'
+                    | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' | '\u{2010}'..='\u{2027}')
             })
         };
         for at in (0..140).filter(|&at| long.is_char_boundary(at)) {
