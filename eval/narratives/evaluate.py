@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 from collections import defaultdict
 
@@ -81,12 +82,11 @@ def outside(a, hits, narratives, round_of):
     was drawn (not a hit of the rules then, no broad keyword): the estimate says nothing
     about them, so they are counted beside it."""
     sys.path.insert(0, HERE)
-    from sample import ROUNDS, half_of
-    import re
+    from sample import ROUNDS, half_of, paragraphs
     texts = {}
     for line in open(a.corpus):
         d = json.loads(line)
-        texts[str(d["id"])] = [x.strip() for x in d["text"].splitlines() if x.strip()]
+        texts[str(d["id"])] = paragraphs(d["text"])
     then = rule_hits(a.drawn_with)
     print(f"\nHits outside the drawn strata ({a.half} half): rule hits now | of them in neither "
           "stratum when drawn")
@@ -136,7 +136,7 @@ def main():
     round_of = {s["narrative"]: s.get("round", 1) for s in sample}
     print(f"| narrative | coded | carried | rule hits | precision (95% CI) | recall (95% CI) | F1 |")
     print("|---|---:|---:|---:|---|---|---:|")
-    tot, per = [], {}
+    n_rows, per = 0, {}
     for n in narratives:
         rows = []
         for s in sample:
@@ -151,11 +151,11 @@ def main():
             w = s["size"] / drawn[(n, s["half"])][s["stratum"]]
             pred, g = n in hits[k], n in gold[gk]
             rows.append((s["half"] + s["stratum"], w, pred, g))
-            tot.append((n + s["half"] + s["stratum"], w, pred, g))
             if a.errors and pred != g:
                 print(f"  {'MISS' if g else 'FALSE'} {n} {k[0]} {k[1]}", file=sys.stderr)
         if not rows:
             continue
+        n_rows += len(rows)
         per[n] = estimate(rows)
         p, r, f = per[n]
         (pl, ph), (rl, rh) = bootstrap(rows, rng)
@@ -168,7 +168,7 @@ def main():
         xs = [x[i] for x in ps if x[i] == x[i]]
         return sum(xs) / len(xs) if xs else float("nan"), len(xs)
     (mp, np_), (mr, nr), (mf, _) = mean(0), mean(1), mean(2)
-    print(f"| **macro mean** | {len(tot)} | | | {mp:.2f} (of {np_}) | {mr:.2f} (of {nr}) | {mf:.2f} |")
+    print(f"| **macro mean** | {n_rows} | | | {mp:.2f} (of {np_}) | {mr:.2f} (of {nr}) | {mf:.2f} |")
 
     if a.drawn_with:
         outside(a, hits, narratives, round_of)

@@ -5,7 +5,8 @@ Usage (from the repo root, after classifying the AllSides file with the narrativ
     framelens classify ../shared/data/allsides-immigration.jsonl -o /tmp/as \
         --narratives models/narratives/us-2012-2020.toml --no-docs
     python3 eval/narratives/sample.py /tmp/as/documents.jsonl \
-        ../shared/data/allsides-immigration.jsonl --half tune --hits 8 --near 7 > /tmp/tune.jsonl
+        ../shared/data/allsides-immigration.jsonl --half tune --hits 12 --near 10 \
+        [--round 2] > /tmp/tune.jsonl
 
 For each evaluated narrative and the chosen half of the articles (by SHA-256 of the article
 id: even first byte = tune, odd = held), it draws at random (seeded) from two strata of
@@ -113,7 +114,8 @@ def main():
     ap.add_argument("--round", type=int, choices=sorted(ROUNDS), default=1)
     a = ap.parse_args()
     rows = load(a.reports, a.corpus, a.reserved)
-    # round 1 keeps its original seed string so that its committed sample reproduces
+    # round 1 keeps its original seed string, so that its committed sample reproduces (with
+    # the rules it was drawn under)
     rng = random.Random(f"{a.seed}-{a.half}" if a.round == 1 else f"{a.seed}-{a.half}-r{a.round}")
     for n, broad in ROUNDS[a.round].items():
         hit, near = strata(rows, n, a.half, broad)

@@ -952,7 +952,6 @@ mod tests {
         assert!(mt.find("the the the of of", &mut s).is_empty());
     }
 
-    /// The clauses of rule `r`, each as its patterns' texts (prefixes with a `*`).
     #[test]
     fn words_many_rules_share_do_not_trigger_them() {
         // "immigra*" is in three rules: each is triggered by its own rarer word instead
@@ -979,6 +978,7 @@ mod tests {
         assert_eq!(f.iter().map(|r| r.rule).collect::<Vec<_>>(), [1]);
     }
 
+    /// The clauses of rule `r`, each as its patterns' texts (prefixes with a `*`).
     fn clause_texts(mt: &Matcher, r: usize) -> Vec<Vec<String>> {
         let text = |i: &u32| {
             let p = &mt.pats[*i as usize];
