@@ -66,8 +66,15 @@ def make(a):
 
 
 def stance(a):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from sample import paragraphs
     reserved = {l.strip() for l in open(a.reserved) if l.strip()}
     t = titles(a.corpus)
+    # the evidence quotes the sentence of the match; coders read the whole paragraph
+    texts = {}
+    for line in open(a.corpus):
+        d = json.loads(line)
+        texts[str(d["id"])] = paragraphs(d.get("text") or "")
     pools = {"rebutted": [], "asserted": []}
     for line in open(a.reports):
         r = json.loads(line)
@@ -77,7 +84,7 @@ def stance(a):
             for e in hit.get("evidence", []):
                 s = e.get("stance")
                 if s in pools:
-                    pools[s].append((r["id"], e["index"], nid, e["text"]))
+                    pools[s].append((r["id"], e["index"], nid, texts[r["id"]][e["index"]]))
     rng = random.Random(a.seed)
     items = []
     for s, k in (("rebutted", a.rebutted), ("asserted", a.asserted)):

@@ -27,6 +27,7 @@
 
 pub mod file;
 pub mod matcher;
+pub mod passage;
 pub mod query;
 pub mod stance;
 pub mod token_words;
@@ -60,7 +61,8 @@ pub const MODEL_NARRATIVES_FILE: &str = "narratives.toml";
 pub struct NarrativeEvidence {
     /// Paragraph index.
     pub index: usize,
-    /// The paragraph text.
+    /// The sentence (or sentences) of the paragraph holding the first match
+    /// ([`passage::passage`]).
     pub text: String,
     /// Byte range `[start, end)` of the first match in `text`.
     pub span: [usize; 2],
@@ -327,10 +329,11 @@ impl NarrativeSet {
                         }
                         [s.words.span(m.first).0, s.words.span(m.last).1]
                     });
+                    let [from, to] = passage::passage(text, span);
                     e.3.push(NarrativeEvidence {
                         index: i,
-                        text: text.to_string(),
-                        span,
+                        text: text[from..to].to_string(),
+                        span: [span[0] - from, span[1] - from],
                         stance: stance_on.then_some(if rebutted {
                             Stance::Rebutted
                         } else {
@@ -576,7 +579,7 @@ frames = ["enforcement"]
     fn documents_get_counts_shares_and_evidence() {
         let s = set(TWO);
         let paras = [
-            "Trump wants to build a wall.",
+            "Nobody asked. Trump wants to build a wall. More later.",
             "China will not take back its citizens.",
             "Nothing.",
             "The border wall.",
@@ -592,12 +595,12 @@ frames = ["enforcement"]
         let want = ((paras[0].len() + paras[3].len()) as f64 / total as f64 * 1e6).round() / 1e6;
         assert_eq!(w.share, want);
         assert_eq!(w.evidence[0].index, 0);
+        // the evidence quotes the sentence of the match, the span is in it
         let [a, b] = w.evidence[0].span;
-        assert_eq!(&paras[0][a..b], "build a wall");
-        assert_eq!(
-            &paras[3][w.evidence[1].span[0]..w.evidence[1].span[1]],
-            "border wall"
-        );
+        assert_eq!(w.evidence[0].text, "Trump wants to build a wall.");
+        assert_eq!(&w.evidence[0].text[a..b], "build a wall");
+        let [a, b] = w.evidence[1].span;
+        assert_eq!(&w.evidence[1].text[a..b], "border wall");
         assert_eq!(w.rebutted, None);
         assert_eq!(w.evidence[0].stance, None);
     }
