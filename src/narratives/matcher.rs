@@ -253,9 +253,9 @@ pub struct Scratch {
     cand: Vec<u64>,
     /// The current word spelled out from its tokens ([`Matcher::find_tokens`]).
     spell: Vec<u8>,
+    /// The spans of the rule being evaluated ([`eval`]).
+    spans: Vec<(u32, u32)>,
 }
-
-type Spans = Option<Vec<(u32, u32)>>;
 
 impl Matcher {
     /// Compile `rules` into one matcher.
@@ -499,6 +499,7 @@ impl Matcher {
                 s.cand[r as usize >> 6] |= 1 << (r & 63);
             }
         }
+        let mut spans = std::mem::take(&mut s.spans);
         for w in 0..s.cand.len() {
             let mut bits = s.cand[w];
             while bits != 0 {
@@ -508,10 +509,11 @@ impl Matcher {
                 if !clauses_hold(&self.clauses[r], s) || !self.presence[r].holds(s) {
                     continue;
                 }
-                let Some(spans) = eval(node, s) else {
+                spans.clear();
+                if !eval(node, s, &mut spans) {
                     continue;
-                };
-                let (first, last) = spans.into_iter().min().unwrap_or((0, 0));
+                }
+                let (first, last) = spans.iter().copied().min().unwrap_or((0, 0));
                 out.push(RuleMatch {
                     rule: r,
                     first: first as usize,
@@ -519,6 +521,7 @@ impl Matcher {
                 });
             }
         }
+        s.spans = spans;
         out
     }
 }
@@ -747,51 +750,60 @@ impl Presence {
     }
 }
 
-fn eval(node: &Node, s: &Scratch) -> Spans {
+/// Append to `out` the spans (first and last word) where `node` matches, in no particular
+/// order, and say whether it matches; when it does not, `out` is left as it was. A `NOT`
+/// that holds appends nothing. One buffer serves the whole rule, so evaluating allocates
+/// nothing once the buffer has grown.
+fn eval(node: &Node, s: &Scratch, out: &mut Vec<(u32, u32)>) -> bool {
+    let mark = out.len();
     match node {
         Node::Term(ids) => {
             let first = &s.pos[ids[0] as usize];
-            if first.is_empty() {
-                return None;
+            if first.is_empty() || ids[1..].iter().any(|&i| s.pos[i as usize].is_empty()) {
+                return false;
             }
-            if ids[1..].iter().any(|&i| s.pos[i as usize].is_empty()) {
-                return None;
-            }
-            let spans: Vec<(u32, u32)> = first
-                .iter()
-                .filter(|&&p| {
-                    ids[1..]
-                        .iter()
-                        .enumerate()
-                        .all(|(k, &id)| has_pat(s, p as usize + k + 1, id))
-                })
-                .map(|&p| (p, p + ids.len() as u32 - 1))
-                .collect();
-            (!spans.is_empty()).then_some(spans)
+            let last = ids.len() as u32 - 1;
+            out.extend(
+                (first.iter())
+                    .filter(|&&p| {
+                        (ids[1..].iter().enumerate())
+                            .all(|(k, &id)| has_pat(s, p as usize + k + 1, id))
+                    })
+                    .map(|&p| (p, p + last)),
+            );
+            out.len() > mark
         }
-        Node::Not(a) => match eval(a, s) {
-            Some(_) => None,
-            None => Some(Vec::new()),
-        },
+        Node::Not(a) => {
+            let held = eval(a, s, out);
+            out.truncate(mark);
+            !held
+        }
         Node::And(a, b) => {
-            let mut x = eval(a, s)?;
-            x.extend(eval(b, s)?);
-            Some(x)
-        }
-        Node::Or(a, b) => match (eval(a, s), eval(b, s)) {
-            (None, None) => None,
-            (Some(x), None) | (None, Some(x)) => Some(x),
-            (Some(mut x), Some(y)) => {
-                x.extend(y);
-                Some(x)
+            let held = eval(a, s, out) && eval(b, s, out);
+            if !held {
+                out.truncate(mark);
             }
-        },
+            held
+        }
+        Node::Or(a, b) => {
+            let x = eval(a, s, out);
+            let y = eval(b, s, out);
+            x || y
+        }
         Node::Near(a, b, n) => {
-            let x = eval(a, s)?;
-            let y = eval(b, s)?;
-            let mut out = Vec::new();
-            for &(a0, a1) in &x {
-                for &(b0, b1) in &y {
+            if !eval(a, s, out) {
+                return false;
+            }
+            let mid = out.len();
+            if !eval(b, s, out) {
+                out.truncate(mark);
+                return false;
+            }
+            let end = out.len();
+            for i in mark..mid {
+                let (a0, a1) = out[i];
+                for j in mid..end {
+                    let (b0, b1) = out[j];
                     // words strictly between the two spans (0 when they touch or overlap)
                     let gap = if a1 < b0 {
                         b0 - a1 - 1
@@ -805,7 +817,11 @@ fn eval(node: &Node, s: &Scratch) -> Spans {
                     }
                 }
             }
-            (!out.is_empty()).then_some(out)
+            // keep the pairs only, where the two sides' spans were
+            let found = out.len() - end;
+            out.copy_within(end.., mark);
+            out.truncate(mark + found);
+            found > 0
         }
     }
 }

@@ -61,25 +61,28 @@ fn sentence_end(text: &str, i: usize) -> Option<usize> {
 /// character boundaries, with no white space at either end.
 pub fn passage(text: &str, span: [usize; 2]) -> [usize; 2] {
     let [a, b] = span;
+    let is_end = |c: &u8| matches!(c, b'.' | b'!' | b'?');
+    // the terminators are ASCII, so never part of a multi-byte character; the passage
+    // starts after the last sentence end before the span and ends at the first one at or
+    // after its end (one inside the span joins two sentences)
+    let bytes = text.as_bytes();
     let mut start = 0;
+    let mut i = a;
+    while let Some(k) = bytes[..i].iter().rposition(is_end) {
+        if let Some(e) = sentence_end(text, k).filter(|&e| e <= a) {
+            start = e;
+            break;
+        }
+        i = k;
+    }
     let mut end = text.len();
-    // the terminators are ASCII, so never part of a multi-byte character
-    for (i, c) in text.bytes().enumerate() {
-        if !matches!(c, b'.' | b'!' | b'?') {
-            continue;
+    let mut i = b;
+    while let Some(k) = bytes[i..].iter().position(is_end) {
+        if let Some(e) = sentence_end(text, i + k) {
+            end = e;
+            break;
         }
-        if i >= b {
-            if let Some(e) = sentence_end(text, i) {
-                end = e;
-                break;
-            }
-        } else if i < a {
-            if let Some(e) = sentence_end(text, i) {
-                if e <= a {
-                    start = e;
-                }
-            }
-        }
+        i += k + 1;
     }
     if end - start > MAX_PASSAGE {
         if a - start > CONTEXT {
@@ -172,6 +175,53 @@ mod tests {
         assert!(t[s..e].starts_with('w') && t[s..e].contains(m));
         assert_eq!(&t[s - 1..s], " ");
         assert_eq!(&t[e..e + 1], " ");
+    }
+
+    /// The definition: every terminator of the paragraph considered in order.
+    fn reference_bounds(text: &str, [a, b]: [usize; 2]) -> [usize; 2] {
+        let (mut start, mut end) = (0, text.len());
+        for (i, c) in text.bytes().enumerate() {
+            if !matches!(c, b'.' | b'!' | b'?') {
+                continue;
+            }
+            match sentence_end(text, i) {
+                Some(e) if i >= b => {
+                    end = e;
+                    break;
+                }
+                Some(e) if i < a && e <= a => start = e,
+                _ => {}
+            }
+        }
+        [start, end]
+    }
+
+    #[test]
+    fn the_scan_from_the_span_finds_the_sentences_the_definition_does() {
+        let texts = [
+            "The caravan left. Trump wants to build a wall! Will he? Nobody knows.",
+            "Sen. Smith said the U.S. border is “open.” He is wrong.",
+            "It cost 2.5 billion dollars.Really. Yes. \"No!\" (Maybe.) ...",
+            "no terminator at all",
+        ];
+        for t in texts {
+            for a in 0..=t.len() {
+                for b in a..=t.len() {
+                    if !t.is_char_boundary(a) || !t.is_char_boundary(b) {
+                        continue;
+                    }
+                    let [s, e] = reference_bounds(t, [a, b]);
+                    if e - s > MAX_PASSAGE {
+                        continue;
+                    }
+                    let trimmed = [
+                        s + t[s..a].len() - t[s..a].trim_start().len(),
+                        e - (t[b..e].len() - t[b..e].trim_end().len()),
+                    ];
+                    assert_eq!(passage(t, [a, b]), trimmed, "{t:?} {a} {b}");
+                }
+            }
+        }
     }
 
     #[test]
