@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::report::{write_atomic, InputInfo, Summary};
+use crate::fsio::write_atomic;
+use crate::report::{InputInfo, Summary};
 
 /// Version of the journal format.
 pub const JOURNAL_VERSION: u32 = 1;
@@ -170,7 +171,7 @@ impl Checkpoint {
             body.push_str(&line(&path, c)?);
         }
         write_atomic(&path, body.as_bytes())?;
-        crate::report::sync_dir(dir)?;
+        crate::fsio::sync_dir(dir)?;
         let file = OpenOptions::new()
             .append(true)
             .open(&path)

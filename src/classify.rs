@@ -16,12 +16,14 @@ use rayon::prelude::*;
 use crate::checkpoint::{Checkpoint, ChunkEntry, Journal, JournalHeader, JOURNAL_VERSION};
 use crate::corpus::{read_inputs_logged, Article, ArticleResult, Limits, SkipLog};
 use crate::error::{Error, InputError, InputProblem, Result};
-use crate::merge::Shard;
-use crate::model::{sha256_hex, FramingModel, Manifest};
+use crate::fsio::write_atomic;
+use crate::hash::sha256_hex;
+use crate::model::{FramingModel, Manifest};
+use crate::narratives::NarrativeSet;
 use crate::report::{
-    build_report, write_atomic, DocReport, InputInfo, ReportWriter, RunInfo, Summary,
-    CHECKPOINT_DIR,
+    build_report, DocReport, InputInfo, ReportWriter, RunInfo, Summary, CHECKPOINT_DIR,
 };
+use crate::shard::Shard;
 
 /// Everything `classify` needs, validated once.
 #[derive(Debug, Clone)]
@@ -151,13 +153,42 @@ fn classify_with(
     })?;
     let mut report = build_report(model, article, &paras, &scores);
     if let Some(n) = narratives {
-        n.annotate(
+        annotate(
+            n,
             &paras,
             Some((model.tokenizer(), &scores.tokens)),
             &mut report,
         );
     }
     Ok(report)
+}
+
+/// Add the narratives of `set` found in a classified document to its report: each
+/// paragraph's ids (and rebutted ids) and the document's hits. `paras` are the paragraphs
+/// the report was built from; `tokens` as in [`NarrativeSet::detect_classified`].
+pub fn annotate(
+    set: &NarrativeSet,
+    paras: &[&str],
+    tokens: Option<(&crate::tokenize::DocTokenizer, &[Vec<u32>])>,
+    report: &mut DocReport,
+) {
+    let d = set.detect_classified(paras, tokens, |i| {
+        report
+            .paragraphs
+            .get(i)
+            .map(|p| report.codebook.name(p.label).to_string())
+            .unwrap_or_default()
+    });
+    for ((p, ids), reb) in report
+        .paragraphs
+        .iter_mut()
+        .zip(d.paragraphs)
+        .zip(d.rebutted)
+    {
+        p.narratives = ids;
+        p.rebutted = reb;
+    }
+    report.narratives = d.documents;
 }
 
 /// The outcome for one record: its report (with the text's size) or its error, and any

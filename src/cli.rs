@@ -329,7 +329,7 @@ struct ClassifyArgs {
     /// document's id, so N processes or machines split a batch with no coordination; merge
     /// their --out folders with `framelens merge`.
     #[arg(long, value_name = "I/N")]
-    shard: Option<framelens::merge::Shard>,
+    shard: Option<framelens::shard::Shard>,
     /// Detect the narratives of this TOML file in each paragraph (default: the model folder's
     /// narratives.toml, when it has one); see models/narratives/.
     #[arg(long, value_name = "FILE")]
@@ -829,7 +829,7 @@ fn run_trends(a: TrendsArgs) -> Result<ExitCode> {
         );
     }
     if a.narratives {
-        use framelens::narratives::trends as nt;
+        use framelens::trends::narratives as nt;
         let t = nt::fit(&params, &coll, &a.narrative_ids)?;
         let written =
             nt::write_outputs(&t, &OutputContext::from(&coll), &a.out).with_context(|| {
@@ -953,7 +953,7 @@ fn run_train(a: TrainArgs) -> Result<ExitCode> {
         a.articles.as_deref(),
         notes.as_deref(),
     );
-    framelens::report::write_atomic(&a.out.join("MODEL.md"), card.as_bytes())?;
+    framelens::fsio::write_atomic(&a.out.join("MODEL.md"), card.as_bytes())?;
     log::info!(
         "model {} written to {} in {:.1} s",
         &manifest.model_hash[..12],
@@ -1316,7 +1316,7 @@ fn run_codebook(c: CodebookCommand) -> Result<ExitCode> {
             );
             match &a.out {
                 Some(p) => {
-                    framelens::report::write_atomic(p, text.as_bytes())?;
+                    framelens::fsio::write_atomic(p, text.as_bytes())?;
                     log::info!(
                         "codebook with {} labels written to {}",
                         cb.len(),

@@ -456,7 +456,7 @@ impl Codebook {
 
     /// SHA-256 of [`Codebook::to_toml`]: two codebooks with the same hash are the same scheme.
     pub fn hash(&self) -> String {
-        crate::model::sha256_hex(self.to_toml().as_bytes())
+        crate::hash::sha256_hex(self.to_toml().as_bytes())
     }
 
     /// A one-line description: scheme, version and labels.

@@ -214,10 +214,7 @@ pub fn paragraphs(text: &str) -> Vec<&str> {
 /// The id given to a document without one: `sha256-` and the first 16 hex digits of the
 /// SHA-256 of its text. The same text always gets the same id.
 pub fn derived_id(text: &str) -> DocId {
-    format!(
-        "sha256-{}",
-        &crate::model::sha256_hex(text.as_bytes())[..16]
-    )
+    format!("sha256-{}", &crate::hash::sha256_hex(text.as_bytes())[..16])
 }
 
 /// Turn one JSON value into an article.

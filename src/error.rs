@@ -97,7 +97,7 @@ pub enum Error {
     Chart(String),
     /// A narrative file is unusable (see [`crate::narratives`]).
     #[error(transparent)]
-    Narratives(#[from] crate::narratives::NarrativeError),
+    Narratives(#[from] NarrativeError),
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),
@@ -254,4 +254,56 @@ impl InputError {
             reason: reason.into(),
         }
     }
+}
+
+/// A narrative file that cannot be used ([`crate::narratives`]; defined here, where every
+/// error of the crate is, so that this module imports none of the stages).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NarrativeError {
+    /// The file cannot be read.
+    #[error("narrative file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not have the expected fields.
+    #[error("narrative file {path}: {message}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The TOML parser's message (with its line and column).
+        message: String,
+    },
+    /// A rule does not parse.
+    #[error("{}:{line}:{column}: narrative `{id}`: rule column {rule_column}: {message}", path.display())]
+    Rule {
+        /// The file.
+        path: PathBuf,
+        /// The narrative (`stance` for the rebuttal cue rule).
+        id: String,
+        /// 1-based line in the file.
+        line: usize,
+        /// 1-based column in the file (characters).
+        column: usize,
+        /// 1-based column in the rule string (characters).
+        rule_column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A narrative's fields are invalid (bad or duplicate id, unknown frame).
+    #[error("{}:{line}: narrative `{id}`: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The narrative.
+        id: String,
+        /// 1-based line of its id in the file.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -10,11 +10,17 @@
 //! 5. [`report`]: per-document reports, batch summary, run record.
 //!
 //! [`classify`] runs the whole batch; [`labels`] reads hand-coded samples for training;
-//! [`eval`] measures a model against them (metrics, cross-validation; charts via [`svg`]).
+//! [`eval`] measures a model against them (metrics, cross-validation; charts via [`eval::svg`]).
 //! [`suggest`] picks the paragraphs to hand-code next (active learning).
 //! [`store`] keeps classified documents across runs (SQLite); [`trends`] aggregates them by
-//! period and group (dates parsed by [`dates`], charts drawn by [`charts`]); both resample with
-//! [`stats`].
+//! period and group (dates parsed by [`dates`], charts drawn by [`trends::charts`]); both resample with
+//! [`stats`]. [`narratives`] finds user-defined storylines in the same pass as classification.
+//!
+//! Imports point downstream, with no circles (checked by a test): [`error`], [`hash`] and
+//! [`fsio`] (atomic file writes) are leaves every stage may use; [`shard`] says which records a
+//! part of a batch takes; [`readback`] reads report folders back for [`store`] and [`trends`].
+//! Renderers live inside the stage whose results they draw
+//! ([`report::html`], [`eval::svg`], [`trends::charts`]).
 //!
 //! ```
 //! # fn main() -> framelens::Result<()> {
@@ -28,7 +34,6 @@
 #![warn(missing_docs)]
 
 pub mod builtin;
-pub mod charts;
 pub mod checkpoint;
 pub mod classify;
 pub mod codebook;
@@ -38,16 +43,18 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod features;
-pub mod html;
+pub mod fsio;
+pub mod hash;
 pub mod labels;
 pub mod merge;
 pub mod model;
 pub mod narratives;
+pub mod readback;
 pub mod report;
+pub mod shard;
 pub mod stats;
 pub mod store;
 pub mod suggest;
-pub mod svg;
 pub mod tokenize;
 pub mod trends;
 

@@ -15,7 +15,6 @@ use linfa::prelude::*;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable, TableView};
@@ -23,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::features::{
     merge_rows, DocBlock, FeatureKind, Featurizer, FeaturizerParams, ParaTokens, SparseRow,
 };
+use crate::hash::sha256_hex;
 use crate::labels::LabeledSet;
 use crate::tokenize::{DocTokenizer, TokenizerParams};
 
@@ -496,11 +496,6 @@ fn format_counts(c: &[usize], cb: &Codebook) -> String {
         .map(|l| format!("{} {}", cb.name(l), c[l.index()]))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Hex SHA-256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// The serialised content of `model.json`.
@@ -1014,13 +1009,13 @@ impl FramingModel {
             embeddings_sha256: table_sha,
         };
         if let Some((b, _)) = &self.embed {
-            crate::report::write_atomic(&dir.join(embed::TABLE_FILE), b)?;
+            crate::fsio::write_atomic(&dir.join(embed::TABLE_FILE), b)?;
         }
-        crate::report::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
-        crate::report::write_atomic(&dir.join("model.json"), model.as_bytes())?;
-        crate::report::write_atomic(&dir.join(CODEBOOK_FILE), codebook.as_bytes())?;
+        crate::fsio::write_atomic(&dir.join("tokenizer.json"), tok.as_bytes())?;
+        crate::fsio::write_atomic(&dir.join("model.json"), model.as_bytes())?;
+        crate::fsio::write_atomic(&dir.join(CODEBOOK_FILE), codebook.as_bytes())?;
         let m = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
-        crate::report::write_atomic(&dir.join("manifest.json"), format!("{m}\n").as_bytes())?;
+        crate::fsio::write_atomic(&dir.join("manifest.json"), format!("{m}\n").as_bytes())?;
         Ok(manifest)
     }
 

@@ -27,7 +27,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::classify::IdDeduper;
@@ -35,9 +34,9 @@ use crate::codebook::Codebook;
 use crate::corpus::{paragraphs, read_inputs};
 use crate::dates::cmp_timestamps;
 use crate::error::{Error, Result};
-use crate::model::sha256_hex;
+use crate::hash::sha256_hex;
 use crate::narratives::{NarrativeCount, NarrativeSetInfo};
-use crate::trends::{attach_narrative_set, read_documents, DocNarratives, TrendDoc};
+use crate::readback::{attach_narrative_set, read_documents, DocNarratives, RunFacts, TrendDoc};
 
 /// One step of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -166,71 +165,6 @@ CREATE INDEX document_narratives_by_model ON document_narratives (model_hash, na
 /// The schema version this framelens writes.
 pub fn schema_version_supported() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
-}
-
-/// The facts of a `run.json` that the store keeps (other fields are kept in `run_json`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RunFacts {
-    /// framelens version that classified.
-    #[serde(default)]
-    pub framelens_version: Option<String>,
-    /// Model folder.
-    #[serde(default)]
-    pub model: Option<String>,
-    /// Model content hash.
-    pub model_hash: String,
-    /// Inputs with their SHA-256.
-    #[serde(default)]
-    pub inputs: Vec<InputFact>,
-    /// Start time (RFC 3339).
-    pub started: String,
-    /// End time (RFC 3339).
-    pub finished: String,
-    /// Records read.
-    #[serde(default)]
-    pub read: Option<u64>,
-    /// Documents classified.
-    #[serde(default)]
-    pub classified: Option<u64>,
-    /// Records that failed.
-    #[serde(default)]
-    pub failed: Option<u64>,
-    /// Worker threads.
-    #[serde(default)]
-    pub jobs: Option<u64>,
-    /// The narrative set detected, when the run had one.
-    #[serde(default)]
-    pub narratives: Option<NarrativeSetInfo>,
-    /// The whole file, as read.
-    #[serde(skip)]
-    pub raw: String,
-}
-
-/// One input of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct InputFact {
-    /// Path as given to `classify`.
-    pub path: String,
-    /// SHA-256 of the file (a digest of the listing for folders; none for stdin).
-    #[serde(default)]
-    pub sha256: Option<String>,
-}
-
-impl RunFacts {
-    /// Read a `run.json`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when it cannot be read, [`Error::Json`] when it lacks `model_hash`,
-    /// `started` or `finished`.
-    pub fn from_file(path: &Path) -> Result<Self> {
-        let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut facts: RunFacts = serde_json::from_str(&raw).map_err(|e| Error::Json {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        facts.raw = raw;
-        Ok(facts)
-    }
 }
 
 /// The content hash of a document: SHA-256 over its outlet and the paragraphs of its text

@@ -1,6 +1,6 @@
 //! Active learning stage: a pool of articles and a fitted model → the paragraphs to code next.
 //!
-//! Input: the pool's [`Article`]s (any format [`crate::corpus::read_inputs`] reads), a
+//! Input: the pool's [`Article`](crate::corpus::Article)s (any format [`crate::corpus::read_inputs`] reads), a
 //! [`FramingModel`], and paragraphs to leave out (already coded, or whole articles kept for
 //! evaluation). Output: [`Suggestion`]s, written by [`write_outputs`] as `to-code.jsonl`,
 //! `to-code.csv` and a Label Studio import file.
@@ -24,9 +24,9 @@ use serde_json::{json, Value};
 use crate::codebook::LabelResolver;
 use crate::corpus::{paragraphs, read_inputs};
 use crate::error::{Error, Result};
+use crate::fsio::write_atomic_with;
 use crate::labels::{label_files, read_label_file};
 use crate::model::FramingModel;
-use crate::report::write_atomic_with;
 use crate::stats::SplitMix64;
 
 /// How one share of the suggestions is chosen.

@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use framelens::model::{model_hash, sha256_hex, FramingModel};
+use framelens::hash::sha256_hex;
+use framelens::model::{model_hash, FramingModel};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

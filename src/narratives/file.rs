@@ -24,57 +24,7 @@ use serde::Deserialize;
 
 use super::query::Query;
 use super::stance::DEFAULT_REBUTTAL_CUES;
-
-/// A narrative file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum NarrativeError {
-    /// The file cannot be read.
-    #[error("narrative file {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or does not have the expected fields.
-    #[error("narrative file {path}: {message}")]
-    Toml {
-        /// The file.
-        path: PathBuf,
-        /// The TOML parser's message (with its line and column).
-        message: String,
-    },
-    /// A rule does not parse.
-    #[error("{}:{line}:{column}: narrative `{id}`: rule column {rule_column}: {message}", path.display())]
-    Rule {
-        /// The file.
-        path: PathBuf,
-        /// The narrative (`stance` for the rebuttal cue rule).
-        id: String,
-        /// 1-based line in the file.
-        line: usize,
-        /// 1-based column in the file (characters).
-        column: usize,
-        /// 1-based column in the rule string (characters).
-        rule_column: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// A narrative's fields are invalid (bad or duplicate id, unknown frame).
-    #[error("{}:{line}: narrative `{id}`: {message}", path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// The narrative.
-        id: String,
-        /// 1-based line of its id in the file.
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub use crate::error::NarrativeError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,7 +226,7 @@ impl NarrativeFile {
             description: raw.description,
             narratives,
             stance,
-            sha256: crate::model::sha256_hex(text.as_bytes()),
+            sha256: crate::hash::sha256_hex(text.as_bytes()),
         })
     }
 

@@ -31,7 +31,6 @@ pub mod passage;
 pub mod query;
 pub mod stance;
 pub mod token_words;
-pub mod trends;
 pub mod words;
 
 use std::cell::RefCell;
@@ -119,7 +118,7 @@ impl NarrativeSetInfo {
             file: "(not recorded)".into(),
             sha256: format!(
                 "ids:{}",
-                &crate::model::sha256_hex(list.join("\n").as_bytes())[..16]
+                &crate::hash::sha256_hex(list.join("\n").as_bytes())[..16]
             ),
             stance: false,
             narratives: list
@@ -366,48 +365,29 @@ impl NarrativeSet {
 }
 
 impl NarrativeSet {
-    /// Add the narratives of a classified document to its report: each paragraph's ids (and
-    /// rebutted ids) and the document's [`NarrativeHit`]s. `paras` are the paragraphs the
-    /// report was built from; `tokens`, when given, the tokenizer that classified them and
-    /// each paragraph's ids, from which the paragraphs' words are read where that gives the
-    /// same words (see [`token_words`]).
-    pub fn annotate(
+    /// [`NarrativeSet::detect`] on the paragraphs of a classified document: `tokens`, when
+    /// given, is the tokenizer that classified them and each paragraph's ids, from which the
+    /// paragraphs' words are read where that gives the same words (see [`token_words`]).
+    pub fn detect_classified(
         &self,
         paras: &[&str],
         tokens: Option<(&DocTokenizer, &[Vec<u32>])>,
-        report: &mut crate::report::DocReport,
-    ) {
+        label_of: impl Fn(usize) -> String,
+    ) -> Detection {
         let tw = tokens.map(|(tok, ids)| (self.token_words(tok), ids));
         let by_ids = tw
             .as_ref()
             .and_then(|(tw, ids)| Some((tw.as_ref().as_ref()?, *ids)));
-        let d = self.detect_where(paras, by_ids, |i| {
-            report
-                .paragraphs
-                .get(i)
-                .map(|p| report.codebook.name(p.label).to_string())
-                .unwrap_or_default()
-        });
-        for ((p, ids), reb) in report
-            .paragraphs
-            .iter_mut()
-            .zip(d.paragraphs)
-            .zip(d.rebutted)
-        {
-            p.narratives = ids;
-            p.rebutted = reb;
-        }
-        report.narratives = d.documents;
+        self.detect_where(paras, by_ids, label_of)
     }
 }
 
 /// The `narrative:<id>` cells of a document's `summary.csv` row: paragraphs carrying each
 /// narrative (0 when absent).
 pub fn summary_cells<'a>(
-    r: &'a crate::report::DocReport,
+    hits: &'a BTreeMap<String, NarrativeHit>,
     ids: &'a [String],
 ) -> impl Iterator<Item = String> + 'a {
-    let hits = &r.narratives;
     ids.iter()
         .map(move |id| hits.get(id).map_or(0, |h| h.paragraphs).to_string())
 }

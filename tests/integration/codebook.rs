@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::util::{default_model, documents, framelens, root, shared, stderr};
 
 fn sha256(p: &Path) -> String {
-    framelens::model::sha256_hex(
+    framelens::hash::sha256_hex(
         &std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
     )
 }
@@ -135,7 +135,7 @@ fn issue_13_schema_1_database_migrates_in_place_with_identical_trends() {
     let md_hash = |p: &Path| {
         let text = std::fs::read_to_string(p).unwrap();
         let text = text.replace(&db.display().to_string(), "/work/goldens/schema1.db");
-        framelens::model::sha256_hex(text.as_bytes())
+        framelens::hash::sha256_hex(text.as_bytes())
     };
     let month = d.path().join("month");
     run(args![

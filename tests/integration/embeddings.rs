@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use framelens::corpus::read_jsonl;
 use framelens::embed::{self, EmbeddingTable};
 use framelens::features::{merge_rows, DocBlock};
-use framelens::model::{sha256_hex, FramingModel};
+use framelens::hash::sha256_hex;
+use framelens::model::FramingModel;
 use serde_json::{json, Value};
 
 use crate::util::{framelens, root, stderr};

@@ -6,6 +6,7 @@ mod corpus;
 mod embeddings;
 mod eval;
 mod first_contact;
+mod layout;
 mod narratives;
 mod robustness;
 mod suggest;

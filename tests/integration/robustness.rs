@@ -865,7 +865,7 @@ fn issue_7_bad_model_files_fail_before_any_document_is_read() {
         "{\"id\":\"a\",\"text\":\"Agents detained migrants.\"}\n",
     )
     .unwrap();
-    let sha = |b: &[u8]| framelens::model::sha256_hex(b);
+    let sha = |b: &[u8]| framelens::hash::sha256_hex(b);
     let read = |p: &Path| std::fs::read(p).unwrap();
     let manifest =
         |m: &Path| -> Value { serde_json::from_slice(&read(&m.join("manifest.json"))).unwrap() };

@@ -9,7 +9,7 @@
 //! carry the narrative, and its percentile-bootstrap interval over documents is the one the
 //! frame trends compute (same resampling, same seeds per bin). [`write_outputs`] writes
 //! `narratives.csv`, `narratives.md`, `narratives.html` and the charts
-//! ([`crate::charts::render_narratives`]).
+//! ([`crate::trends::charts::render_narratives`]).
 //!
 //! Only documents checked for narratives (classified with `--narratives`) are counted; the
 //! others are reported, never counted as carrying nothing. Documents checked with different
@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use crate::codebook::{Codebook, Label, LabelDef, PALETTE};
 use crate::error::{Error, Result};
+use crate::fsio::write_atomic;
 use crate::narratives::{NarrativeRef, NarrativeSetInfo};
-use crate::report::write_atomic;
 use crate::trends::{
     count_rows, grouping_phrase, html_escape, md_escape, md_series_table, render_csv_by,
     render_excluded_csv, short, Bin, Collection, Grouping, OutputContext, TrendDoc, TrendSeries,
@@ -405,7 +405,7 @@ pub fn render_markdown(
 pub fn render_html(
     t: &NarrativeTrends,
     ctx: &OutputContext,
-    charts: &[crate::charts::Chart],
+    charts: &[crate::trends::charts::Chart],
 ) -> String {
     let series = &t.series;
     let mut o = String::from(
@@ -510,9 +510,13 @@ pub fn write_outputs(t: &NarrativeTrends, ctx: &OutputContext, out: &Path) -> Re
             Ok((n.id.clone(), n.label.clone(), t.single(k)?))
         })
         .collect::<Result<Vec<_>>>()?;
-    let charts =
-        crate::charts::render_narratives(&t.subset(&combined)?, &ctx.model_hash, &note, &singles)?;
-    let names = crate::charts::put_charts(&charts, &mut put)?;
+    let charts = crate::trends::charts::render_narratives(
+        &t.subset(&combined)?,
+        &ctx.model_hash,
+        &note,
+        &singles,
+    )?;
+    let names = crate::trends::charts::put_charts(&charts, &mut put)?;
     put(files::MD, render_markdown(t, ctx, &names).as_bytes())?;
     put(files::HTML, render_html(t, ctx, &charts).as_bytes())?;
     Ok(written)
@@ -522,7 +526,8 @@ pub fn write_outputs(t: &NarrativeTrends, ctx: &OutputContext, out: &Path) -> Re
 mod tests {
     use super::*;
     use crate::narratives::NarrativeCount;
-    use crate::trends::{DocNarratives, Period, TrendParams};
+    use crate::readback::DocNarratives;
+    use crate::trends::{Period, TrendParams};
     use time::macros::date;
 
     fn set(ids: &[&str]) -> NarrativeSetInfo {

@@ -32,6 +32,8 @@
 //! # }
 //! ```
 
+pub mod svg;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -1496,7 +1498,7 @@ pub fn write_outputs(
     folds: Option<(&Folds, &[DocId])>,
     cb: &Codebook,
 ) -> Result<Vec<PathBuf>> {
-    use crate::report::write_atomic;
+    use crate::fsio::write_atomic;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<()> {
@@ -1513,7 +1515,7 @@ pub fn write_outputs(
     put("report.md", report.to_markdown().as_bytes())?;
     put(
         "confusion.svg",
-        crate::svg::confusion_matrix(
+        svg::confusion_matrix(
             &report.all.paragraph.confusion.0,
             &cb.names(),
             "Paragraph labels: coders (rows) vs model (columns)",
@@ -1522,7 +1524,7 @@ pub fn write_outputs(
     )?;
     put(
         "reliability.svg",
-        crate::svg::reliability_diagram(&report.all.calibration).as_bytes(),
+        svg::reliability_diagram(&report.all.calibration).as_bytes(),
     )?;
     let mut lines = String::new();
     for d in preds {

@@ -5,6 +5,8 @@
 //! `docs/<id>.md`, `summary.csv`, `summary.md` and `run.json`. Memory stays bounded: each chunk
 //! is sorted and spilled to a run file, and the runs are merged at the end.
 
+pub mod html;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -20,6 +22,7 @@ use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::corpus::Article;
 use crate::error::{Error, InputError, InputProblem, Result};
 use crate::features::FeatureKind;
+use crate::fsio::{sync_dir, write_atomic, write_atomic_with};
 use crate::model::{DocScores, FramingModel, NO_TERM};
 
 /// Evidence passages kept per present frame.
@@ -60,43 +63,6 @@ impl std::fmt::Display for ParagraphDetail {
             ParagraphDetail::None => "none",
         })
     }
-}
-
-/// Write a file atomically: temporary file in the same folder, fsync, rename.
-///
-/// # Errors
-/// [`Error::Io`] naming the file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_with(path, true, |w| w.write_all(bytes))
-}
-
-/// Atomically write a file through a closure; `sync` adds an fsync before the rename.
-///
-/// # Errors
-/// [`Error::Io`] naming the file.
-pub fn write_atomic_with(
-    path: &Path,
-    sync: bool,
-    f: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let res = (|| {
-        let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
-        f(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        if sync {
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.map_err(|e| Error::io(path, e))
 }
 
 /// Values keyed by label names, serialised as a JSON object in the given order.
@@ -619,7 +585,7 @@ pub fn safe_name(id: &str) -> String {
     if clean == id && !clean.is_empty() {
         clean
     } else {
-        format!("{clean}-{}", &crate::model::sha256_hex(id.as_bytes())[..8])
+        format!("{clean}-{}", &crate::hash::sha256_hex(id.as_bytes())[..8])
     }
 }
 
@@ -1047,7 +1013,7 @@ pub fn remove_stale_temps(dir: &Path) {
 
 /// Write a document's Markdown into `md_dir` (when given) and return its run line
 /// `"<id json>\t<summary row json>\t<report json>\t<page row>\t<page detail>\n"` keyed by
-/// its id (the page fields, see [`crate::html::encode`], are empty without `html`).
+/// its id (the page fields, see [`html::encode`], are empty without `html`).
 ///
 /// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
 /// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
@@ -1070,11 +1036,14 @@ fn encode_doc<'a>(
     }
     let id = serde_json::to_string(&r.id).expect("string serialises");
     let mut row = summary_row(r);
-    row.extend(crate::narratives::summary_cells(r, &opts.narrative_ids));
+    row.extend(crate::narratives::summary_cells(
+        &r.narratives,
+        &opts.narrative_ids,
+    ));
     let row = serde_json::to_string(&row).expect("row serialises");
     let doc = serde_json::to_string(&DocJson(r, opts.paragraphs)).expect("report serialises");
     let page = if opts.html {
-        crate::html::encode(r)
+        html::encode(r)
     } else {
         "\t".to_string()
     };
@@ -1099,7 +1068,7 @@ pub struct WriterOptions {
 const CAN_SYNC_FS: bool = cfg!(target_os = "linux");
 
 /// Flush every written file of the file system holding `dir` to the disk, in one call
-/// (Linux `syncfs(2)`); a no-op where [`CAN_SYNC_FS`] is false.
+/// (Linux `syncfs(2)`); a no-op where `CAN_SYNC_FS` is false.
 ///
 /// # Errors
 /// [`Error::Io`] naming `dir` when it cannot be opened or the flush fails.
@@ -1114,19 +1083,6 @@ pub fn sync_fs(dir: &Path) -> Result<()> {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = dir;
-    Ok(())
-}
-
-/// fsync a folder, so that renames into it are durable (a no-op where unsupported).
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::io(dir, e))?;
-    }
-    #[cfg(not(unix))]
     let _ = dir;
     Ok(())
 }
@@ -1293,7 +1249,7 @@ impl ReportWriter {
         let page = if html {
             let f = File::create(&page_tmp).map_err(|e| Error::io(&page_tmp, e))?;
             Some(
-                crate::html::HtmlWriter::start(
+                html::HtmlWriter::start(
                     BufWriter::with_capacity(1 << 20, f),
                     &rows_path,
                     "framelens report",
@@ -1460,7 +1416,7 @@ pub struct RunInfo {
     /// The part of a sharded batch this run processed (`classify --shard I/N`); absent for a
     /// whole batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::merge::Shard>,
+    pub shard: Option<crate::shard::Shard>,
     /// The narrative file detected (`classify --narratives`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narratives: Option<crate::narratives::NarrativeSetInfo>,

@@ -452,7 +452,7 @@ enum Kind {
     /// Share of documents where the frame is present.
     Present,
     /// Share of documents carrying a narrative, with its bootstrap interval (the series'
-    /// "frames" are narratives, see [`crate::narratives::trends`]).
+    /// "frames" are narratives, see [`crate::trends::narratives`]).
     Carrying,
 }
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::eval::Calibration;
+use super::Calibration;
 
 /// Escape text for SVG.
 fn esc(s: &str) -> String {

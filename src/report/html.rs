@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::{DocReport, Summary};
 use crate::codebook::Codebook;
-use crate::report::{DocReport, Summary};
 
 /// Problems and skipped files listed in the page at most (all of them are in `errors.jsonl`
 /// and `summary.md`).
