@@ -246,6 +246,22 @@ impl NarrativeSet {
         self.detect_where(paras, None, label_of)
     }
 
+    /// [`NarrativeSet::detect`] on the paragraphs of a classified document: `tokens`, when
+    /// given, is the tokenizer that classified them and each paragraph's ids, from which the
+    /// paragraphs' words are read where that gives the same words (see [`token_words`]).
+    pub fn detect_classified(
+        &self,
+        paras: &[&str],
+        tokens: Option<(&DocTokenizer, &[Vec<u32>])>,
+        label_of: impl Fn(usize) -> String,
+    ) -> Detection {
+        let tw = tokens.map(|(tok, ids)| (self.token_words(tok), ids));
+        let by_ids = tw
+            .as_ref()
+            .and_then(|(tw, ids)| Some((tw.as_ref().as_ref()?, *ids)));
+        self.detect_where(paras, by_ids, label_of)
+    }
+
     /// How texts tokenized by `tok` are read from their ids (built once per tokenizer).
     pub fn token_words(&self, tok: &DocTokenizer) -> Arc<Option<TokenWords>> {
         let mut cache = self.token_words.lock().unwrap_or_else(|e| e.into_inner());
@@ -361,24 +377,6 @@ impl NarrativeSet {
             }
         }
         out
-    }
-}
-
-impl NarrativeSet {
-    /// [`NarrativeSet::detect`] on the paragraphs of a classified document: `tokens`, when
-    /// given, is the tokenizer that classified them and each paragraph's ids, from which the
-    /// paragraphs' words are read where that gives the same words (see [`token_words`]).
-    pub fn detect_classified(
-        &self,
-        paras: &[&str],
-        tokens: Option<(&DocTokenizer, &[Vec<u32>])>,
-        label_of: impl Fn(usize) -> String,
-    ) -> Detection {
-        let tw = tokens.map(|(tok, ids)| (self.token_words(tok), ids));
-        let by_ids = tw
-            .as_ref()
-            .and_then(|(tw, ids)| Some((tw.as_ref().as_ref()?, *ids)));
-        self.detect_where(paras, by_ids, label_of)
     }
 }
 

@@ -96,16 +96,9 @@ pub fn passage(text: &str, span: [usize; 2]) -> [usize; 2] {
             end = text[b..to].rfind(char::is_whitespace).map_or(to, |k| b + k);
         }
     }
-    while let Some(c) = text[start..a].chars().next().filter(|c| c.is_whitespace()) {
-        start += c.len_utf8();
-    }
-    while let Some(c) = text[b..end]
-        .chars()
-        .next_back()
-        .filter(|c| c.is_whitespace())
-    {
-        end -= c.len_utf8();
-    }
+    // no white space at either end (but never into the span)
+    start = a - text[start..a].trim_start().len();
+    end = b + text[b..end].trim_end().len();
     [start, end]
 }
 
