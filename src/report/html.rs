@@ -39,6 +39,23 @@ fn script_json(json: String) -> String {
     }
 }
 
+/// Serialise `value` as JSON onto `out`, made safe inside a `<script>` element like
+/// [`script_json`] (only the bytes appended are rewritten, and only when they hold a `<`).
+fn push_script_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let start = out.len();
+    serde_json::to_writer(&mut *out, value).expect("JSON serialises");
+    if out[start..].contains(&b'<') {
+        let tail = out.split_off(start);
+        for &b in &tail {
+            if b == b'<' {
+                out.extend_from_slice(b"\\u003c");
+            } else {
+                out.push(b);
+            }
+        }
+    }
+}
+
 fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -46,6 +63,13 @@ fn r3(x: f64) -> f64 {
 /// The two page records of one document, `"<row>\t<detail>"` (JSON each, no tab inside):
 /// the table row and the data of the document view.
 pub fn encode(r: &DocReport) -> String {
+    let mut out = Vec::new();
+    encode_into(r, &mut out);
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// [`encode`], appended to `out`.
+pub fn encode_into(r: &DocReport, out: &mut Vec<u8>) {
     // narrative id -> paragraphs carrying it (null without narratives)
     let narratives: Option<std::collections::BTreeMap<&str, usize>> = (!r.narratives.is_empty())
         .then(|| {
@@ -110,11 +134,9 @@ pub fn encode(r: &DocReport) -> String {
             .collect(),
         meta: &r.meta,
     };
-    format!(
-        "{}\t{}",
-        script_json(serde_json::to_string(&row).expect("row serialises")),
-        script_json(serde_json::to_string(&d).expect("detail serialises"))
-    )
+    push_script_json(out, &row);
+    out.push(b'\t');
+    push_script_json(out, &d);
 }
 
 /// Writes `report.html` while the documents stream past in id order: each document's detail
@@ -264,6 +286,19 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pushed_script_json_equals_script_json() {
+        for v in ["plain", "a</script><b>", "<<", ""] {
+            let mut out = b"prefix".to_vec();
+            push_script_json(&mut out, &(v, 1));
+            let want = format!(
+                "prefix{}",
+                script_json(serde_json::to_string(&(v, 1)).unwrap())
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 
     #[test]
     fn script_json_cannot_close_the_script() {

@@ -1034,20 +1034,34 @@ fn encode_doc<'a>(
             std::fs::write(&p, md.as_bytes()).map_err(|e| Error::io(&p, e))?;
         }
     }
-    let id = serde_json::to_string(&r.id).expect("string serialises");
     let mut row = summary_row(r);
     row.extend(crate::narratives::summary_cells(
         &r.narratives,
         &opts.narrative_ids,
     ));
-    let row = serde_json::to_string(&row).expect("row serialises");
-    let doc = serde_json::to_string(&DocJson(r, opts.paragraphs)).expect("report serialises");
-    let page = if opts.html {
-        html::encode(r)
-    } else {
-        "\t".to_string()
-    };
-    Ok((r.id.as_str(), format!("{id}\t{row}\t{doc}\t{page}\n")))
+    // The line is serialised into one buffer per thread, kept between documents, and copied
+    // out once at its exact size: building it from separate strings reallocated each part as
+    // it grew, and those large short-lived blocks cost fresh, zeroed pages every chunk.
+    thread_local! {
+        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let line = LINE.with_borrow_mut(|buf| {
+        buf.clear();
+        serde_json::to_writer(&mut *buf, &r.id).expect("string serialises");
+        buf.push(b'\t');
+        serde_json::to_writer(&mut *buf, &row).expect("row serialises");
+        buf.push(b'\t');
+        serde_json::to_writer(&mut *buf, &DocJson(r, opts.paragraphs)).expect("report serialises");
+        buf.push(b'\t');
+        if opts.html {
+            html::encode_into(r, buf);
+        } else {
+            buf.push(b'\t');
+        }
+        buf.push(b'\n');
+        String::from_utf8(buf.clone()).expect("JSON is UTF-8")
+    });
+    Ok((r.id.as_str(), line))
 }
 
 /// What a [`ReportWriter`] writes besides `documents.jsonl`, `summary.csv`, `summary.md` and
