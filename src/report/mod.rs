@@ -958,6 +958,10 @@ fn summary_row(r: &DocReport) -> Vec<String> {
 /// far and the journal of a resumable run (see [`crate::checkpoint`]).
 pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
 
+/// Parts a chunk is cut into for serialising its documents in parallel (each into a buffer
+/// of its own): a few per core, so that parts of unequal cost still balance.
+const ENCODE_PARTS: usize = 16;
+
 /// Most run files merged at once; more are merged in passes.
 const MERGE_FAN_IN: usize = 128;
 
@@ -991,6 +995,8 @@ pub struct ReportWriter {
     runs: Vec<PathBuf>,
     doc_pool: Option<rayon::ThreadPool>,
     opts: WriterOptions,
+    /// The serialisation buffers of [`ReportWriter::add_chunk`], one per part of a chunk.
+    bufs: Vec<Vec<u8>>,
 }
 
 /// Remove temporary files (`.<name>.tmp<pid>`) left in `dir` by an interrupted atomic write.
@@ -1011,20 +1017,21 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// Write a document's Markdown into `md_dir` (when given) and return its run line
-/// `"<id json>\t<summary row json>\t<report json>\t<page row>\t<page detail>\n"` keyed by
-/// its id (the page fields, see [`html::encode`], are empty without `html`).
+/// Write a document's Markdown into `md_dir` (when given) and append its run line
+/// `"<id json>\t<summary row json>\t<report json>\t<page row>\t<page detail>\n"` to `out`
+/// (the page fields, see [`html::encode`], are empty without `html`).
 ///
 /// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
 /// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
 /// file-system operation instead of three. A file torn by a crash belongs to a chunk that was
 /// not checkpointed, so `--resume` writes it again.
-fn encode_doc<'a>(
-    r: &'a DocReport,
+fn encode_doc(
+    r: &DocReport,
     md_dir: Option<&Path>,
     sync: bool,
     opts: &WriterOptions,
-) -> Result<(&'a str, String)> {
+    out: &mut Vec<u8>,
+) -> Result<()> {
     if let Some(dir) = md_dir {
         let p = dir.join(format!("{}.md", safe_name(&r.id)));
         let md = render_markdown(r);
@@ -1039,29 +1046,19 @@ fn encode_doc<'a>(
         &r.narratives,
         &opts.narrative_ids,
     ));
-    // The line is serialised into one buffer per thread, kept between documents, and copied
-    // out once at its exact size: building it from separate strings reallocated each part as
-    // it grew, and those large short-lived blocks cost fresh, zeroed pages every chunk.
-    thread_local! {
-        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    serde_json::to_writer(&mut *out, &r.id).expect("string serialises");
+    out.push(b'\t');
+    serde_json::to_writer(&mut *out, &row).expect("row serialises");
+    out.push(b'\t');
+    serde_json::to_writer(&mut *out, &DocJson(r, opts.paragraphs)).expect("report serialises");
+    out.push(b'\t');
+    if opts.html {
+        html::encode_into(r, out);
+    } else {
+        out.push(b'\t');
     }
-    let line = LINE.with_borrow_mut(|buf| {
-        buf.clear();
-        serde_json::to_writer(&mut *buf, &r.id).expect("string serialises");
-        buf.push(b'\t');
-        serde_json::to_writer(&mut *buf, &row).expect("row serialises");
-        buf.push(b'\t');
-        serde_json::to_writer(&mut *buf, &DocJson(r, opts.paragraphs)).expect("report serialises");
-        buf.push(b'\t');
-        if opts.html {
-            html::encode_into(r, buf);
-        } else {
-            buf.push(b'\t');
-        }
-        buf.push(b'\n');
-        String::from_utf8(buf.clone()).expect("JSON is UTF-8")
-    });
-    Ok((r.id.as_str(), line))
+    out.push(b'\n');
+    Ok(())
 }
 
 /// What a [`ReportWriter`] writes besides `documents.jsonl`, `summary.csv`, `summary.md` and
@@ -1147,6 +1144,7 @@ impl ReportWriter {
             runs,
             doc_pool,
             opts: WriterOptions::default(),
+            bufs: Vec::new(),
         })
     }
 
@@ -1186,10 +1184,35 @@ impl ReportWriter {
         let batch_sync = self.doc_pool.is_some() && CAN_SYNC_FS;
         let md_dir = self.doc_pool.as_ref().map(|_| docs.as_path());
         let opts = &self.opts;
-        let encode = |r| encode_doc(r, md_dir, !batch_sync, opts);
-        let mut lines: Vec<(&str, String)> = match &self.doc_pool {
-            Some(pool) => pool.install(|| reports.par_iter().map(encode).collect::<Result<_>>())?,
-            None => reports.par_iter().map(encode).collect::<Result<_>>()?,
+        // Each part of the chunk is serialised into a buffer of its own, kept from chunk to
+        // chunk: no allocation per document, and no fresh memory to fault in each chunk.
+        let per = reports.len().div_ceil(ENCODE_PARTS);
+        if self.bufs.len() < ENCODE_PARTS {
+            self.bufs.resize_with(ENCODE_PARTS, Vec::new);
+        }
+        let encode = |(buf, part): (&mut Vec<u8>, &[DocReport])| -> Result<Vec<(usize, usize)>> {
+            buf.clear();
+            let mut ends = Vec::with_capacity(part.len());
+            for r in part {
+                let start = buf.len();
+                encode_doc(r, md_dir, !batch_sync, opts, buf)?;
+                ends.push((start, buf.len()));
+            }
+            Ok(ends)
+        };
+        let bufs = &mut self.bufs[..reports.len().div_ceil(per)];
+        let spans: Vec<Vec<(usize, usize)>> = match &self.doc_pool {
+            Some(pool) => pool.install(|| {
+                bufs.par_iter_mut()
+                    .zip(reports.par_chunks(per))
+                    .map(encode)
+                    .collect::<Result<_>>()
+            })?,
+            None => bufs
+                .par_iter_mut()
+                .zip(reports.par_chunks(per))
+                .map(encode)
+                .collect::<Result<_>>()?,
         };
         if self.doc_pool.is_some() {
             if batch_sync {
@@ -1197,10 +1220,21 @@ impl ReportWriter {
             }
             sync_dir(&docs)?;
         }
+        // (report, part, line span), sorted by id; stable, so equal ids keep input order
+        let mut lines: Vec<(&str, usize, (usize, usize))> = spans
+            .iter()
+            .enumerate()
+            .flat_map(|(k, ends)| ends.iter().map(move |&e| (k, e)))
+            .zip(reports)
+            .map(|((k, e), r)| (r.id.as_str(), k, e))
+            .collect();
         lines.sort_by(|a, b| a.0.cmp(b.0));
         let p = self.tmp.join(format!("run-{:06}.tsv", self.runs.len()));
+        let bufs = &self.bufs;
         write_atomic_with(&p, true, |w| {
-            lines.iter().try_for_each(|l| w.write_all(l.1.as_bytes()))
+            lines
+                .iter()
+                .try_for_each(|&(_, k, (a, b))| w.write_all(&bufs[k][a..b]))
         })?;
         sync_dir(&self.tmp)?;
         self.runs.push(p.clone());
@@ -1306,9 +1340,16 @@ impl ReportWriter {
                     merge_runs(&runs, |line| {
                         let mut it = line.splitn(4, '\t');
                         let _id = it.next();
-                        let fields: Vec<String> = serde_json::from_str(it.next().unwrap_or("[]"))
-                            .map_err(std::io::Error::other)?;
-                        cw.write_record(&fields)?;
+                        // the fields are read in place unless one holds an escape
+                        let row = it.next().unwrap_or("[]");
+                        match serde_json::from_str::<Vec<&str>>(row) {
+                            Ok(fields) => cw.write_record(&fields)?,
+                            Err(_) => {
+                                let fields: Vec<String> =
+                                    serde_json::from_str(row).map_err(std::io::Error::other)?;
+                                cw.write_record(&fields)?;
+                            }
+                        }
                         w.write_all(it.next().unwrap_or("").as_bytes())?;
                         w.write_all(b"\n")?;
                         if page_job.is_some() {
@@ -1367,20 +1408,15 @@ fn merge_runs(
         let f = File::open(p).map_err(|e| with_path(p, e))?;
         readers.push(BufReader::with_capacity(MERGE_READ_BUFFER, f).lines());
     }
-    let next = |r: &mut std::io::Lines<BufReader<File>>,
-                p: &Path|
-     -> std::io::Result<Option<(String, String)>> {
-        match r.next() {
-            None => Ok(None),
-            Some(l) => {
-                let l = l.map_err(|e| with_path(p, e))?;
-                let key = l.split('\t').next().unwrap_or("");
-                let id: String = serde_json::from_str(key)
-                    .map_err(|e| with_path(p, std::io::Error::other(e)))?;
-                Ok(Some((id, l)))
+    let next =
+        |r: &mut std::io::Lines<BufReader<File>>, p: &Path| -> std::io::Result<Option<RunLine>> {
+            match r.next() {
+                None => Ok(None),
+                Some(l) => RunLine::new(l.map_err(|e| with_path(p, e))?)
+                    .map(Some)
+                    .map_err(|e| with_path(p, std::io::Error::other(e))),
             }
-        }
-    };
+        };
     let mut heads = Vec::with_capacity(runs.len());
     for (r, p) in readers.iter_mut().zip(runs) {
         heads.push(next(r, p)?);
@@ -1389,15 +1425,51 @@ fn merge_runs(
         let best = heads
             .iter()
             .enumerate()
-            .filter_map(|(i, h)| h.as_ref().map(|h| (i, &h.0)))
+            .filter_map(|(i, h)| h.as_ref().map(|h| (i, h.id())))
             .min_by(|a, b| a.1.cmp(b.1))
             .map(|x| x.0);
         let Some(i) = best else { break };
-        let (_, line) = heads[i].take().expect("head present");
-        emit(line)?;
+        let head = heads[i].take().expect("head present");
+        emit(head.line)?;
         heads[i] = next(&mut readers[i], &runs[i])?;
     }
     Ok(())
+}
+
+/// A line of a run file and the id it is sorted by.
+struct RunLine {
+    line: String,
+    /// The id, when its JSON string holds an escape; otherwise it is the JSON string's
+    /// content, `line[1..key_end]`, read in place.
+    decoded: Option<String>,
+    key_end: usize,
+}
+
+impl RunLine {
+    fn new(line: String) -> serde_json::Result<Self> {
+        let key = line.split('\t').next().unwrap_or("");
+        let plain = key.len() >= 2
+            && key.starts_with('"')
+            && key.ends_with('"')
+            && !key[1..key.len() - 1].contains(['\\', '"']);
+        let (decoded, key_end) = if plain {
+            (None, key.len() - 1)
+        } else {
+            (Some(serde_json::from_str::<String>(key)?), 0)
+        };
+        Ok(RunLine {
+            line,
+            decoded,
+            key_end,
+        })
+    }
+
+    fn id(&self) -> &str {
+        match &self.decoded {
+            Some(id) => id,
+            None => &self.line[1..self.key_end],
+        }
+    }
 }
 
 fn with_path(p: &Path, e: std::io::Error) -> std::io::Error {
@@ -1477,6 +1549,25 @@ mod tests {
         assert_eq!(a.read, 5);
         assert_eq!(a.classified, 4);
         assert_eq!(a.dominant, [1, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn run_lines_are_keyed_by_their_decoded_id() {
+        for id in [
+            "plain",
+            "",
+            "tab\there",
+            "quote\"d",
+            "back\\slash",
+            "line\nbreak",
+            "é-ü",
+        ] {
+            let key = serde_json::to_string(id).unwrap();
+            let l = RunLine::new(format!("{key}\t[]\t{{}}\t\t")).unwrap();
+            assert_eq!(l.id(), id);
+            assert_eq!(l.decoded.is_some(), key.contains('\\'), "{key}");
+        }
+        assert!(RunLine::new("not json\t[]".into()).is_err());
     }
 
     #[test]
