@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(p) = a.prepare(&limits) {
                 let r = classify_article(model(), &p).expect("a prepared article classifies");
                 assert_eq!(r.paragraphs.len(), p.paragraphs().len());
-                let sum: f64 = r.shares.to_array().iter().sum();
+                let sum: f64 = r.shares.iter().sum();
                 assert!(r.framed_fraction == 0.0 || (sum - 1.0).abs() < 1e-3, "{sum}");
             }
         }
