@@ -1,0 +1,497 @@
+//! Writing a batch's outputs in bounded memory: [`ReportWriter`] and its [`WriterOptions`].
+
+use super::*;
+
+/// Name of the checkpoint folder inside `--out`: sorted run files of the chunks written so
+/// far and the journal of a resumable run (see [`crate::checkpoint`]).
+pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
+
+/// Parts a chunk is cut into for serialising its documents in parallel (each into a buffer
+/// of its own): a few per core, so that parts of unequal cost still balance.
+const ENCODE_PARTS: usize = 16;
+
+/// Most run files merged at once; more are merged in passes.
+const MERGE_FAN_IN: usize = 128;
+
+/// Threads that render, write and, without `syncfs`, fsync the per-document Markdown files of
+/// a chunk: fsync waits on the disk, not the CPU, so several run at once even on a small
+/// machine; with `syncfs` the work is CPU-bound and one thread per core is enough.
+fn doc_writers() -> usize {
+    if CAN_SYNC_FS {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        8
+    }
+}
+
+/// Writes the per-document outputs of a batch in bounded memory.
+///
+/// Each chunk of reports is sorted by id and spilled to a run file in the checkpoint folder
+/// (`<out>/.framelens-checkpoint/`); [`ReportWriter::write_outputs`] merges the runs into
+/// `documents.jsonl` and `summary.csv` and writes `summary.md` and `errors.jsonl`. Every file
+/// is written atomically (temporary file, fsync, rename), and a chunk's files are on disk
+/// before [`ReportWriter::add_chunk`] returns, so a run file can serve as a checkpoint.
+#[derive(Debug)]
+pub struct ReportWriter {
+    out: PathBuf,
+    tmp: PathBuf,
+    runs: Vec<PathBuf>,
+    doc_pool: Option<rayon::ThreadPool>,
+    opts: WriterOptions,
+    /// The serialisation buffers of [`ReportWriter::add_chunk`], one per part of a chunk.
+    bufs: Vec<Vec<u8>>,
+}
+
+/// Remove temporary files (`.<name>.tmp<pid>`) left in `dir` by an interrupted atomic write.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let stale = name.starts_with('.')
+            && name
+                .rsplit_once(".tmp")
+                .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Write a document's Markdown into `md_dir` (when given) and append its run line
+/// `"<id json>\t<summary row json>\t<report json>\t<page row>\t<page detail>\n"` to `out`
+/// (the page fields, see [`html::encode`], are empty without `html`).
+///
+/// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
+/// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
+/// file-system operation instead of three. A file torn by a crash belongs to a chunk that was
+/// not checkpointed, so `--resume` writes it again.
+fn encode_doc(
+    r: &DocReport,
+    md_dir: Option<&Path>,
+    sync: bool,
+    opts: &WriterOptions,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    if let Some(dir) = md_dir {
+        let p = dir.join(format!("{}.md", safe_name(&r.id)));
+        let md = render_markdown(r);
+        if sync {
+            write_atomic_with(&p, true, |w| w.write_all(md.as_bytes()))?;
+        } else {
+            std::fs::write(&p, md.as_bytes()).map_err(|e| Error::io(&p, e))?;
+        }
+    }
+    let mut row = summary_row(r);
+    row.extend(crate::narratives::summary_cells(
+        &r.narratives,
+        &opts.narrative_ids,
+    ));
+    serde_json::to_writer(&mut *out, &r.id).expect("string serialises");
+    out.push(b'\t');
+    serde_json::to_writer(&mut *out, &row).expect("row serialises");
+    out.push(b'\t');
+    serde_json::to_writer(&mut *out, &DocJson(r, opts.paragraphs)).expect("report serialises");
+    out.push(b'\t');
+    if opts.html {
+        html::encode_into(r, out);
+    } else {
+        out.push(b'\t');
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// What a [`ReportWriter`] writes besides `documents.jsonl`, `summary.csv`, `summary.md` and
+/// `errors.jsonl`.
+#[derive(Debug, Clone, Default)]
+pub struct WriterOptions {
+    /// Paragraph detail in `documents.jsonl`.
+    pub paragraphs: ParagraphDetail,
+    /// Write `report.html`.
+    pub html: bool,
+    /// The model hash, shown in `report.html`.
+    pub model_hash: String,
+    /// Narrative ids: one `narrative:<id>` column each in `summary.csv`.
+    pub narrative_ids: Vec<String>,
+}
+
+/// Whether [`sync_fs`] flushes a whole file system (Linux `syncfs`).
+const CAN_SYNC_FS: bool = cfg!(target_os = "linux");
+
+/// Flush every written file of the file system holding `dir` to the disk, in one call
+/// (Linux `syncfs(2)`); a no-op where `CAN_SYNC_FS` is false.
+///
+/// # Errors
+/// [`Error::Io`] naming `dir` when it cannot be opened or the flush fails.
+pub fn sync_fs(dir: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
+        // SAFETY: `f` is an open descriptor for the duration of the call.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+            return Err(Error::io(dir, std::io::Error::last_os_error()));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = dir;
+    Ok(())
+}
+
+impl ReportWriter {
+    /// Prepare the output folder (created if needed) for a new batch; a checkpoint left there
+    /// by an interrupted run is discarded.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the folder cannot be created or written.
+    pub fn new(out: &Path, write_docs: bool) -> Result<Self> {
+        let tmp = out.join(CHECKPOINT_DIR);
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        Self::resume(out, write_docs, Vec::new())
+    }
+
+    /// Continue writing into `out` after the chunks whose run files (in the checkpoint folder)
+    /// are `runs`; any other file in the checkpoint folder is removed.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the folder cannot be created or written.
+    pub fn resume(out: &Path, write_docs: bool, runs: Vec<PathBuf>) -> Result<Self> {
+        if write_docs {
+            std::fs::create_dir_all(out.join("docs")).map_err(|e| Error::io(out, e))?;
+        } else {
+            std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        }
+        let tmp = out.join(CHECKPOINT_DIR);
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        remove_stale_temps(out);
+        remove_stale_temps(&tmp);
+        let doc_pool = if write_docs {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(doc_writers())
+                    .thread_name(|i| format!("framelens-docs-{i}"))
+                    .build()
+                    .map_err(|e| Error::Other(format!("cannot start writer threads: {e}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(ReportWriter {
+            out: out.to_path_buf(),
+            tmp,
+            runs,
+            doc_pool,
+            opts: WriterOptions::default(),
+            bufs: Vec::new(),
+        })
+    }
+
+    /// Set what is written besides the default files (paragraph detail, `report.html`,
+    /// narrative columns).
+    pub fn options(mut self, opts: WriterOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// The checkpoint folder (`<out>/.framelens-checkpoint`).
+    pub fn checkpoint_dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// The run files written so far, in chunk order.
+    pub fn runs(&self) -> &[PathBuf] {
+        &self.runs
+    }
+
+    /// Write the per-document Markdown files of a chunk and spill its sorted lines to a run
+    /// file; returns the run file (`None` for an empty chunk). Everything is fsynced before
+    /// this returns.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn add_chunk(&mut self, reports: &[DocReport]) -> Result<Option<PathBuf>> {
+        use rayon::prelude::*;
+        if reports.is_empty() {
+            return Ok(None);
+        }
+        // Render and write each document's Markdown and serialise its run line in parallel.
+        // Where the file system can be flushed at once (Linux `syncfs`), the Markdown files
+        // are made durable by one flush after the chunk instead of one fsync each: the same
+        // guarantee (they are on disk before this returns), a fraction of the disk waits.
+        let docs = self.out.join("docs");
+        let batch_sync = self.doc_pool.is_some() && CAN_SYNC_FS;
+        let md_dir = self.doc_pool.as_ref().map(|_| docs.as_path());
+        let opts = &self.opts;
+        // Each part of the chunk is serialised into a buffer of its own, kept from chunk to
+        // chunk: no allocation per document, and no fresh memory to fault in each chunk.
+        let per = reports.len().div_ceil(ENCODE_PARTS);
+        if self.bufs.len() < ENCODE_PARTS {
+            self.bufs.resize_with(ENCODE_PARTS, Vec::new);
+        }
+        let encode = |(buf, part): (&mut Vec<u8>, &[DocReport])| -> Result<Vec<(usize, usize)>> {
+            buf.clear();
+            let mut ends = Vec::with_capacity(part.len());
+            for r in part {
+                let start = buf.len();
+                encode_doc(r, md_dir, !batch_sync, opts, buf)?;
+                ends.push((start, buf.len()));
+            }
+            Ok(ends)
+        };
+        let bufs = &mut self.bufs[..reports.len().div_ceil(per)];
+        let spans: Vec<Vec<(usize, usize)>> = match &self.doc_pool {
+            Some(pool) => pool.install(|| {
+                bufs.par_iter_mut()
+                    .zip(reports.par_chunks(per))
+                    .map(encode)
+                    .collect::<Result<_>>()
+            })?,
+            None => bufs
+                .par_iter_mut()
+                .zip(reports.par_chunks(per))
+                .map(encode)
+                .collect::<Result<_>>()?,
+        };
+        if self.doc_pool.is_some() {
+            if batch_sync {
+                sync_fs(&docs)?;
+            }
+            sync_dir(&docs)?;
+        }
+        // (report, part, line span), sorted by id; stable, so equal ids keep input order
+        let mut lines: Vec<(&str, usize, (usize, usize))> = spans
+            .iter()
+            .enumerate()
+            .flat_map(|(k, ends)| ends.iter().map(move |&e| (k, e)))
+            .zip(reports)
+            .map(|((k, e), r)| (r.id.as_str(), k, e))
+            .collect();
+        lines.sort_by(|a, b| a.0.cmp(b.0));
+        let p = self.tmp.join(format!("run-{:06}.tsv", self.runs.len()));
+        let bufs = &self.bufs;
+        write_atomic_with(&p, true, |w| {
+            lines
+                .iter()
+                .try_for_each(|&(_, k, (a, b))| w.write_all(&bufs[k][a..b]))
+        })?;
+        sync_dir(&self.tmp)?;
+        self.runs.push(p.clone());
+        Ok(Some(p))
+    }
+
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, write `summary.md`,
+    /// `errors.jsonl` and `codebook.toml`, and remove the checkpoint folder.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn finish(self, summary: &Summary, cb: &Codebook) -> Result<()> {
+        self.write_outputs(summary, cb)?;
+        self.remove_checkpoint()
+    }
+
+    /// Remove the checkpoint folder (the last step of a completed batch).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be removed.
+    pub fn remove_checkpoint(self) -> Result<()> {
+        match std::fs::remove_dir_all(&self.tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&self.tmp, e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Merge the runs into `documents.jsonl` and `summary.csv`, and write `summary.md`,
+    /// `errors.jsonl` and the codebook of the reports (`codebook.toml`, read back by `trends`,
+    /// `store` and `merge`); the checkpoint folder is kept.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn write_outputs(&self, summary: &Summary, cb: &Codebook) -> Result<()> {
+        let mut runs = self.runs.clone();
+        let mut pass = 0;
+        while runs.len() > MERGE_FAN_IN {
+            let mut next = Vec::new();
+            for (i, group) in runs.chunks(MERGE_FAN_IN).enumerate() {
+                let p = self.tmp.join(format!("merge-{pass}-{i:06}.tsv"));
+                write_atomic_with(&p, false, |w| {
+                    merge_runs(group, |line| {
+                        w.write_all(line.as_bytes())?;
+                        w.write_all(b"\n")
+                    })
+                })?;
+                next.push(p);
+            }
+            runs = next;
+            pass += 1;
+        }
+        let docs_path = self.out.join("documents.jsonl");
+        let csv_path = self.out.join("summary.csv");
+        let html_path = self.out.join("report.html");
+        let rows_path = self.tmp.join("report-rows.json");
+        // summary.csv and report.html are written in the same pass as documents.jsonl, so no
+        // document is held in memory; documents.jsonl is complete (renamed) first, as before
+        let html = self.opts.html;
+        let page_tmp = html_path.with_file_name(format!(".report.html.tmp{}", std::process::id()));
+        let page = if html {
+            let f = File::create(&page_tmp).map_err(|e| Error::io(&page_tmp, e))?;
+            Some(
+                html::HtmlWriter::start(
+                    BufWriter::with_capacity(1 << 20, f),
+                    &rows_path,
+                    "framelens report",
+                )
+                .map_err(|e| Error::io(&html_path, e))?,
+            )
+        } else {
+            None
+        };
+        // report.html is written on its own thread from batches of merged lines, so its
+        // writes (the larger half of the bytes) and its fsync overlap those of the other files
+        let (page_tmp, html_path) = (&page_tmp, &html_path);
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(4);
+            let page_job = page.map(|mut p| {
+                scope.spawn(move || -> std::io::Result<()> {
+                    for batch in rx {
+                        for line in &batch {
+                            p.add(line.splitn(4, '\t').nth(3).unwrap_or(""))?;
+                        }
+                    }
+                    let w = p.finish(summary, cb, &self.opts.model_hash)?;
+                    let f = w.into_inner().map_err(|e| e.into_error())?;
+                    f.sync_all()?;
+                    std::fs::rename(page_tmp, html_path)
+                })
+            });
+            let mut batch = Vec::with_capacity(HTML_BATCH);
+            let written = write_atomic_with(&csv_path, true, |csv_out| {
+                let mut cw = csv::Writer::from_writer(csv_out);
+                cw.write_record(
+                    summary_header(cb).into_iter().chain(
+                        self.opts
+                            .narrative_ids
+                            .iter()
+                            .map(|id| format!("narrative:{id}")),
+                    ),
+                )?;
+                write_atomic_with(&docs_path, true, |w| {
+                    merge_runs(&runs, |line| {
+                        let mut it = line.splitn(4, '\t');
+                        let _id = it.next();
+                        // the fields are read in place unless one holds an escape
+                        let row = it.next().unwrap_or("[]");
+                        match serde_json::from_str::<Vec<&str>>(row) {
+                            Ok(fields) => cw.write_record(&fields)?,
+                            Err(_) => {
+                                let fields: Vec<String> =
+                                    serde_json::from_str(row).map_err(std::io::Error::other)?;
+                                cw.write_record(&fields)?;
+                            }
+                        }
+                        w.write_all(it.next().unwrap_or("").as_bytes())?;
+                        w.write_all(b"\n")?;
+                        if page_job.is_some() {
+                            batch.push(line);
+                            if batch.len() == HTML_BATCH {
+                                tx.send(std::mem::take(&mut batch)).map_err(|_| {
+                                    std::io::Error::other("the report.html writer stopped")
+                                })?;
+                                batch.reserve(HTML_BATCH);
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .map_err(std::io::Error::other)?;
+                cw.flush()
+            });
+            if !batch.is_empty() && written.is_ok() {
+                // an error here is the writer's, returned by its join below
+                let _ = tx.send(batch);
+            }
+            drop(tx);
+            let page_res =
+                page_job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            if let Some(Err(e)) = page_res {
+                let _ = std::fs::remove_file(page_tmp);
+                // the page's own error explains a failed hand-over
+                return Err(Error::io(html_path, e));
+            }
+            written
+        })?;
+        write_atomic(
+            &self.out.join("summary.md"),
+            render_summary(summary, cb).as_bytes(),
+        )?;
+        write_atomic(&self.out.join(CODEBOOK_FILE), cb.to_toml().as_bytes())?;
+        write_atomic(
+            &self.out.join("errors.jsonl"),
+            render_errors(summary).as_bytes(),
+        )?;
+        sync_dir(&self.out)
+    }
+}
+
+/// How many merged lines go to the `report.html` writer at once.
+const HTML_BATCH: usize = 256;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_runs_merge_in_passes_to_one_sorted_file() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = ReportWriter::new(d.path(), false).unwrap();
+        let n = MERGE_FAN_IN * 2 + 7;
+        for i in 0..n {
+            // ids in an order unlike their chunk order
+            let id = format!("d{:04}", (i * 37) % n);
+            let r = DocReport {
+                codebook: Arc::new(Codebook::migration()),
+                id,
+                title: None,
+                date: None,
+                source: None,
+                url: None,
+                meta: Map::new(),
+                shares: vec![0.0; 4],
+                framed_fraction: 0.0,
+                dominant: None,
+                present: Vec::new(),
+                paragraphs: Vec::new(),
+                evidence: BTreeMap::new(),
+                terms: BTreeMap::new(),
+                narratives: BTreeMap::new(),
+                texts: Vec::new(),
+            };
+            w.add_chunk(&[r]).unwrap();
+        }
+        w.finish(&Summary::default(), &Codebook::migration())
+            .unwrap();
+        let docs = std::fs::read_to_string(d.path().join("documents.jsonl")).unwrap();
+        let ids: Vec<String> = docs
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let want: Vec<String> = (0..n).map(|i| format!("d{i:04}")).collect();
+        assert_eq!(ids, want);
+        let csv = std::fs::read_to_string(d.path().join("summary.csv")).unwrap();
+        assert_eq!(csv.lines().count(), n + 1);
+        assert!(!d.path().join(CHECKPOINT_DIR).exists());
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("errors.jsonl")).unwrap(),
+            ""
+        );
+    }
+}
