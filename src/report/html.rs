@@ -29,18 +29,9 @@ const MAX_LISTED: usize = 1000;
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
 
-/// JSON that is safe inside a `<script>` element: `<` only occurs in strings, where
-/// `\u003c` means the same.
-fn script_json(json: String) -> String {
-    if json.contains('<') {
-        json.replace('<', "\\u003c")
-    } else {
-        json
-    }
-}
-
-/// Serialise `value` as JSON onto `out`, made safe inside a `<script>` element like
-/// [`script_json`] (only the bytes appended are rewritten, and only when they hold a `<`).
+/// Serialise `value` as JSON onto `out`, made safe inside a `<script>` element: `<` only
+/// occurs in strings, where `\u003c` means the same (only the bytes appended are rewritten,
+/// and only when they hold a `<`).
 fn push_script_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let start = out.len();
     serde_json::to_writer(&mut *out, value).expect("JSON serialises");
@@ -214,13 +205,14 @@ impl<W: Write> HtmlWriter<W> {
             self.w.write_all(&buf[..n])?;
         }
         let _ = std::fs::remove_file(&self.rows_path);
-        let meta = script_json(
-            serde_json::to_string(&batch_meta(summary, cb, model_hash)).expect("meta serialises"),
-        );
+        let mut meta = Vec::new();
+        push_script_json(&mut meta, &batch_meta(summary, cb, model_hash));
+        self.w
+            .write_all(b"\n]</script>\n<script type=\"application/json\" id=\"meta\">")?;
+        self.w.write_all(&meta)?;
         write!(
             self.w,
-            "\n]</script>\n<script type=\"application/json\" id=\"meta\">{meta}</script>\n\
-             <script>\n{JS}</script>\n</body>\n</html>\n"
+            "</script>\n<script>\n{JS}</script>\n</body>\n</html>\n"
         )?;
         Ok(self.w)
     }
@@ -287,6 +279,11 @@ fn escape(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The straightforward definition [`push_script_json`] is tested against.
+    fn script_json(json: String) -> String {
+        json.replace('<', "\\u003c")
+    }
+
     #[test]
     fn pushed_script_json_equals_script_json() {
         for v in ["plain", "a</script><b>", "<<", ""] {
@@ -302,7 +299,9 @@ mod tests {
 
     #[test]
     fn script_json_cannot_close_the_script() {
-        let j = script_json(serde_json::to_string("a</script><b>").unwrap());
+        let mut j = Vec::new();
+        push_script_json(&mut j, "a</script><b>");
+        let j = String::from_utf8(j).unwrap();
         assert!(!j.contains('<'));
         assert_eq!(serde_json::from_str::<String>(&j).unwrap(), "a</script><b>");
     }

@@ -49,10 +49,15 @@ pub(super) fn merge_runs(
 /// A line of a run file and the id it is sorted by.
 struct RunLine {
     line: String,
-    /// The id, when its JSON string holds an escape; otherwise it is the JSON string's
-    /// content, `line[1..key_end]`, read in place.
-    decoded: Option<String>,
-    key_end: usize,
+    key: RunKey,
+}
+
+/// Where a [`RunLine`]'s id is.
+enum RunKey {
+    /// The JSON string holds no escape: the id is its content, `line[1..end]`.
+    InPlace(usize),
+    /// The id, decoded from a JSON string with escapes.
+    Decoded(String),
 }
 
 impl RunLine {
@@ -62,22 +67,18 @@ impl RunLine {
             && key.starts_with('"')
             && key.ends_with('"')
             && !key[1..key.len() - 1].contains(['\\', '"']);
-        let (decoded, key_end) = if plain {
-            (None, key.len() - 1)
+        let key = if plain {
+            RunKey::InPlace(key.len() - 1)
         } else {
-            (Some(serde_json::from_str::<String>(key)?), 0)
+            RunKey::Decoded(serde_json::from_str::<String>(key)?)
         };
-        Ok(RunLine {
-            line,
-            decoded,
-            key_end,
-        })
+        Ok(RunLine { line, key })
     }
 
     fn id(&self) -> &str {
-        match &self.decoded {
-            Some(id) => id,
-            None => &self.line[1..self.key_end],
+        match &self.key {
+            RunKey::InPlace(end) => &self.line[1..*end],
+            RunKey::Decoded(id) => id,
         }
     }
 }
@@ -104,7 +105,11 @@ mod tests {
             let key = serde_json::to_string(id).unwrap();
             let l = RunLine::new(format!("{key}\t[]\t{{}}\t\t")).unwrap();
             assert_eq!(l.id(), id);
-            assert_eq!(l.decoded.is_some(), key.contains('\\'), "{key}");
+            assert_eq!(
+                matches!(l.key, RunKey::Decoded(_)),
+                key.contains('\\'),
+                "{key}"
+            );
         }
         assert!(RunLine::new("not json\t[]".into()).is_err());
     }

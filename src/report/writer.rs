@@ -230,9 +230,7 @@ impl ReportWriter {
         // Each part of the chunk is serialised into a buffer of its own, kept from chunk to
         // chunk: no allocation per document, and no fresh memory to fault in each chunk.
         let per = reports.len().div_ceil(ENCODE_PARTS);
-        if self.bufs.len() < ENCODE_PARTS {
-            self.bufs.resize_with(ENCODE_PARTS, Vec::new);
-        }
+        self.bufs.resize_with(ENCODE_PARTS, Vec::new);
         let encode = |(buf, part): (&mut Vec<u8>, &[DocReport])| -> Result<Vec<(usize, usize)>> {
             buf.clear();
             let mut ends = Vec::with_capacity(part.len());
@@ -244,26 +242,23 @@ impl ReportWriter {
             Ok(ends)
         };
         let bufs = &mut self.bufs[..reports.len().div_ceil(per)];
-        let spans: Vec<Vec<(usize, usize)>> = match &self.doc_pool {
-            Some(pool) => pool.install(|| {
-                bufs.par_iter_mut()
-                    .zip(reports.par_chunks(per))
-                    .map(encode)
-                    .collect::<Result<_>>()
-            })?,
-            None => bufs
-                .par_iter_mut()
+        let mut run = || -> Result<Vec<Vec<(usize, usize)>>> {
+            bufs.par_iter_mut()
                 .zip(reports.par_chunks(per))
                 .map(encode)
-                .collect::<Result<_>>()?,
+                .collect()
         };
+        let spans = match &self.doc_pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }?;
         if self.doc_pool.is_some() {
             if batch_sync {
                 sync_fs(&docs)?;
             }
             sync_dir(&docs)?;
         }
-        // (report, part, line span), sorted by id; stable, so equal ids keep input order
+        // (id, part, line span), sorted by id; stable, so equal ids keep input order
         let mut lines: Vec<(&str, usize, (usize, usize))> = spans
             .iter()
             .enumerate()
