@@ -34,7 +34,7 @@ if [[ "${1:-}" == "results" ]]; then
     exit 0
 fi
 # The embedding features measured in run c-shared-cv-corpus-embed (issue 11).
-EMBED=(--embeddings models/embeddings --embed-pooling mean --embed-para-weight 0.3 --embed-context-weight 0 --embed-doc-weight 0)
+EMBED=(--embeddings models/embeddings --embed-pooling mean --embed-para-weight 0.3 --embed-context-weight 0 --embed-doc-weight 0 --embed-keys words)
 if [[ ! -d "$SHARED/labels" ]]; then
     echo "eval/run.sh: $SHARED/labels is missing; it is needed for runs b and c" >&2
     exit 2

@@ -1324,7 +1324,7 @@ pub fn model_card(
     }
     if let Some(e) = &p.embeddings {
         s.push_str(&format!(
-            " --embeddings {} --embed-pooling {} --embed-para-weight {} --embed-context-weight {} --embed-doc-weight {}",
+            " --embeddings {} --embed-pooling {} --embed-para-weight {} --embed-context-weight {} --embed-doc-weight {} --embed-keys {}",
             e.table.display(),
             match e.pooling {
                 embed::Pooling::Mean => "mean",
@@ -1332,7 +1332,11 @@ pub fn model_card(
             },
             e.para_weight,
             e.context_weight,
-            e.doc_weight
+            e.doc_weight,
+            match e.keys {
+                embed::Keys::Words => "words",
+                embed::Keys::Pieces => "pieces",
+            }
         ));
     }
     s.push_str(&format!(" --seed {} --out <folder>\n```\n\n", p.seed));
@@ -1346,13 +1350,35 @@ pub fn model_card(
         model.codebook().names()
     ));
     if let (Some(e), Some(sha)) = (&p.embeddings, &manifest.embeddings_sha256) {
+        let keyed = match e.keys {
+            embed::Keys::Pieces => {
+                "keyed by the table's own word pieces (the tokenizer is the table's)"
+            }
+            embed::Keys::Words => {
+                "keyed by the words of the model's tokenizer (each word's vector the mean of its \
+                 pieces' under the table's tokenizer)"
+            }
+        };
+        let blocks: Vec<&str> = [
+            (e.para_weight, "the paragraph"),
+            (e.context_weight, "its neighbours"),
+            (e.doc_weight, "the whole document"),
+        ]
+        .iter()
+        .filter(|(w, _)| *w != 0.0)
+        .map(|(_, name)| *name)
+        .collect();
         s.push_str(&format!(
-            "Embedding table: `{}` (SHA-256 `{sha}`), {} rows; the tokenizer is the table's. \
-             Per paragraph the pooled ({:?}) table vectors of the paragraph, its neighbours and \
-             the whole document are dense blocks beside the TF-IDF features.\n",
+            "Embedding table: `{}` (SHA-256 `{sha}`), {} rows, {keyed}. Per paragraph the \
+             pooled ({:?}) table vectors of {} are dense blocks beside the TF-IDF features.\n",
             embed::TABLE_FILE,
             model.tokenizer().vocab_size(),
-            e.pooling
+            e.pooling,
+            if blocks.is_empty() {
+                "no block (all weights 0)".to_string()
+            } else {
+                blocks.join(", ")
+            }
         ));
     }
     if let Some(n) = notes {

@@ -19,6 +19,11 @@ ROWS = [
     ("+ paragraph, neighbour and article blocks 0.3", "eval/embeddings/cv/pna-0.3", None),
     ("+ paragraph, neighbour and article blocks 1", "eval/embeddings/cv/pna", None),
     ("paragraph block 0.3, distilled table (not news-adapted)", "eval/embeddings/cv/p-0.3-distilled", None),
+    ("word tokenizer, table keyed by its words: + paragraph block 0.1", "eval/embeddings/cv/w-0.1", None),
+    ("word tokenizer, table keyed by its words: + paragraph block 0.3", "eval/embeddings/cv/w-0.3", None),
+    ("word tokenizer, table keyed by its words: + paragraph block 1", "eval/embeddings/cv/w-1", None),
+    ("word tokenizer, table keyed by its words: + paragraph, neighbour and article blocks 0.3",
+     "eval/embeddings/cv/wpna-0.3", None),
 ]
 
 
@@ -46,6 +51,7 @@ def main():
             fp = os.path.join(ROOT, path, "flags.txt")
             flags = open(fp).read().strip() if os.path.exists(fp) else ""
             flags = flags.replace("--embeddings ", "").replace("--embed-", "")
+            flags = flags.replace("/tmp/emb-distilled", "<distilled table>")
         cells = [f"{f1(m, l):.3f}" for l in ("humanitarian", "economic", "security", "enforcement")]
         print(f"| {name} | {m['paragraph']['macro_f1_frames']:.3f} | " + " | ".join(cells)
               + f" | {m['document']['dominant_accuracy']:.3f} | `{flags}` |")
