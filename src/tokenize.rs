@@ -468,6 +468,10 @@ pub struct WordStarts {
     pub cont: Vec<Option<String>>,
     /// Ids that may stand for any word: the unknown token and the added tokens. Sorted.
     pub any: Vec<u32>,
+    /// The unknown token (one of `any`). In an accepted text it stands for exactly one word:
+    /// a word the vocabulary lacks (a word-level model's unknown word, or a WordPiece word
+    /// too long to split), or a literal `[UNK]`, whose letters are one word of the text.
+    pub unk: u32,
 }
 
 /// Whether every character of `text` is an ASCII letter, digit, printable punctuation mark
@@ -622,7 +626,12 @@ impl DocTokenizer {
         }
         any.sort_unstable();
         any.dedup();
-        Some(WordStarts { text, cont, any })
+        Some(WordStarts {
+            text,
+            cont,
+            any,
+            unk: fast.unk,
+        })
     }
 
     /// Vocabulary size.

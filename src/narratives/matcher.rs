@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 
 use super::query::{Query, WordPat};
 use super::token_words::TokenWords;
-use super::words::{Word, Words};
+use super::words::{AsciiRuns, Word, Words};
 
 /// A compiled rule: the tree with word patterns replaced by their ids.
 #[derive(Debug, Clone)]
@@ -411,9 +411,10 @@ impl Matcher {
     /// Only a word whose first token is [`MARKED`](super::token_words::MARKED) can match a
     /// pattern (see [`super::token_words`]), so every other token costs one look-up of its
     /// kind and a word count: word `i` is the `i`-th token that begins a word, as in
-    /// [`Matcher::index`].
-    fn index_tokens(&self, ids: &[u32], tw: &TokenWords, s: &mut Scratch) -> bool {
-        use super::token_words::{ANY, CONT, MARKED, SEP, START};
+    /// [`Matcher::index`]. The unknown token is word `i` of `text` (its `i`-th ASCII
+    /// letter-digit run), found by a scan of the text that goes on from the previous one.
+    fn index_tokens(&self, ids: &[u32], text: &str, tw: &TokenWords, s: &mut Scratch) -> bool {
+        use super::token_words::{ANY, CONT, MARKED, SEP, START, UNK};
         self.reset(s);
         let Scratch {
             pos,
@@ -433,6 +434,7 @@ impl Matcher {
         // that may stand for any word, or a continuation outside a word, was seen. Updated
         // without branches: which kind comes next is unpredictable.
         let (mut n, mut in_word, mut bad) = (0usize, false, false);
+        let mut runs = AsciiRuns::new(text);
         let mut j = 0;
         while j < ids.len() {
             let t = ids[j];
@@ -442,6 +444,21 @@ impl Matcher {
                 n += (k == START) as usize;
                 bad |= (k == ANY) | ((k == CONT) & !in_word);
                 in_word = k != SEP;
+                continue;
+            }
+            if k == UNK {
+                // a word the ids do not spell: read it from the text (no such word means the
+                // text is not what the ids say; it is then read whole)
+                let Some(w) = runs.nth(n) else {
+                    return false;
+                };
+                if self.filter.may_match(w) {
+                    self.dfa.word(w, word_pats);
+                    ix.note(word_pats, n);
+                    word_pats.clear();
+                }
+                n += 1;
+                in_word = true;
                 continue;
             }
             // a marked word: this token and the continuation pieces after it
@@ -479,10 +496,12 @@ impl Matcher {
     pub fn find_tokens(
         &self,
         ids: &[u32],
+        text: &str,
         tw: &TokenWords,
         s: &mut Scratch,
     ) -> Option<Vec<RuleMatch>> {
-        self.index_tokens(ids, tw, s).then(|| self.evaluate(s))
+        self.index_tokens(ids, text, tw, s)
+            .then(|| self.evaluate(s))
     }
 
     /// The rules that match the indexed paragraph.

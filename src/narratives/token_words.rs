@@ -10,7 +10,10 @@
 //! are the maximal runs of ASCII letters and digits, lowercased: the narrative words of that
 //! text, in the same order. Each word is one token that begins a word followed by any
 //! continuation pieces, or a token that may stand for any word (the unknown token); every
-//! other token is a punctuation mark. The first token of a word `w` is the longest token that
+//! other token is a punctuation mark. The unknown token stands for one word the vocabulary
+//! lacks (or a literal `[UNK]`), which is read from the text: the text's `n`-th ASCII
+//! letter-digit run, for the `n`-th word. The other added tokens make a paragraph read from
+//! its text. The first token of a word `w` is the longest token that
 //! begins a word and is a prefix of `w` (WordPiece's greedy split; a word-level model's whole
 //! word). So a word equal to a pattern `p` begins with the longest such prefix of `p`, and a
 //! word starting with `p` (for `p*`) begins either with that token again or with a token
@@ -27,6 +30,9 @@ pub(crate) const CONT: u8 = 2;
 pub(crate) const ANY: u8 = 3;
 /// Flag of a [`START`] token that may begin a word some pattern matches.
 pub(crate) const MARKED: u8 = 4;
+/// The unknown token: one word of the text that the ids do not spell, read from the text
+/// ([`WordStarts::unk`]).
+pub(crate) const UNK: u8 = ANY | MARKED;
 
 /// What each token id of one tokenizer says about the words of a text, for one matcher.
 #[derive(Debug, Clone)]
@@ -67,7 +73,7 @@ impl TokenWords {
         }
         for &a in &starts.any {
             if let Some(k) = kind.get_mut(a as usize) {
-                *k = ANY;
+                *k = if a == starts.unk { UNK } else { ANY };
             }
         }
         let by_text: rustc_hash::FxHashMap<&[u8], usize> = (0..n)
@@ -157,6 +163,7 @@ mod tests {
                 .map(|w| w.strip_prefix("##").map(str::to_string))
                 .collect(),
             any: vec![6],
+            unk: 6,
         };
         let tw = TokenWords::new(
             &starts,
@@ -169,7 +176,7 @@ mod tests {
         let m = START | MARKED;
         assert_eq!(
             tw.kind,
-            [START, m, CONT, m, START, START, ANY, START, m, SEP]
+            [START, m, CONT, m, START, START, UNK, START, m, SEP]
         );
         // what `patterns_of` said of each marked token on its own
         assert_eq!(tw.whole_word(1), [6]);

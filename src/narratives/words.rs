@@ -191,9 +191,64 @@ pub fn ascii_run_span(text: &str, first: usize, last: usize) -> Option<[usize; 2
     }
 }
 
+/// The ASCII letter-digit runs of a text, visited in order and by index: the words of a text
+/// [`crate::tokenize::words_are_ascii_runs`] accepts (see [`ascii_run_span`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AsciiRuns<'a> {
+    bytes: &'a [u8],
+    /// Where the next run is looked for.
+    at: usize,
+    /// The index of the next run.
+    next: usize,
+}
+
+impl<'a> AsciiRuns<'a> {
+    /// The runs of `text`, from its start.
+    pub fn new(text: &'a str) -> Self {
+        AsciiRuns {
+            bytes: text.as_bytes(),
+            at: 0,
+            next: 0,
+        }
+    }
+
+    /// Run `w` (counted from 0), or `None` past the last; `w` must not be below the index of
+    /// a run already returned.
+    pub fn nth(&mut self, w: usize) -> Option<&'a [u8]> {
+        debug_assert!(w >= self.next, "runs are visited in order");
+        let b = self.bytes;
+        loop {
+            while self.at < b.len() && !b[self.at].is_ascii_alphanumeric() {
+                self.at += 1;
+            }
+            if self.at == b.len() {
+                return None;
+            }
+            let s = self.at;
+            while self.at < b.len() && b[self.at].is_ascii_alphanumeric() {
+                self.at += 1;
+            }
+            self.next += 1;
+            if self.next == w + 1 {
+                return Some(&b[s..self.at]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_runs_by_index() {
+        let mut r = AsciiRuns::new("  The [UNK]'s 2018 x-ray.");
+        assert_eq!(r.nth(1), Some(&b"UNK"[..]));
+        assert_eq!(r.nth(2), Some(&b"s"[..]));
+        assert_eq!(r.nth(5), Some(&b"ray"[..]));
+        assert_eq!(r.nth(6), None);
+        assert_eq!(AsciiRuns::new("").nth(0), None);
+    }
 
     fn split(s: &str) -> Vec<String> {
         let mut out = Vec::new();
