@@ -196,8 +196,23 @@ fn reference_probs(model: &FramingModel, table: &EmbeddingTable, paras: &[&str])
 
 #[test]
 fn issue_11_folded_scoring_equals_the_dense_reference_on_the_corpus() {
-    let m = table_model();
+    folded_scoring_equals_the_dense_reference(&table_model());
+}
+
+/// The shipped default model, whose table is keyed by its own words (`--embed-keys words`).
+#[test]
+fn issue_11_the_default_model_scores_as_the_dense_reference_on_the_corpus() {
+    let m = root().join("models").join("default");
     let (model, _) = FramingModel::load(&m).unwrap();
+    let ep = model.file().train_params.embeddings.as_ref().unwrap();
+    assert_eq!(ep.keys, embed::Keys::Words);
+    folded_scoring_equals_the_dense_reference(&m);
+}
+
+/// Every paragraph of `corpus/` scored by `m` (a model folder with a table) equals
+/// [`reference_probs`].
+fn folded_scoring_equals_the_dense_reference(m: &Path) {
+    let (model, _) = FramingModel::load(m).unwrap();
     let bytes = std::fs::read(m.join(embed::TABLE_FILE)).unwrap();
     let table = EmbeddingTable::from_safetensors(&bytes, Path::new("t"))
         .unwrap()
