@@ -1,0 +1,301 @@
+//! Evaluating the candidate rules of an indexed paragraph.
+
+use super::compile::clauses_hold;
+use super::index::{has_pat, occurs};
+use super::{Matcher, Node, RuleMatch, Scratch, TokenWords};
+
+impl Matcher {
+    /// The rules that match `text`, in rule order, each with its first match.
+    pub fn find(&self, text: &str, s: &mut Scratch) -> Vec<RuleMatch> {
+        self.index(text, s);
+        self.evaluate(s)
+    }
+
+    /// [`Matcher::find`] on a paragraph read from its token ids (see [`TokenWords`]): the
+    /// same matches, with word positions but no spans in `s.words`; `None` when the ids hold
+    /// a token that may stand for any word.
+    pub fn find_tokens(
+        &self,
+        ids: &[u32],
+        text: &str,
+        tw: &TokenWords,
+        s: &mut Scratch,
+    ) -> Option<Vec<RuleMatch>> {
+        self.index_tokens(ids, text, tw, s)
+            .then(|| self.evaluate(s))
+    }
+
+    /// The rules that match the indexed paragraph.
+    fn evaluate(&self, s: &mut Scratch) -> Vec<RuleMatch> {
+        let mut out = Vec::new();
+        if s.touched.is_empty() {
+            return out;
+        }
+        // candidate rules: those using a pattern that occurs
+        s.cand.clear();
+        s.cand.resize(self.rules.len().div_ceil(64), 0);
+        for &t in &s.touched {
+            for &r in &self.pat_rules[t as usize] {
+                s.cand[r as usize >> 6] |= 1 << (r & 63);
+            }
+        }
+        let mut spans = std::mem::take(&mut s.spans);
+        for w in 0..s.cand.len() {
+            let mut bits = s.cand[w];
+            while bits != 0 {
+                let r = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let node = &self.rules[r];
+                if !clauses_hold(&self.clauses[r], s) || !self.presence[r].holds(s) {
+                    continue;
+                }
+                spans.clear();
+                if !eval(node, s, &mut spans) {
+                    continue;
+                }
+                let (first, last) = spans.iter().copied().min().unwrap_or((0, 0));
+                out.push(RuleMatch {
+                    rule: r,
+                    first: first as usize,
+                    last: last as usize,
+                });
+            }
+        }
+        s.spans = spans;
+        out
+    }
+}
+
+/// Whether the rule can match given only which patterns occur (positions ignored): the
+/// definition of the test [`Presence`] compiles (kept for the tests that check both).
+#[cfg(test)]
+pub(super) fn possible(node: &Node, s: &Scratch) -> bool {
+    match node {
+        Node::Term(ids) => ids.iter().all(|&i| occurs(s, i)),
+        Node::Not(_) => true,
+        Node::And(a, b) | Node::Near(a, b, _) => possible(a, s) && possible(b, s),
+        Node::Or(a, b) => possible(a, s) || possible(b, s),
+    }
+}
+
+/// [`possible`] compiled once per rule: chains of `AND`/`NEAR` and of `OR` become lists, and
+/// an `OR`'s one-word alternatives become one sparse bit mask over the patterns, tested
+/// against the paragraph's present bits a word (64 patterns) at a time. A cheap,
+/// allocation-free test that rejects most candidate rules before [`eval`].
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Presence {
+    /// Holds always (a `NOT`: it may hold with no pattern present).
+    Always,
+    /// Every pattern of a phrase occurs.
+    All(Vec<u32>),
+    /// Every part holds.
+    Each(Vec<Presence>),
+    /// One of the one-word patterns `(word of the bit set, bits)` occurs, or a part holds.
+    Any(Vec<(u32, u64)>, Vec<Presence>),
+}
+
+impl Presence {
+    pub(super) fn new(node: &Node) -> Self {
+        match node {
+            Node::Term(ids) => Presence::All(ids.clone()),
+            Node::Not(_) => Presence::Always,
+            Node::And(..) | Node::Near(..) => {
+                let mut parts = Vec::new();
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    match n {
+                        Node::And(a, b) | Node::Near(a, b, _) => {
+                            stack.push(b);
+                            stack.push(a);
+                        }
+                        other => match Presence::new(other) {
+                            Presence::Always => {}
+                            p => parts.push(p),
+                        },
+                    }
+                }
+                match parts.len() {
+                    0 => Presence::Always,
+                    1 => parts.pop().expect("one part"),
+                    _ => Presence::Each(parts),
+                }
+            }
+            Node::Or(..) => {
+                let (mut words, mut parts) = (Vec::<(u32, u64)>::new(), Vec::new());
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    match n {
+                        Node::Or(a, b) => {
+                            stack.push(b);
+                            stack.push(a);
+                        }
+                        Node::Term(ids) if ids.len() == 1 => {
+                            let (w, bit) = (ids[0] >> 6, 1u64 << (ids[0] & 63));
+                            match words.iter_mut().find(|x| x.0 == w) {
+                                Some(x) => x.1 |= bit,
+                                None => words.push((w, bit)),
+                            }
+                        }
+                        other => match Presence::new(other) {
+                            Presence::Always => return Presence::Always,
+                            p => parts.push(p),
+                        },
+                    }
+                }
+                words.sort_unstable();
+                Presence::Any(words, parts)
+            }
+        }
+    }
+
+    /// Whether the rule can match given the patterns present in `s` ([`possible`]).
+    pub(super) fn holds(&self, s: &Scratch) -> bool {
+        match self {
+            Presence::Always => true,
+            Presence::All(ids) => ids.iter().all(|&i| occurs(s, i)),
+            Presence::Each(parts) => parts.iter().all(|p| p.holds(s)),
+            Presence::Any(words, parts) => {
+                words
+                    .iter()
+                    .any(|&(w, bits)| s.present[w as usize] & bits != 0)
+                    || parts.iter().any(|p| p.holds(s))
+            }
+        }
+    }
+}
+
+/// Append to `out` the spans (first and last word) where `node` matches, in no particular
+/// order, and say whether it matches; when it does not, `out` is left as it was. A `NOT`
+/// that holds appends nothing. One buffer serves the whole rule, so evaluating allocates
+/// nothing once the buffer has grown.
+fn eval(node: &Node, s: &Scratch, out: &mut Vec<(u32, u32)>) -> bool {
+    let mark = out.len();
+    match node {
+        Node::Term(ids) => {
+            let first = &s.pos[ids[0] as usize];
+            if first.is_empty() || ids[1..].iter().any(|&i| s.pos[i as usize].is_empty()) {
+                return false;
+            }
+            let last = ids.len() as u32 - 1;
+            out.extend(
+                (first.iter())
+                    .filter(|&&p| {
+                        (ids[1..].iter().enumerate())
+                            .all(|(k, &id)| has_pat(s, p as usize + k + 1, id))
+                    })
+                    .map(|&p| (p, p + last)),
+            );
+            out.len() > mark
+        }
+        Node::Not(a) => {
+            let held = eval(a, s, out);
+            out.truncate(mark);
+            !held
+        }
+        Node::And(a, b) => {
+            let held = eval(a, s, out) && eval(b, s, out);
+            if !held {
+                out.truncate(mark);
+            }
+            held
+        }
+        Node::Or(a, b) => {
+            let x = eval(a, s, out);
+            let y = eval(b, s, out);
+            x || y
+        }
+        Node::Near(a, b, n) => {
+            if !eval(a, s, out) {
+                return false;
+            }
+            let mid = out.len();
+            if !eval(b, s, out) {
+                out.truncate(mark);
+                return false;
+            }
+            let end = out.len();
+            for i in mark..mid {
+                let (a0, a1) = out[i];
+                for j in mid..end {
+                    let (b0, b1) = out[j];
+                    // words strictly between the two spans (0 when they touch or overlap)
+                    let gap = if a1 < b0 {
+                        b0 - a1 - 1
+                    } else if b1 < a0 {
+                        a0 - b1 - 1
+                    } else {
+                        0
+                    };
+                    if gap <= *n {
+                        out.push((a0.min(b0), a1.max(b1)));
+                    }
+                }
+            }
+            // keep the pairs only, where the two sides' spans were
+            let found = out.len() - end;
+            out.copy_within(end.., mark);
+            out.truncate(mark + found);
+            found > 0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{m, span};
+
+    #[test]
+    fn phrases_need_adjacent_words_in_order() {
+        assert!(m(
+            "\"catch and release\"",
+            "a policy of catch-and-release, he said"
+        ));
+        assert!(!m("\"catch and release\"", "catch and then release"));
+        assert!(!m("\"catch and release\"", "release and catch"));
+        assert!(m("MS-13", "members of MS 13 were"));
+        assert_eq!(
+            span("\"border wall\"", "They want a Border  Wall now").as_deref(),
+            Some("Border  Wall")
+        );
+    }
+
+    #[test]
+    fn boolean_operators() {
+        assert!(m("wall AND border", "the border needs a wall"));
+        assert!(!m("wall AND border", "the wall"));
+        assert!(m("wall OR fence", "a fence"));
+        assert!(!m("wall OR fence", "a gate"));
+        assert!(m("wall AND NOT \"wall street\"", "the wall at the border"));
+        assert!(!m(
+            "wall AND NOT \"wall street\"",
+            "the wall of Wall Street"
+        ));
+        assert!(m("NOT paywall AND wall", "a wall"));
+        // precedence: a OR (b AND c)
+        assert!(m("a OR b AND c", "a"));
+        assert!(!m("(a OR b) AND c", "a"));
+        assert!(m("(a OR b) AND c", "b c"));
+    }
+
+    #[test]
+    fn proximity_in_either_order() {
+        let r = "china NEAR/3 deport*";
+        assert!(m(r, "China refuses deportation"));
+        assert!(m(r, "deportees that China"));
+        assert!(m(r, "China refuses to accept deported citizens"));
+        assert!(!m(r, "China will not accept any of its deported citizens"));
+        assert!(m("a NEAR/0 b", "a b"));
+        assert!(!m("a NEAR/0 b", "a x b"));
+        assert!(m(
+            "(army OR soldiers) NEAR/2 \"military age\"",
+            "military age men, an army"
+        ));
+        assert_eq!(
+            span(r, "Officials said China refuses deportation flights").as_deref(),
+            Some("China refuses deportation")
+        );
+        // NEAR binds tighter than AND
+        assert!(m("x AND a NEAR/1 b", "b a then x"));
+        assert!(!m("x AND a NEAR/1 b", "a y y b then x"));
+    }
+}

@@ -1,0 +1,173 @@
+//! Indexing a paragraph: where each pattern occurs.
+
+use super::{AsciiRuns, Matcher, Scratch, TokenWords, Word};
+
+impl Matcher {
+    /// Split `text` into `scratch.words` and index the patterns that occur in it.
+    pub(super) fn index(&self, text: &str, s: &mut Scratch) {
+        self.reset(s);
+        // ASCII words go through the filter and then the automaton as they are (both ignore
+        // case); other words arrive folded and go through the automaton.
+        let Scratch {
+            words,
+            pos,
+            present,
+            touched,
+            word_pats,
+            ..
+        } = s;
+        let mut ix = Index {
+            pos,
+            present,
+            touched,
+        };
+        let mut i = 0;
+        words.split_with(text, |w| {
+            match w {
+                Word::Ascii(b) if self.filter.may_match(b) => self.dfa.word(b, word_pats),
+                Word::Ascii(_) => {}
+                Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
+            }
+            if !word_pats.is_empty() {
+                ix.note(word_pats, i);
+                word_pats.clear();
+            }
+            i += 1;
+        });
+    }
+
+    /// Forget the previous paragraph's index.
+    fn reset(&self, s: &mut Scratch) {
+        if s.pos.len() < self.n_pats {
+            s.pos.resize_with(self.n_pats, Vec::new);
+            s.present.resize(self.n_pats.div_ceil(64), 0);
+        }
+        for &t in &s.touched {
+            s.pos[t as usize].clear();
+            s.present[t as usize >> 6] = 0;
+        }
+        s.touched.clear();
+        s.word_pats.clear();
+    }
+
+    /// Index the patterns of a paragraph from its token ids, as [`TokenWords`] reads them
+    /// (the caller checked [`TokenWords::applies_to`] on its text); false, with the index
+    /// incomplete, at a token that may stand for any word (or a continuation piece outside a
+    /// word, which no accepted text gives).
+    ///
+    /// Only a word whose first token is [`MARKED`](super::super::token_words::MARKED) can match a
+    /// pattern (see [`super::super::token_words`]), so every other token costs one look-up of its
+    /// kind and a word count: word `i` is the `i`-th token that begins a word, as in
+    /// [`Matcher::index`]. The unknown token is word `i` of `text` (its `i`-th ASCII
+    /// letter-digit run), found by a scan of the text that goes on from the previous one.
+    pub(super) fn index_tokens(
+        &self,
+        ids: &[u32],
+        text: &str,
+        tw: &TokenWords,
+        s: &mut Scratch,
+    ) -> bool {
+        use super::super::token_words::{ANY, CONT, MARKED, SEP, START, UNK};
+        self.reset(s);
+        let Scratch {
+            pos,
+            present,
+            touched,
+            word_pats,
+            spell,
+            ..
+        } = s;
+        let mut ix = Index {
+            pos,
+            present,
+            touched,
+        };
+        let kind = |t: u32| tw.kind.get(t as usize).copied().unwrap_or(ANY);
+        // words begun so far; whether the last token was part of a word; whether a token
+        // that may stand for any word, or a continuation outside a word, was seen. Updated
+        // without branches: which kind comes next is unpredictable.
+        let (mut n, mut in_word, mut bad) = (0usize, false, false);
+        let mut runs = AsciiRuns::new(text);
+        let mut j = 0;
+        while j < ids.len() {
+            let t = ids[j];
+            let k = kind(t);
+            j += 1;
+            if k & MARKED == 0 {
+                n += (k == START) as usize;
+                bad |= (k == ANY) | ((k == CONT) & !in_word);
+                in_word = k != SEP;
+                continue;
+            }
+            if k == UNK {
+                // a word the ids do not spell: read it from the text (no such word means the
+                // text is not what the ids say; it is then read whole)
+                let Some(w) = runs.nth(n) else {
+                    return false;
+                };
+                if self.filter.may_match(w) {
+                    self.dfa.word(w, word_pats);
+                    ix.note(word_pats, n);
+                    word_pats.clear();
+                }
+                n += 1;
+                in_word = true;
+                continue;
+            }
+            // a marked word: this token and the continuation pieces after it
+            let from = j;
+            while j < ids.len() && kind(ids[j]) == CONT {
+                j += 1;
+            }
+            if j == from {
+                ix.note(tw.whole_word(t), n);
+            } else {
+                spell.clear();
+                spell.extend_from_slice(&tw.text[t as usize]);
+                for &c in &ids[from..j] {
+                    spell.extend_from_slice(&tw.text[c as usize]);
+                }
+                self.dfa.word(spell, word_pats);
+                ix.note(word_pats, n);
+                word_pats.clear();
+            }
+            n += 1;
+            in_word = true;
+        }
+        !bad
+    }
+}
+
+/// Where [`Matcher::index`] and [`Matcher::index_tokens`] record the patterns that occur.
+struct Index<'a> {
+    pos: &'a mut [Vec<u32>],
+    present: &'a mut [u64],
+    touched: &'a mut Vec<u32>,
+}
+
+impl Index<'_> {
+    /// Record that the patterns `pats` occur at word `i` (`touched` lists the patterns seen,
+    /// `present` has their bits).
+    fn note(&mut self, pats: &[u32], i: usize) {
+        for &id in pats {
+            let p = &mut self.pos[id as usize];
+            if p.is_empty() {
+                self.touched.push(id);
+                self.present[id as usize >> 6] |= 1 << (id & 63);
+            }
+            p.push(i as u32);
+        }
+    }
+}
+
+/// Whether pattern `id` occurs in the indexed paragraph.
+#[inline]
+pub(super) fn occurs(s: &Scratch, id: u32) -> bool {
+    s.present[id as usize >> 6] >> (id & 63) & 1 == 1
+}
+
+/// Whether pattern `id` occurs at word `word`: the positions of a pattern are recorded in
+/// word order, so they are sorted.
+pub(super) fn has_pat(s: &Scratch, word: usize, id: u32) -> bool {
+    s.pos[id as usize].binary_search(&(word as u32)).is_ok()
+}
