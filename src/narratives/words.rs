@@ -168,27 +168,12 @@ impl Words {
 /// which are no [`is_word_char`], and no byte of them is an ASCII letter or digit, so
 /// [`Words::split_with`] gives the same words with the same spans.
 pub fn ascii_run_span(text: &str, first: usize, last: usize) -> Option<[usize; 2]> {
-    let b = text.as_bytes();
-    let (mut i, mut w, mut start) = (0, 0, 0);
-    loop {
-        while i < b.len() && !b[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if i == b.len() {
-            return None;
-        }
-        let s = i;
-        while i < b.len() && b[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if w == first {
-            start = s;
-        }
-        if w == last {
-            return Some([start, i]);
-        }
-        w += 1;
+    let mut runs = AsciiRuns::new(text);
+    let (start, end) = runs.nth(first)?;
+    if last == first {
+        return Some([start, end]);
     }
+    Some([start, runs.nth(last)?.1])
 }
 
 /// The ASCII letter-digit runs of a text, visited in order and by index: the words of a text
@@ -212,9 +197,9 @@ impl<'a> AsciiRuns<'a> {
         }
     }
 
-    /// Run `w` (counted from 0), or `None` past the last; `w` must not be below the index of
-    /// a run already returned.
-    pub fn nth(&mut self, w: usize) -> Option<&'a [u8]> {
+    /// The byte range `[start, end)` of run `w` (counted from 0), or `None` past the last;
+    /// `w` must not be below the index of a run already returned.
+    pub fn nth(&mut self, w: usize) -> Option<(usize, usize)> {
         debug_assert!(w >= self.next, "runs are visited in order");
         let b = self.bytes;
         loop {
@@ -230,9 +215,15 @@ impl<'a> AsciiRuns<'a> {
             }
             self.next += 1;
             if self.next == w + 1 {
-                return Some(&b[s..self.at]);
+                return Some((s, self.at));
             }
         }
+    }
+
+    /// The bytes of run `w` ([`AsciiRuns::nth`]).
+    pub fn word(&mut self, w: usize) -> Option<&'a [u8]> {
+        let b = self.bytes;
+        self.nth(w).map(|(s, e)| &b[s..e])
     }
 }
 
@@ -243,10 +234,10 @@ mod tests {
     #[test]
     fn ascii_runs_by_index() {
         let mut r = AsciiRuns::new("  The [UNK]'s 2018 x-ray.");
-        assert_eq!(r.nth(1), Some(&b"UNK"[..]));
-        assert_eq!(r.nth(2), Some(&b"s"[..]));
-        assert_eq!(r.nth(5), Some(&b"ray"[..]));
-        assert_eq!(r.nth(6), None);
+        assert_eq!(r.word(1), Some(&b"UNK"[..]));
+        assert_eq!(r.word(2), Some(&b"s"[..]));
+        assert_eq!(r.nth(5), Some((21, 24)));
+        assert_eq!(r.word(6), None);
         assert_eq!(AsciiRuns::new("").nth(0), None);
     }
 

@@ -24,8 +24,7 @@ impl Matcher {
         let mut i = 0;
         words.split_with(text, |w| {
             match w {
-                Word::Ascii(b) if self.filter.may_match(b) => self.dfa.word(b, word_pats),
-                Word::Ascii(_) => {}
+                Word::Ascii(b) => self.ascii_word_patterns(b, word_pats),
                 Word::Folded(f) => self.dfa.word(f.as_bytes(), word_pats),
             }
             if !word_pats.is_empty() {
@@ -34,6 +33,15 @@ impl Matcher {
             }
             i += 1;
         });
+    }
+
+    /// Append the ids of the patterns an ASCII word of the text (any case) matches: only a
+    /// word that passes the filter is run through the automaton.
+    #[inline]
+    fn ascii_word_patterns(&self, w: &[u8], out: &mut Vec<u32>) {
+        if self.filter.may_match(w) {
+            self.dfa.word(w, out);
+        }
     }
 
     /// Forget the previous paragraph's index.
@@ -102,11 +110,11 @@ impl Matcher {
             if k == UNK {
                 // a word the ids do not spell: read it from the text (no such word means the
                 // text is not what the ids say; it is then read whole)
-                let Some(w) = runs.nth(n) else {
+                let Some(w) = runs.word(n) else {
                     return false;
                 };
-                if self.filter.may_match(w) {
-                    self.dfa.word(w, word_pats);
+                self.ascii_word_patterns(w, word_pats);
+                if !word_pats.is_empty() {
                     ix.note(word_pats, n);
                     word_pats.clear();
                 }
