@@ -24,10 +24,10 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::fsio::write_atomic;
-use crate::report::{InputInfo, Summary};
+use crate::report::{InputInfo, PageMark, Summary, PAGE_FILE};
 
 /// Version of the journal format.
-pub const JOURNAL_VERSION: u32 = 1;
+pub const JOURNAL_VERSION: u32 = 2;
 
 /// Name of the journal file inside the checkpoint folder.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -116,6 +116,10 @@ pub struct ChunkEntry {
     pub run: Option<String>,
     /// The chunk's counts, failures and warnings.
     pub summary: Summary,
+    /// How far `report.html` in progress ([`PAGE_FILE`]) was written after this chunk (none
+    /// without `report.html`, or before the first document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageMark>,
 }
 
 /// What a loaded journal holds.
@@ -192,8 +196,9 @@ impl Checkpoint {
     }
 
     /// Read the journal in `dir`: `Ok(None)` when there is none. Entries after a torn or
-    /// unparsable line, entries out of order and entries whose run file is missing are dropped
-    /// (their chunks are classified again).
+    /// unparsable line, entries out of order and entries whose run file is missing or whose
+    /// part of the page in progress is not all there are dropped (their chunks are classified
+    /// again).
     ///
     /// # Errors
     /// [`Error::Io`] when the journal exists but cannot be read; [`Error::Json`] when its
@@ -215,6 +220,7 @@ impl Checkpoint {
             source: e,
         })?;
         let mut chunks: Vec<ChunkEntry> = Vec::new();
+        let page_len = std::fs::metadata(dir.join(PAGE_FILE)).map_or(0, |m| m.len());
         for l in lines {
             let Ok(l) = l else { break };
             let Ok(c) = serde_json::from_str::<ChunkEntry>(&l) else {
@@ -231,7 +237,8 @@ impl Checkpoint {
                 .run
                 .as_ref()
                 .is_none_or(|r| !r.contains(['/', '\\']) && dir.join(r).is_file());
-            if !in_order || !run_ok {
+            let page_ok = c.page.is_none_or(|m| m.bytes <= page_len);
+            if !in_order || !run_ok || !page_ok {
                 log::warn!(
                     "{}: chunk {} is inconsistent; it and later chunks will be classified again",
                     path.display(),
@@ -276,6 +283,7 @@ mod tests {
             chunk,
             records,
             run: run.map(str::to_string),
+            page: None,
             summary: Summary {
                 read: 2,
                 classified: 1,
@@ -318,6 +326,40 @@ mod tests {
         c.append(&entry(1, 20, None)).unwrap();
         let j = Checkpoint::load(d.path()).unwrap().unwrap();
         assert!(j.chunks.is_empty());
+    }
+
+    #[test]
+    fn a_short_page_drops_the_chunks_it_lacks() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(PAGE_FILE), vec![b'x'; 100]).unwrap();
+        let mut c = Checkpoint::create(d.path(), &header(), &[]).unwrap();
+        for (k, bytes) in [60, 100, 140].into_iter().enumerate() {
+            let mut e = entry(k as u64, 10 * (k as u64 + 1), None);
+            e.page = Some(PageMark {
+                bytes,
+                docs: k as u64 + 1,
+            });
+            c.append(&e).unwrap();
+        }
+        let j = Checkpoint::load(d.path()).unwrap().unwrap();
+        assert_eq!(
+            j.chunks.len(),
+            2,
+            "the third chunk's blocks are not in the page"
+        );
+        assert_eq!(
+            j.chunks[1].page,
+            Some(PageMark {
+                bytes: 100,
+                docs: 2
+            })
+        );
+        std::fs::remove_file(d.path().join(PAGE_FILE)).unwrap();
+        assert!(Checkpoint::load(d.path())
+            .unwrap()
+            .unwrap()
+            .chunks
+            .is_empty());
     }
 
     #[test]

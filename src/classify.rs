@@ -486,7 +486,8 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
         Some(j) => {
             let runs = j.runs(&ck_dir);
             let writer = ReportWriter::resume(&cfg.out, cfg.write_docs, runs)?
-                .options(writer_options(cfg, manifest));
+                .options(writer_options(cfg, manifest))
+                .continue_page(j.chunks.last().and_then(|c| c.page))?;
             // stale temporary files of the interrupted run's per-document reports
             crate::report::remove_stale_temps(&cfg.out.join("docs"));
             let ck = Some(Checkpoint::create(&ck_dir, &header, &j.chunks)?);
@@ -594,6 +595,7 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
                         .and_then(|p| p.file_name())
                         .map(|n| n.to_string_lossy().into_owned()),
                     summary: part.clone(),
+                    page: writer.page_mark(),
                 })?;
                 chunks += 1;
                 bar.inc(part.bytes);

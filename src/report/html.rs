@@ -1,20 +1,21 @@
 //! The batch report people open in a browser: `report.html`.
 //!
-//! Input: the document reports of a batch in id order (streamed, as the report writer merges
-//! its sorted runs), the batch [`Summary`] and the codebook. Output: one self-contained HTML
-//! file (no network, no CDN): the batch summary with charts, a sortable and filterable table
-//! of documents (paged, so 10,000 rows stay quick), and a view of each document with every
-//! paragraph highlighted in its label's colour, the scores on hover, the evidence and terms.
+//! Input: the document reports of a batch, the batch [`Summary`] and the codebook. Output:
+//! one self-contained HTML file (no network, no CDN): the batch summary with charts, a
+//! sortable and filterable table of documents (paged, so 10,000 rows stay quick), and a view
+//! of each document with every paragraph highlighted in its label's colour, the scores on
+//! hover, the evidence and terms.
 //!
-//! The data travels as JSON inside the page and is rendered by a small script: one array of
-//! table rows, and one `<script type="application/json">` block per document that is parsed
-//! only when the document is opened. The page honours its URL fragment, e.g.
+//! The data travels as JSON inside the page and is rendered by a small script: one
+//! `<script type="application/json" id="d<n>">` block per document, parsed only when the
+//! document is opened, then one array of table rows, each naming its document's block `n`.
+//! The blocks are the bulk of the page and are written in input order as each chunk of the
+//! batch is done ([`encode_into`], [`page_head`]); the rows follow in id order as the report
+//! writer merges its sorted runs ([`RowsWriter`]). The page honours its URL fragment, e.g.
 //! `report.html#q=border&dominant=security&sort=-date&page=2&doc=ID`, so views can be linked
 //! (and tested headless). The output is deterministic: no timestamps.
 
-use std::fs::File;
-use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -51,17 +52,18 @@ fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// The two page records of one document, `"<row>\t<detail>"` (JSON each, no tab inside):
-/// the table row and the data of the document view.
-pub fn encode(r: &DocReport) -> String {
-    let mut out = Vec::new();
-    encode_into(r, &mut out);
-    String::from_utf8(out).expect("JSON is UTF-8")
+/// The two page records of one document: its table row (JSON, no newline), naming its
+/// document block `detail`, and the block itself, `<script type="application/json"
+/// id="d<detail>">…</script>` and a newline.
+pub fn encode(r: &DocReport, detail: u64) -> (String, String) {
+    let (mut row, mut block) = (Vec::new(), Vec::new());
+    encode_into(r, detail, &mut row, &mut block);
+    let utf8 = |b: Vec<u8>| String::from_utf8(b).expect("JSON is UTF-8");
+    (utf8(row), utf8(block))
 }
 
-/// [`encode`], appended to `out`.
-pub fn encode_into(r: &DocReport, out: &mut Vec<u8>) {
-    // narrative id -> paragraphs carrying it (null without narratives)
+/// [`encode`], the row appended to `row` and the block to `block`.
+pub fn encode_into(r: &DocReport, detail: u64, row: &mut Vec<u8>, block: &mut Vec<u8>) {
     let narratives: Option<std::collections::BTreeMap<&str, usize>> = (!r.narratives.is_empty())
         .then(|| {
             r.narratives
@@ -69,7 +71,7 @@ pub fn encode_into(r: &DocReport, out: &mut Vec<u8>) {
                 .map(|(id, h)| (id.as_str(), h.paragraphs))
                 .collect()
         });
-    let row = (
+    let fields = (
         &r.id,
         &r.title,
         &r.date,
@@ -79,6 +81,7 @@ pub fn encode_into(r: &DocReport, out: &mut Vec<u8>) {
         r3(r.framed_fraction),
         r.paragraphs.len(),
         narratives,
+        detail,
     );
     #[derive(Serialize)]
     struct Detail<'a> {
@@ -125,63 +128,55 @@ pub fn encode_into(r: &DocReport, out: &mut Vec<u8>) {
             .collect(),
         meta: &r.meta,
     };
-    push_script_json(out, &row);
-    out.push(b'\t');
-    push_script_json(out, &d);
+    push_script_json(row, &fields);
+    // (a number: the id needs no escaping)
+    write!(block, "<script type=\"application/json\" id=\"d{detail}\">").expect("in memory");
+    push_script_json(block, &d);
+    block.extend_from_slice(b"</script>\n");
 }
 
-/// Writes `report.html` while the documents stream past in id order: each document's detail
-/// goes into the page at once, its table row into a side file that is appended at the end.
-pub struct HtmlWriter<W: Write> {
+/// The start of the page, up to where the document blocks ([`encode_into`]) are appended.
+pub fn page_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
+         <div id=\"app\"><p>Loading…</p></div>\n<div id=\"docs\" hidden>\n",
+        escape(title)
+    )
+}
+
+/// Ends a page whose head and document blocks are written: the table rows, streamed in id
+/// order, then the batch data and the script.
+pub struct RowsWriter<W: Write> {
     w: W,
-    rows_path: PathBuf,
-    rows: BufWriter<File>,
     n: usize,
 }
 
-impl<W: Write> HtmlWriter<W> {
-    /// Start the page; `rows_path` is a scratch file (removed by [`HtmlWriter::finish`]).
-    ///
-    /// # Errors
-    /// An I/O error of the page or the scratch file.
-    pub fn start(mut w: W, rows_path: &Path, title: &str) -> std::io::Result<Self> {
-        write!(
-            w,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
-             <div id=\"app\"><p>Loading…</p></div>\n<div id=\"docs\" hidden>\n",
-            escape(title)
-        )?;
-        let rows = BufWriter::with_capacity(1 << 16, File::create(rows_path)?);
-        Ok(HtmlWriter {
-            w,
-            rows_path: rows_path.to_path_buf(),
-            rows,
-            n: 0,
-        })
-    }
-
-    /// Add one document from its [`encode`]d records.
+impl<W: Write> RowsWriter<W> {
+    /// Close the document blocks and open the rows.
     ///
     /// # Errors
     /// An I/O error.
-    pub fn add(&mut self, encoded: &str) -> std::io::Result<()> {
-        let (row, detail) = encoded.split_once('\t').unwrap_or((encoded, "{}"));
+    pub fn start(mut w: W) -> std::io::Result<Self> {
+        w.write_all(b"</div>\n<script type=\"application/json\" id=\"rows\">[\n")?;
+        Ok(RowsWriter { w, n: 0 })
+    }
+
+    /// Add one document's row (its [`encode`]d row).
+    ///
+    /// # Errors
+    /// An I/O error.
+    pub fn add(&mut self, row: &str) -> std::io::Result<()> {
         if self.n > 0 {
-            self.rows.write_all(b",\n")?;
+            self.w.write_all(b",\n")?;
         }
-        self.rows.write_all(row.as_bytes())?;
-        writeln!(
-            self.w,
-            "<script type=\"application/json\" id=\"d{}\">{detail}</script>",
-            self.n
-        )?;
+        self.w.write_all(row.as_bytes())?;
         self.n += 1;
         Ok(())
     }
 
-    /// Finish the page (the table rows, the batch data and the script) and return the writer.
+    /// Finish the page (the batch data and the script) and return the writer.
     ///
     /// # Errors
     /// An I/O error.
@@ -191,20 +186,6 @@ impl<W: Write> HtmlWriter<W> {
         cb: &Codebook,
         model_hash: &str,
     ) -> std::io::Result<W> {
-        self.rows.flush()?;
-        drop(self.rows);
-        self.w
-            .write_all(b"</div>\n<script type=\"application/json\" id=\"rows\">[\n")?;
-        let mut f = File::open(&self.rows_path)?;
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            self.w.write_all(&buf[..n])?;
-        }
-        let _ = std::fs::remove_file(&self.rows_path);
         let mut meta = Vec::new();
         push_script_json(&mut meta, &batch_meta(summary, cb, model_hash));
         self.w
@@ -309,10 +290,11 @@ mod tests {
     #[test]
     fn a_page_holds_every_document_and_its_rows() {
         let m = crate::model::tests::tiny_model();
-        let d = tempfile::tempdir().unwrap();
-        let mut w = HtmlWriter::start(Vec::new(), &d.path().join("rows"), "t").unwrap();
+        let mut page = page_head("t").into_bytes();
         let mut s = Summary::default();
-        for id in ["a", "b<c"] {
+        let mut rows = Vec::new();
+        // the blocks in input order, the rows in id order, each naming its block
+        for (n, id) in ["b<c", "a"].into_iter().enumerate() {
             let a = crate::corpus::Article {
                 id: id.into(),
                 text: "Agents detained migrants.\nFarm wages rose.".into(),
@@ -320,16 +302,43 @@ mod tests {
             };
             let r = crate::classify::classify_article(&m, &a).unwrap();
             s.add_report(&r, 10);
-            w.add(&encode(&r)).unwrap();
+            let (row, block) = encode(&r, n as u64);
+            assert!(block.starts_with(&format!("<script type=\"application/json\" id=\"d{n}\">")));
+            let inner = block
+                .split_once('>')
+                .unwrap()
+                .1
+                .strip_suffix("</script>\n")
+                .unwrap();
+            assert!(!inner.contains('<'), "{inner}");
+            page.extend_from_slice(block.as_bytes());
+            rows.push(row);
+        }
+        rows.reverse();
+        let mut w = RowsWriter::start(page).unwrap();
+        for r in &rows {
+            w.add(r).unwrap();
         }
         let page = String::from_utf8(w.finish(&s, m.codebook(), "h").unwrap()).unwrap();
-        assert!(page.contains("id=\"d0\"") && page.contains("id=\"d1\""));
         let rows = page.split("id=\"rows\">").nth(1).unwrap();
         let rows = rows.split("</script>").next().unwrap();
         let rows: Vec<Value> = serde_json::from_str(rows).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1][0], "b<c");
+        assert_eq!(
+            (&rows[0][0], &rows[0][9]),
+            (&Value::from("a"), &Value::from(1))
+        );
+        assert_eq!(
+            (&rows[1][0], &rows[1][9]),
+            (&Value::from("b<c"), &Value::from(0))
+        );
+        let block = |n: u64| {
+            let tag = format!("id=\"d{n}\">");
+            let b = page.split(tag.as_str()).nth(1).unwrap();
+            serde_json::from_str::<Value>(b.split("</script>").next().unwrap()).unwrap()
+        };
+        assert_eq!(block(0)["x"][0], "Agents detained migrants.");
+        assert!(page.find("id=\"d1\"").unwrap() < page.find("id=\"rows\"").unwrap());
         assert!(!page.contains("http://") && !page.contains("https://"));
-        assert!(!d.path().join("rows").exists());
     }
 }

@@ -1,6 +1,8 @@
 //! Writing a batch's outputs in bounded memory: [`ReportWriter`] and its [`WriterOptions`].
 
 use super::*;
+use std::fs::OpenOptions;
+use std::io::Seek;
 
 /// Name of the checkpoint folder inside `--out`: sorted run files of the chunks written so
 /// far and the journal of a resumable run (see [`crate::checkpoint`]).
@@ -12,6 +14,29 @@ const ENCODE_PARTS: usize = 16;
 
 /// Most run files merged at once; more are merged in passes.
 const MERGE_FAN_IN: usize = 128;
+
+/// Name of `report.html` in progress inside the checkpoint folder: its head and the document
+/// blocks of the chunks written so far ([`PageMark`]); renamed to `report.html` at the end.
+pub const PAGE_FILE: &str = "page.html";
+
+/// How far `report.html` in progress ([`PAGE_FILE`]) is written: its length and the number of
+/// document blocks it holds. A resumed run cuts the page back to the mark of the last chunk
+/// in the journal and goes on from there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageMark {
+    /// Bytes written.
+    pub bytes: u64,
+    /// Document blocks written.
+    pub docs: u64,
+}
+
+/// The page in progress.
+#[derive(Debug)]
+struct Page {
+    path: PathBuf,
+    file: File,
+    mark: PageMark,
+}
 
 /// Threads that render, write and, without `syncfs`, fsync the per-document Markdown files of
 /// a chunk: fsync waits on the disk, not the CPU, so several run at once even on a small
@@ -27,10 +52,13 @@ fn doc_writers() -> usize {
 /// Writes the per-document outputs of a batch in bounded memory.
 ///
 /// Each chunk of reports is sorted by id and spilled to a run file in the checkpoint folder
-/// (`<out>/.framelens-checkpoint/`); [`ReportWriter::write_outputs`] merges the runs into
-/// `documents.jsonl` and `summary.csv` and writes `summary.md` and `errors.jsonl`. Every file
-/// is written atomically (temporary file, fsync, rename), and a chunk's files are on disk
-/// before [`ReportWriter::add_chunk`] returns, so a run file can serve as a checkpoint.
+/// (`<out>/.framelens-checkpoint/`), and its document blocks of `report.html` are appended,
+/// in input order, to the page in progress there ([`PAGE_FILE`]);
+/// [`ReportWriter::write_outputs`] merges the runs into `documents.jsonl`, `summary.csv` and
+/// the page's table rows, and writes `summary.md` and `errors.jsonl`. Every file is written
+/// atomically (temporary file, fsync, rename), and a chunk's files are on disk before
+/// [`ReportWriter::add_chunk`] returns, so a run file and a [`PageMark`] can serve as a
+/// checkpoint.
 #[derive(Debug)]
 pub struct ReportWriter {
     out: PathBuf,
@@ -38,8 +66,12 @@ pub struct ReportWriter {
     runs: Vec<PathBuf>,
     doc_pool: Option<rayon::ThreadPool>,
     opts: WriterOptions,
-    /// The serialisation buffers of [`ReportWriter::add_chunk`], one per part of a chunk.
-    bufs: Vec<Vec<u8>>,
+    /// The serialisation buffers of [`ReportWriter::add_chunk`], one per part of a chunk: its
+    /// run lines, and its page blocks.
+    bufs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `report.html` in progress (opened at the first chunk, or by
+    /// [`ReportWriter::continue_page`]).
+    page: Option<Page>,
 }
 
 /// Remove temporary files (`.<name>.tmp<pid>`) left in `dir` by an interrupted atomic write.
@@ -60,9 +92,10 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// Write a document's Markdown into `md_dir` (when given) and append its run line
-/// `"<id json>\t<summary row json>\t<report json>\t<page row>\t<page detail>\n"` to `out`
-/// (the page fields, see [`html::encode`], are empty without `html`).
+/// Write a document's Markdown into `md_dir` (when given), append its run line
+/// `"<id json>\t<summary row json>\t<report json>\t<page row>\n"` to `out` and its page
+/// block, number `block`, to `blocks` (see [`html::encode`]; the page row is empty and no
+/// block is written without `html`).
 ///
 /// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
 /// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
@@ -73,7 +106,8 @@ fn encode_doc(
     md_dir: Option<&Path>,
     sync: bool,
     opts: &WriterOptions,
-    out: &mut Vec<u8>,
+    block: u64,
+    (out, blocks): (&mut Vec<u8>, &mut Vec<u8>),
 ) -> Result<()> {
     if let Some(dir) = md_dir {
         let p = dir.join(format!("{}.md", safe_name(&r.id)));
@@ -96,9 +130,7 @@ fn encode_doc(
     serde_json::to_writer(&mut *out, &DocJson(r, opts.paragraphs)).expect("report serialises");
     out.push(b'\t');
     if opts.html {
-        html::encode_into(r, out);
-    } else {
-        out.push(b'\t');
+        html::encode_into(r, block, out, blocks);
     }
     out.push(b'\n');
     Ok(())
@@ -188,7 +220,77 @@ impl ReportWriter {
             doc_pool,
             opts: WriterOptions::default(),
             bufs: Vec::new(),
+            page: None,
         })
+    }
+
+    /// Go on with the `report.html` in progress of an interrupted run, cut back to `mark`
+    /// (that of the last chunk in the journal); with no mark, the page is started afresh at
+    /// the first chunk.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the page when it cannot be opened or is shorter than `mark`.
+    pub fn continue_page(mut self, mark: Option<PageMark>) -> Result<Self> {
+        let Some(mark) = mark else {
+            self.page = None;
+            return Ok(self);
+        };
+        let path = self.tmp.join(PAGE_FILE);
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+        if len < mark.bytes {
+            return Err(Error::io(
+                &path,
+                std::io::Error::other(format!(
+                    "holds {len} bytes, the checkpoint recorded {}",
+                    mark.bytes
+                )),
+            ));
+        }
+        file.set_len(mark.bytes).map_err(|e| Error::io(&path, e))?;
+        self.page = Some(Page { path, file, mark });
+        Ok(self)
+    }
+
+    /// How far `report.html` in progress is written (`None` before the first chunk and
+    /// without `report.html`).
+    pub fn page_mark(&self) -> Option<PageMark> {
+        self.page.as_ref().map(|p| p.mark)
+    }
+
+    /// Append the page blocks of the chunk just serialised (`self.bufs[..parts]`) to the page
+    /// in progress, started if need be, and flush them to the disk.
+    fn append_blocks(&mut self, parts: usize, docs: usize) -> Result<()> {
+        if self.page.is_none() {
+            let path = self.tmp.join(PAGE_FILE);
+            let mut file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let head = html::page_head("framelens report");
+            file.write_all(head.as_bytes())
+                .map_err(|e| Error::io(&path, e))?;
+            let mark = PageMark {
+                bytes: head.len() as u64,
+                docs: 0,
+            };
+            self.page = Some(Page { path, file, mark });
+        }
+        let page = self.page.as_mut().expect("just opened");
+        let io = |e| Error::io(&page.path, e);
+        // at the mark: a resumed page was cut back to it, and writes go on from there
+        page.file
+            .seek(std::io::SeekFrom::Start(page.mark.bytes))
+            .map_err(io)?;
+        let mut bytes = 0;
+        for (_, blocks) in &self.bufs[..parts] {
+            page.file.write_all(blocks).map_err(io)?;
+            bytes += blocks.len() as u64;
+        }
+        page.file.sync_data().map_err(io)?;
+        page.mark.bytes += bytes;
+        page.mark.docs += docs as u64;
+        Ok(())
     }
 
     /// Set what is written besides the default files (paragraph detail, `report.html`,
@@ -230,22 +332,28 @@ impl ReportWriter {
         // Each part of the chunk is serialised into a buffer of its own, kept from chunk to
         // chunk: no allocation per document, and no fresh memory to fault in each chunk.
         let per = reports.len().div_ceil(ENCODE_PARTS);
-        self.bufs.resize_with(ENCODE_PARTS, Vec::new);
-        let encode = |(buf, part): (&mut Vec<u8>, &[DocReport])| -> Result<Vec<(usize, usize)>> {
+        self.bufs.resize_with(ENCODE_PARTS, Default::default);
+        // the page blocks are numbered in input order, after those already in the page
+        let first_block = self.page_mark().map_or(0, |m| m.docs);
+        let encode = |k: usize, (buf, blocks): &mut (Vec<u8>, Vec<u8>), part: &[DocReport]| {
             buf.clear();
+            blocks.clear();
             let mut ends = Vec::with_capacity(part.len());
-            for r in part {
+            for (j, r) in part.iter().enumerate() {
                 let start = buf.len();
-                encode_doc(r, md_dir, !batch_sync, opts, buf)?;
+                let block = first_block + (k * per + j) as u64;
+                encode_doc(r, md_dir, !batch_sync, opts, block, (buf, blocks))?;
                 ends.push((start, buf.len()));
             }
-            Ok(ends)
+            Ok::<_, Error>(ends)
         };
-        let bufs = &mut self.bufs[..reports.len().div_ceil(per)];
+        let parts = reports.len().div_ceil(per);
+        let bufs = &mut self.bufs[..parts];
         let mut run = || -> Result<Vec<Vec<(usize, usize)>>> {
             bufs.par_iter_mut()
                 .zip(reports.par_chunks(per))
-                .map(encode)
+                .enumerate()
+                .map(|(k, (buf, part))| encode(k, buf, part))
                 .collect()
         };
         let spans = match &self.doc_pool {
@@ -272,8 +380,11 @@ impl ReportWriter {
         write_atomic_with(&p, true, |w| {
             lines
                 .iter()
-                .try_for_each(|&(_, k, (a, b))| w.write_all(&bufs[k][a..b]))
+                .try_for_each(|&(_, k, (a, b))| w.write_all(&bufs[k].0[a..b]))
         })?;
+        if self.opts.html {
+            self.append_blocks(parts, reports.len())?;
+        }
         sync_dir(&self.tmp)?;
         self.runs.push(p.clone());
         Ok(Some(p))
@@ -327,98 +438,92 @@ impl ReportWriter {
         let docs_path = self.out.join("documents.jsonl");
         let csv_path = self.out.join("summary.csv");
         let html_path = self.out.join("report.html");
-        let rows_path = self.tmp.join("report-rows.json");
-        // summary.csv and report.html are written in the same pass as documents.jsonl, so no
-        // document is held in memory; documents.jsonl is complete (renamed) first, as before
-        let html = self.opts.html;
-        let page_tmp = html_path.with_file_name(format!(".report.html.tmp{}", std::process::id()));
-        let page = if html {
-            let f = File::create(&page_tmp).map_err(|e| Error::io(&page_tmp, e))?;
-            Some(
-                html::HtmlWriter::start(
-                    BufWriter::with_capacity(1 << 20, f),
-                    &rows_path,
-                    "framelens report",
-                )
-                .map_err(|e| Error::io(&html_path, e))?,
-            )
-        } else {
-            None
+        // The page in progress holds its head and every document block; its table rows are
+        // written in the same pass as documents.jsonl and summary.csv, so no document is
+        // held in memory; documents.jsonl is complete (renamed) first, then the page.
+        let mut page = match (&self.page, self.opts.html) {
+            (_, false) => None,
+            (Some(p), true) => {
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .open(&p.path)
+                    .map_err(|e| Error::io(&p.path, e))?;
+                f.set_len(p.mark.bytes)
+                    .and_then(|_| f.seek(std::io::SeekFrom::End(0)))
+                    .map_err(|e| Error::io(&p.path, e))?;
+                Some((p.path.clone(), f))
+            }
+            // no chunk had a document: the page has its head only
+            (None, true) => {
+                let path = self.tmp.join(PAGE_FILE);
+                let mut f = File::create(&path).map_err(|e| Error::io(&path, e))?;
+                f.write_all(html::page_head("framelens report").as_bytes())
+                    .map_err(|e| Error::io(&path, e))?;
+                Some((path, f))
+            }
         };
-        // report.html is written on its own thread from batches of merged lines, so its
-        // writes (the larger half of the bytes) and its fsync overlap those of the other files
-        let (page_tmp, html_path) = (&page_tmp, &html_path);
-        std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(4);
-            let page_job = page.map(|mut p| {
-                scope.spawn(move || -> std::io::Result<()> {
-                    for batch in rx {
-                        for line in &batch {
-                            p.add(line.splitn(4, '\t').nth(3).unwrap_or(""))?;
+        let mut rows = match page.take() {
+            Some((path, f)) => {
+                let w = html::RowsWriter::start(BufWriter::with_capacity(1 << 20, f))
+                    .map_err(|e| Error::io(&path, e))?;
+                Some((path, w))
+            }
+            None => None,
+        };
+        // an error of the page is reported as the page's, not as that of documents.jsonl
+        let mut page_err: Option<std::io::Error> = None;
+        write_atomic_with(&csv_path, true, |csv_out| {
+            let mut cw = csv::Writer::from_writer(csv_out);
+            cw.write_record(
+                summary_header(cb).into_iter().chain(
+                    self.opts
+                        .narrative_ids
+                        .iter()
+                        .map(|id| format!("narrative:{id}")),
+                ),
+            )?;
+            write_atomic_with(&docs_path, true, |w| {
+                merge_runs(&runs, |line| {
+                    let mut it = line.splitn(4, '\t');
+                    let _id = it.next();
+                    // the fields are read in place unless one holds an escape
+                    let row = it.next().unwrap_or("[]");
+                    match serde_json::from_str::<Vec<&str>>(row) {
+                        Ok(fields) => cw.write_record(&fields)?,
+                        Err(_) => {
+                            let fields: Vec<String> =
+                                serde_json::from_str(row).map_err(std::io::Error::other)?;
+                            cw.write_record(&fields)?;
                         }
                     }
-                    let w = p.finish(summary, cb, &self.opts.model_hash)?;
-                    let f = w.into_inner().map_err(|e| e.into_error())?;
-                    f.sync_all()?;
-                    std::fs::rename(page_tmp, html_path)
-                })
-            });
-            let mut batch = Vec::with_capacity(HTML_BATCH);
-            let written = write_atomic_with(&csv_path, true, |csv_out| {
-                let mut cw = csv::Writer::from_writer(csv_out);
-                cw.write_record(
-                    summary_header(cb).into_iter().chain(
-                        self.opts
-                            .narrative_ids
-                            .iter()
-                            .map(|id| format!("narrative:{id}")),
-                    ),
-                )?;
-                write_atomic_with(&docs_path, true, |w| {
-                    merge_runs(&runs, |line| {
-                        let mut it = line.splitn(4, '\t');
-                        let _id = it.next();
-                        // the fields are read in place unless one holds an escape
-                        let row = it.next().unwrap_or("[]");
-                        match serde_json::from_str::<Vec<&str>>(row) {
-                            Ok(fields) => cw.write_record(&fields)?,
-                            Err(_) => {
-                                let fields: Vec<String> =
-                                    serde_json::from_str(row).map_err(std::io::Error::other)?;
-                                cw.write_record(&fields)?;
-                            }
+                    w.write_all(it.next().unwrap_or("").as_bytes())?;
+                    w.write_all(b"\n")?;
+                    if let Some((_, page)) = &mut rows {
+                        if let Err(e) = page.add(it.next().unwrap_or("")) {
+                            let msg = e.to_string();
+                            page_err = Some(e);
+                            return Err(std::io::Error::other(msg));
                         }
-                        w.write_all(it.next().unwrap_or("").as_bytes())?;
-                        w.write_all(b"\n")?;
-                        if page_job.is_some() {
-                            batch.push(line);
-                            if batch.len() == HTML_BATCH {
-                                tx.send(std::mem::take(&mut batch)).map_err(|_| {
-                                    std::io::Error::other("the report.html writer stopped")
-                                })?;
-                                batch.reserve(HTML_BATCH);
-                            }
-                        }
-                        Ok(())
-                    })
+                    }
+                    Ok(())
                 })
-                .map_err(std::io::Error::other)?;
-                cw.flush()
-            });
-            if !batch.is_empty() && written.is_ok() {
-                // an error here is the writer's, returned by its join below
-                let _ = tx.send(batch);
-            }
-            drop(tx);
-            let page_res =
-                page_job.map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            if let Some(Err(e)) = page_res {
-                let _ = std::fs::remove_file(page_tmp);
-                // the page's own error explains a failed hand-over
-                return Err(Error::io(html_path, e));
-            }
-            written
+            })
+            .map_err(std::io::Error::other)?;
+            cw.flush()
+        })
+        .map_err(|e| match (page_err.take(), &rows) {
+            (Some(pe), Some((path, _))) => Error::io(path, pe),
+            _ => e,
         })?;
+        if let Some((path, page)) = rows {
+            let finish = || -> std::io::Result<()> {
+                let w = page.finish(summary, cb, &self.opts.model_hash)?;
+                let f = w.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                std::fs::rename(&path, &html_path)
+            };
+            finish().map_err(|e| Error::io(&html_path, e))?;
+        }
         write_atomic(
             &self.out.join("summary.md"),
             render_summary(summary, cb).as_bytes(),
@@ -431,9 +536,6 @@ impl ReportWriter {
         sync_dir(&self.out)
     }
 }
-
-/// How many merged lines go to the `report.html` writer at once.
-const HTML_BATCH: usize = 256;
 
 #[cfg(test)]
 mod tests {

@@ -451,7 +451,9 @@ fn issue_16_report_html_stays_usable_at_10000_documents() {
         writeln!(
             f,
             "{}",
-            serde_json::json!({"id": format!("n{i:05}"), "text": text, "date": "2024-05-01"})
+            // ids run against the input order, so a document's place in the table (id order)
+            // is not its place among the page's document blocks (input order)
+            serde_json::json!({"id": format!("n{:05}", n - 1 - i), "text": text, "date": "2024-05-01"})
         )
         .unwrap();
     }
@@ -477,4 +479,20 @@ fn issue_16_report_html_stays_usable_at_10000_documents() {
     assert!(secs < 30.0, "loading took {secs:.1} s");
     let dom = dump_dom(&chrome, &page, "q=n0999");
     assert_eq!(table_counts(&dom), (10, n, 10));
+    // a document view shows that document's text: n00001 is input line n − 2
+    // (the page's data blocks hold every text: look for a rendered paragraph)
+    let firsts = [
+        "Border agents detained the group at the crossing.",
+        "Farm owners said wages rose as workers left.",
+        "Families fled violence and sought asylum.",
+    ];
+    let dom = dump_dom(&chrome, &page, "doc=n00001");
+    assert!(
+        dom.contains("<code>n00001</code>"),
+        "the view names its document"
+    );
+    for (k, t) in firsts.iter().enumerate() {
+        let shown = dom.contains(&format!("{t}<span class=\"tip\">"));
+        assert_eq!(shown, k == (n - 2) % 3, "the view shows its own text: {t}");
+    }
 }

@@ -522,7 +522,7 @@ fn issue_7_resume_ignores_a_checkpoint_of_another_model_or_input() {
     )
     .unwrap();
     let header = json!({
-        "journal_version": 1,
+        "journal_version": 2,
         "framelens_version": env!("CARGO_PKG_VERSION"),
         "model_hash": "0".repeat(64),
         "settings": {"write_docs": true, "write_html": true, "paragraphs": "full", "max_doc_bytes": 10000000, "max_paragraph_bytes": 100000},

@@ -6,7 +6,7 @@
   const L = META.labels, FR = META.frames, NONE = META.none;
   const PAGE = 100;
   // row fields
-  const ID = 0, TITLE = 1, DATE = 2, SOURCE = 3, DOM = 4, SHARES = 5, FRAMED = 6, NPARA = 7, NARR = 8;
+  const ID = 0, TITLE = 1, DATE = 2, SOURCE = 3, DOM = 4, SHARES = 5, FRAMED = 6, NPARA = 7, NARR = 8, BLOCK = 9;
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const pct = (x) => (100 * x).toFixed(1) + "%";
   const colour = (i) => (i >= 0 && L[i] ? L[i].colour : "#9e9e9e");
@@ -195,7 +195,7 @@
     const i = state.doc ? ROWS.findIndex((r) => r[ID] === state.doc) : -1;
     if (i < 0) { view.classList.remove("open"); ov.classList.remove("open"); view.innerHTML = ""; return; }
     const r = ROWS[i];
-    const d = JSON.parse($("d" + i).textContent);
+    const d = JSON.parse($("d" + r[BLOCK]).textContent);
     let h = '<button class="close" title="close (Esc)">×</button><h2>' + esc(r[TITLE] || r[ID]) + "</h2>";
     h += '<div class="facts"><code>' + esc(r[ID]) + "</code>" + (r[SOURCE] ? " · " + esc(r[SOURCE]) : "") + (r[DATE] ? " · " + esc(r[DATE]) : "") + (d.url ? ' · <a href="' + esc(d.url) + '" rel="noreferrer">original</a>' : "") + "<br>dominant " + domTag(r[DOM]) + " · framed " + pct(r[FRAMED]) + " of the text · " + r[NPARA] + " paragraphs</div>";
     h += shareBar(r[SHARES]).replace('class="sharebar"', 'class="sharebar" style="width:100%;height:16px"');
