@@ -171,7 +171,7 @@ pub fn strip_html(text: &str) -> Option<(String, usize)> {
     let mut tags = 0usize;
     let mut last = 0;
     let mut i = 0;
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let lt = i + off;
         let Some((mut end, action)) = parse_tag(b, lt) else {
             i = lt + 1;

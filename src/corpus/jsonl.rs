@@ -51,7 +51,7 @@ fn read_line_bounded<R: BufRead>(
         if avail.is_empty() {
             break;
         }
-        let (take, done) = match avail.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', avail) {
             Some(i) => (i + 1, true),
             None => (avail.len(), false),
         };

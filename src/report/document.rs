@@ -215,6 +215,194 @@ impl Serialize for DocJson<'_> {
     }
 }
 
+impl DocJson<'_> {
+    /// Append the `documents.jsonl` line (without its newline) to `out`: the bytes
+    /// serde_json writes for `self` (tested), written directly ([`super::json`]): the
+    /// per-paragraph scores and the evidence texts are most of them.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        use super::json::{push_decimal, push_json_str};
+        let (this, detail) = (self.0, self.1);
+        let cb = &this.codebook;
+        let str_ = |out: &mut Vec<u8>, s: &str| push_json_str::<false>(out, s);
+        let opt = |out: &mut Vec<u8>, s: &Option<String>| match s {
+            Some(s) => str_(out, s),
+            None => out.extend_from_slice(b"null"),
+        };
+        let value = |out: &mut Vec<u8>, v: &dyn erased::Json| v.write(out);
+        let key = |out: &mut Vec<u8>, k: &str| {
+            out.push(b',');
+            str_(out, k);
+            out.push(b':');
+        };
+        out.extend_from_slice(b"{\"id\":");
+        str_(out, &this.id);
+        key(out, "title");
+        opt(out, &this.title);
+        key(out, "date");
+        opt(out, &this.date);
+        key(out, "source");
+        opt(out, &this.source);
+        if let Some(u) = &this.url {
+            key(out, "url");
+            str_(out, u);
+        }
+        if !this.meta.is_empty() {
+            key(out, "meta");
+            value(out, &this.meta);
+        }
+        key(out, "shares");
+        out.push(b'{');
+        for (k, (l, &x)) in cb.frames().iter().zip(&this.shares).enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            str_(out, cb.name(*l));
+            out.push(b':');
+            push_decimal(out, 6, x);
+        }
+        out.push(b'}');
+        key(out, "framed_fraction");
+        push_decimal(out, 6, this.framed_fraction);
+        key(out, "dominant");
+        match this.dominant_name() {
+            Some(n) => str_(out, n),
+            None => out.extend_from_slice(b"null"),
+        }
+        key(out, "present");
+        out.push(b'[');
+        for (k, l) in this.present.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            str_(out, cb.name(*l));
+        }
+        out.push(b']');
+        let strs = |out: &mut Vec<u8>, v: &[String]| {
+            out.push(b'[');
+            for (k, s) in v.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                str_(out, s);
+            }
+            out.push(b']');
+        };
+        if detail != ParagraphDetail::None {
+            key(out, "paragraphs");
+            out.push(b'[');
+            let names = cb.names();
+            for (k, p) in this.paragraphs.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                write!(out, "{{\"index\":{}", p.index).expect("in memory");
+                key(out, "label");
+                str_(out, cb.name(p.label));
+                if detail == ParagraphDetail::Full {
+                    key(out, "scores");
+                    out.push(b'{');
+                    for (j, (n, &x)) in names.iter().zip(&p.scores).enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        str_(out, n);
+                        out.push(b':');
+                        push_decimal(out, 4, x);
+                    }
+                    out.push(b'}');
+                }
+                if !p.narratives.is_empty() {
+                    key(out, "narratives");
+                    strs(out, &p.narratives);
+                }
+                if !p.rebutted.is_empty() {
+                    key(out, "rebutted");
+                    strs(out, &p.rebutted);
+                }
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        key(out, "evidence");
+        out.push(b'{');
+        for (k, (l, v)) in this.evidence.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            str_(out, cb.name(*l));
+            out.extend_from_slice(b":[");
+            for (j, e) in v.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                write!(out, "{{\"index\":{},\"score\":", e.index).expect("in memory");
+                push_decimal(out, 4, e.score);
+                out.extend_from_slice(b",\"text\":");
+                str_(out, &e.text);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+        key(out, "terms");
+        out.push(b'{');
+        for (k, (l, v)) in this.terms.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            str_(out, cb.name(*l));
+            out.push(b':');
+            strs(out, v);
+        }
+        out.push(b'}');
+        if !this.narratives.is_empty() {
+            key(out, "narratives");
+            out.push(b'{');
+            for (k, (id, h)) in this.narratives.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                str_(out, id);
+                write!(out, ":{{\"paragraphs\":{},\"share\":", h.paragraphs).expect("in memory");
+                push_decimal(out, 6, h.share);
+                if let Some(r) = h.rebutted {
+                    write!(out, ",\"rebutted\":{r}").expect("in memory");
+                }
+                out.extend_from_slice(b",\"evidence\":[");
+                for (j, e) in h.evidence.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    write!(out, "{{\"index\":{},\"text\":", e.index).expect("in memory");
+                    str_(out, &e.text);
+                    write!(out, ",\"span\":[{},{}]", e.span[0], e.span[1]).expect("in memory");
+                    if let Some(st) = &e.stance {
+                        key(out, "stance");
+                        value(out, st);
+                    }
+                    out.push(b'}');
+                }
+                out.extend_from_slice(b"]}");
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+}
+
+/// Values written by serde_json, behind one object-safe trait.
+mod erased {
+    /// A value serde_json writes.
+    pub trait Json {
+        fn write(&self, out: &mut Vec<u8>);
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn write(&self, out: &mut Vec<u8>) {
+            serde_json::to_writer(&mut *out, self).expect("a value serialises");
+        }
+    }
+}
+
 /// Frame shares from a `documents.jsonl` `shares` object, in [`Codebook::frames`] order.
 ///
 /// # Errors
@@ -263,4 +451,69 @@ pub fn labels_from_names(
     cb: &Codebook,
 ) -> std::result::Result<Vec<Label>, String> {
     names.iter().map(|n| cb.parse(n)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::narratives::{NarrativeEvidence, NarrativeHit, Stance};
+
+    #[test]
+    fn written_lines_are_what_serde_json_writes() {
+        let m = crate::model::tests::tiny_model();
+        let odd = "tab\there \"q\" back\\slash </script> \u{1} é 中文 \r\n<";
+        let mut reports = Vec::new();
+        for (k, text) in [
+            "Agents detained migrants at the border.\nFarm wages rose as workers left.\nFamilies fled.",
+            "Spies.",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let a = crate::corpus::Article {
+                id: format!("{odd}{k}"),
+                title: (k == 0).then(|| odd.to_string()),
+                url: (k == 0).then(|| "https://example.org/a?b=1&c=<d>".to_string()),
+                text: text.into(),
+                ..Default::default()
+            };
+            let mut r = crate::classify::classify_article(&m, &a).unwrap();
+            if k == 0 {
+                r.meta.insert("bias".into(), Value::from(odd));
+                r.meta.insert("n".into(), Value::from(1.5));
+                r.paragraphs[1].narratives = vec!["wall".into(), odd.into()];
+                r.paragraphs[1].rebutted = vec!["wall".into()];
+                let hit = |stance: Option<Stance>| NarrativeHit {
+                    paragraphs: 2,
+                    share: 0.123457,
+                    rebutted: stance.map(|_| 1),
+                    evidence: vec![NarrativeEvidence {
+                        index: 1,
+                        text: odd.into(),
+                        span: [3, 9],
+                        stance,
+                    }],
+                };
+                r.narratives.insert("wall".into(), hit(Some(Stance::Rebutted)));
+                r.narratives.insert(odd.into(), hit(None));
+                r.shares[0] = 1.0 / 3.0; // not rounded: written by serde_json
+            }
+            reports.push(r);
+        }
+        assert!(reports
+            .iter()
+            .any(|r| !r.evidence.is_empty() && !r.terms.is_empty()));
+        for r in &reports {
+            for detail in [
+                ParagraphDetail::Full,
+                ParagraphDetail::Labels,
+                ParagraphDetail::None,
+            ] {
+                let mut fast = Vec::new();
+                DocJson(r, detail).write_to(&mut fast);
+                let want = serde_json::to_string(&DocJson(r, detail)).unwrap();
+                assert_eq!(String::from_utf8(fast).unwrap(), want);
+            }
+        }
+    }
 }

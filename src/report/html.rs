@@ -20,6 +20,7 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::json::{push_decimal, push_json_str};
 use super::{DocReport, Summary};
 use crate::codebook::Codebook;
 
@@ -95,13 +96,12 @@ pub fn encode_into(r: &DocReport, detail: u64, row: &mut Vec<u8>, block: &mut Ve
 /// texts, "pr": the present frames, "ev": per frame [label, [[paragraph, score]]], "t": per
 /// frame [label, [term]], "meta"}` (`url` and `meta` only when present). The same bytes as
 /// serialising it with serde_json and escaping `<` ([`push_script_json`]; tested), written
-/// directly: the texts, most of a page's bytes, are escaped a word at a time, and the
-/// probabilities formatted as the integers they are.
+/// directly ([`super::json`]): the texts are most of a page's bytes.
 fn push_detail(out: &mut Vec<u8>, r: &DocReport) {
     out.push(b'{');
     if let Some(url) = &r.url {
         out.extend_from_slice(b"\"url\":");
-        push_script_str(out, url);
+        push_json_str::<true>(out, url);
         out.push(b',');
     }
     out.extend_from_slice(b"\"p\":[");
@@ -110,10 +110,10 @@ fn push_detail(out: &mut Vec<u8>, r: &DocReport) {
             out.push(b',');
         }
         out.push(b'[');
-        push_thousandths(out, p.label.index() as f64);
+        push_decimal(out, 3, p.label.index() as f64);
         for &x in &p.scores {
             out.push(b',');
-            push_thousandths(out, r3(x));
+            push_decimal(out, 3, r3(x));
         }
         out.push(b']');
     }
@@ -122,7 +122,7 @@ fn push_detail(out: &mut Vec<u8>, r: &DocReport) {
         if i > 0 {
             out.push(b',');
         }
-        push_script_str(out, t);
+        push_json_str::<true>(out, t);
     }
     out.extend_from_slice(b"],\"pr\":");
     push_script_json(
@@ -147,106 +147,6 @@ fn push_detail(out: &mut Vec<u8>, r: &DocReport) {
         push_script_json(out, &r.meta);
     }
     out.push(b'}');
-}
-
-/// Append `x` as serde_json writes an `f64`: for a whole number of thousandths in `0..=1`
-/// (or a small whole number) that is the decimal with its trailing zeros dropped (`0.25`,
-/// `1.0`), since that decimal is the shortest that reads back as `x`; anything else is left to
-/// serde_json.
-#[inline]
-fn push_thousandths(out: &mut Vec<u8>, x: f64) {
-    let k = (x * 1000.0).round();
-    if (0.0..=1_000_000.0).contains(&k) && k / 1000.0 == x {
-        let k = k as u32;
-        let (whole, mut frac) = (k / 1000, k % 1000);
-        if whole < 10 {
-            out.extend_from_slice(&[b'0' + whole as u8, b'.']);
-        } else {
-            write!(out, "{whole}.").expect("in memory");
-        }
-        if frac == 0 {
-            out.push(b'0');
-            return;
-        }
-        let mut digits = [b'0'; 3];
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let n = 3 - digits.iter().rev().take_while(|&&d| d == b'0').count();
-        out.extend_from_slice(&digits[..n]);
-    } else {
-        serde_json::to_writer(&mut *out, &x).expect("a number serialises");
-    }
-}
-
-/// Append `s` as a JSON string, escaped as serde_json escapes it (`\"`, `\\`, `\b`, `\f`,
-/// `\n`, `\r`, `\t`, other control characters as `\u00xx`) and with `<` written `\u003c`, as
-/// [`push_script_json`] rewrites it. Eight bytes at a time are tested for a byte to escape,
-/// and the runs between them copied whole.
-fn push_script_str(out: &mut Vec<u8>, s: &str) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    /// Whether a byte of `w` is below 0x20, `"`, `\` or `<` (exact: the tests for a zero
-    /// byte and for a byte below 0x20 have no false positives as a whole).
-    #[inline(always)]
-    fn special(w: u64) -> bool {
-        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        (below
-            | zero(w ^ (ONES * b'"' as u64))
-            | zero(w ^ (ONES * b'\\' as u64))
-            | zero(w ^ (ONES * b'<' as u64)))
-            != 0
-    }
-    let b = s.as_bytes();
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let mut run = 0; // start of the bytes not yet copied
-    let mut i = 0;
-    while i < b.len() {
-        if i + 8 <= b.len() {
-            let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
-            if !special(w) {
-                i += 8;
-                continue;
-            }
-        }
-        let c = b[i];
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'<' => b"\\u003c",
-            0x08 => b"\\b",
-            0x09 => b"\\t",
-            0x0A => b"\\n",
-            0x0C => b"\\f",
-            0x0D => b"\\r",
-            0..=0x1F => b"",
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&b[run..i]);
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(c >> 4) as usize],
-                HEX[(c & 15) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(esc);
-        }
-        i += 1;
-        run = i;
-    }
-    out.extend_from_slice(&b[run..]);
-    out.push(b'"');
 }
 
 /// The start of the page, up to where the document blocks ([`encode_into`]) are appended.
@@ -467,7 +367,7 @@ mod tests {
         for n in 0..=odd.len() {
             for s in [odd.get(n..), odd.get(..n)].into_iter().flatten() {
                 let mut fast = Vec::new();
-                push_script_str(&mut fast, s);
+                push_json_str::<true>(&mut fast, s);
                 let mut want = Vec::new();
                 push_script_json(&mut want, s);
                 assert_eq!(fast, want, "{s:?}");
@@ -476,20 +376,9 @@ mod tests {
         for c in 0u8..=127 {
             let s = format!("abcdefgh{}ijklmnop{}", c as char, c as char);
             let (mut fast, mut want) = (Vec::new(), Vec::new());
-            push_script_str(&mut fast, &s);
+            push_json_str::<true>(&mut fast, &s);
             push_script_json(&mut want, &s);
             assert_eq!(fast, want, "byte {c}");
-        }
-        for k in 0..=5000u32 {
-            let x = r3(k as f64 / 1000.0);
-            let mut fast = Vec::new();
-            push_thousandths(&mut fast, x);
-            assert_eq!(fast, serde_json::to_vec(&x).unwrap(), "{x}");
-        }
-        for x in [0.0005, 1e-9, -0.25, 2.5e9, f64::NAN] {
-            let mut fast = Vec::new();
-            push_thousandths(&mut fast, x);
-            assert_eq!(fast, serde_json::to_vec(&x).unwrap(), "{x}");
         }
     }
 

@@ -27,6 +27,7 @@ use crate::model::{DocScores, FramingModel, NO_TERM};
 
 mod build;
 mod document;
+mod json;
 mod markdown;
 mod merge;
 mod run;

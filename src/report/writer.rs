@@ -127,7 +127,7 @@ fn encode_doc(
     out.push(b'\t');
     serde_json::to_writer(&mut *out, &row).expect("row serialises");
     out.push(b'\t');
-    serde_json::to_writer(&mut *out, &DocJson(r, opts.paragraphs)).expect("report serialises");
+    DocJson(r, opts.paragraphs).write_to(out);
     out.push(b'\t');
     if opts.html {
         html::encode_into(r, block, out, blocks);
