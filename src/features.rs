@@ -55,6 +55,100 @@ pub struct SparseRow {
     pub val: Vec<f32>,
 }
 
+/// The word features (unigram and bigram entries) of each paragraph of a document, in one
+/// buffer: what explanations read of the rows ([`Featurizer::visit_document`] fills it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WordRows {
+    /// Feature indices of every paragraph, one after the other, increasing within each.
+    idx: Vec<u32>,
+    /// Values, same length as `idx`.
+    val: Vec<f32>,
+    /// Paragraph `i`'s entries end at `ends[i]` (and start where paragraph `i − 1`'s end).
+    ends: Vec<usize>,
+}
+
+impl WordRows {
+    /// Room for `paragraphs` paragraphs.
+    pub fn with_capacity(paragraphs: usize) -> Self {
+        WordRows {
+            idx: Vec::new(),
+            val: Vec::new(),
+            ends: Vec::with_capacity(paragraphs),
+        }
+    }
+
+    /// Append a paragraph's entries (`idx` increasing, `val` the same length).
+    pub fn push(&mut self, idx: &[u32], val: &[f32]) {
+        debug_assert_eq!(idx.len(), val.len());
+        self.idx.extend_from_slice(idx);
+        self.val.extend_from_slice(val);
+        self.ends.push(self.idx.len());
+    }
+
+    /// Number of paragraphs.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// No paragraphs.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Paragraph `i`'s word features and their values, if there is a paragraph `i`.
+    pub fn get(&self, i: usize) -> Option<(&[u32], &[f32])> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some((&self.idx[start..end], &self.val[start..end]))
+    }
+
+    /// Each paragraph's word features and their values, in paragraph order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u32], &[f32])> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(a, &b)| (&self.idx[a..b], &self.val[a..b]))
+    }
+}
+
+/// One paragraph's row as its sorted, disjoint blocks, before they are merged (see
+/// [`Featurizer::visit_document`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RowBlocks<'a> {
+    blocks: &'a SparseRow,
+    /// The word block is `bounds[0]..bounds[1]` (its unigrams up to `unigrams_end`, then its
+    /// bigrams),
+    /// the neighbour block `bounds[1]..bounds[2]`, the layout indicators `bounds[2]..bounds[3]`.
+    bounds: [usize; 4],
+    unigrams_end: usize,
+}
+
+impl<'a> RowBlocks<'a> {
+    /// The word block: the unigram and bigram entries of the row, increasing.
+    pub fn words(&self) -> (&'a [u32], &'a [f32]) {
+        let r = self.bounds[0]..self.bounds[1];
+        (&self.blocks.idx[r.clone()], &self.blocks.val[r])
+    }
+
+    /// Call `f` with every entry of the row in increasing feature order, as in the merged row
+    /// ([`Featurizer::transform`]): keys sort by kind, unigrams first, then layout indicators,
+    /// then neighbour tokens, bigrams last (the document block is not part of the row).
+    #[inline]
+    pub fn for_each(&self, mut f: impl FnMut(u32, f32)) {
+        let [start, main_end, ctx_end, end] = self.bounds;
+        for r in [
+            start..self.unigrams_end,
+            ctx_end..end,
+            main_end..ctx_end,
+            self.unigrams_end..main_end,
+        ] {
+            for (&i, &v) in self.blocks.idx[r.clone()].iter().zip(&self.blocks.val[r]) {
+                f(i, v);
+            }
+        }
+    }
+}
+
 /// Featurizer hyper-parameters.
 ///
 /// | Name | Default | Purpose | Range |
@@ -298,18 +392,19 @@ pub struct Featurizer {
     keys: Vec<u64>,
     /// IDF per feature.
     idf: Vec<f32>,
-    #[serde(skip)]
-    index: FxHashMap<u64, u32>,
-    /// Fast path of `index` for unigram keys: feature of token id `t` at `[t]` (or `NONE`).
+    /// The feature of the unigram key of token id `t` at `[t]` (or `NONE`).
     #[serde(skip)]
     unigram_ix: Vec<u32>,
-    /// Fast path of `index` for context keys, by token id.
+    /// The features of the context keys, by token id.
     #[serde(skip)]
     context_ix: Vec<u32>,
-    /// Fast path of `index` for document keys, by token id.
+    /// The features of the document keys, by token id.
     #[serde(skip)]
     doc_ix: Vec<u32>,
-    /// Fast path of `index` for bigram keys: the bigrams whose first token is `a` are
+    /// The features of the layout keys, by indicator code.
+    #[serde(skip)]
+    layout_ix: Vec<u32>,
+    /// The features of the bigram keys: the bigrams whose first token is `a` are
     /// `bigram_next[bigram_at[a]..bigram_at[a + 1]]`, as (second token, feature), by second.
     #[serde(skip)]
     bigram_at: Vec<u32>,
@@ -380,6 +475,10 @@ impl Counts {
 struct Scratch {
     counts: Counts,
     blocks: SparseRow,
+    /// [`Featurizer::visit_document`]'s neighbour counts of each paragraph, and where each
+    /// paragraph's list ends in it.
+    ctx: Vec<(u32, f32)>,
+    ctx_at: Vec<usize>,
 }
 
 thread_local! {
@@ -411,10 +510,10 @@ impl Featurizer {
             params,
             keys,
             idf,
-            index: FxHashMap::default(),
             unigram_ix: Vec::new(),
             context_ix: Vec::new(),
             doc_ix: Vec::new(),
+            layout_ix: Vec::new(),
             bigram_at: Vec::new(),
             bigram_next: Vec::new(),
         };
@@ -422,7 +521,7 @@ impl Featurizer {
         f
     }
 
-    /// Rebuild the key → index map (after deserialisation).
+    /// Rebuild the key → feature lookup tables (after deserialisation).
     ///
     /// # Errors
     /// [`Error::Other`] when the stored keys and IDF disagree in length or order.
@@ -442,12 +541,6 @@ impl Featurizer {
     }
 
     fn rebuild_index(&mut self) {
-        self.index = self
-            .keys
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| (k, i as u32))
-            .collect();
         let dense = |flag: u64| {
             let mut t = Vec::new();
             for (i, &k) in self.keys.iter().enumerate() {
@@ -464,6 +557,7 @@ impl Featurizer {
         self.unigram_ix = dense(0);
         self.context_ix = dense(CONTEXT);
         self.doc_ix = dense(DOC);
+        self.layout_ix = dense(LAYOUT);
         // the keys increase, and bigram keys with (first, second): the pairs come sorted
         let pairs: Vec<(u32, u32, u32)> = (self.keys.iter().enumerate())
             .filter(|&(_, &k)| k & BIGRAM != 0)
@@ -549,44 +643,71 @@ impl Featurizer {
     }
 
     /// The rows of every paragraph of a document ([`Featurizer::transform`] of each
-    /// paragraph with its neighbours, the same rows), computed together: each paragraph's
-    /// tokens are counted for the neighbour block once, as a sorted list of (feature, count),
-    /// and the neighbour block of paragraph `i` merges the lists of `i − 1` and `i + 1`
-    /// (the counts `transform` would find, in the same increasing order).
+    /// paragraph with its neighbours, the same rows), computed together by
+    /// [`Featurizer::visit_document`].
     pub fn transform_document(&self, paras: &[Vec<u32>]) -> Vec<SparseRow> {
+        let mut rows = Vec::with_capacity(paras.len());
+        self.visit_document(paras, |_, row| {
+            rows.push(merge_blocks(row.blocks, &row.bounds));
+        });
+        rows
+    }
+
+    /// Call `f(i, row)` with the row of each paragraph `i` of a document, in order, as its
+    /// blocks (the row [`Featurizer::transform_document`] merges from them): each
+    /// paragraph's tokens are counted for the neighbour block once, as a sorted list of
+    /// (feature, count), and the neighbour block of paragraph `i` merges the lists of `i − 1`
+    /// and `i + 1` (the counts `transform` would find, in the same increasing order).
+    ///
+    /// `f` runs while this thread's featurizer buffers are in use: it must not call back into
+    /// a featurizer's `transform`, `transform_document`, `visit_document` or `doc_row`.
+    pub fn visit_document(&self, paras: &[Vec<u32>], mut f: impl FnMut(usize, RowBlocks<'_>)) {
         let p = &self.params;
         let n = paras.len();
-        // the neighbour counts of paragraph j: ctx[at[j]..at[j + 1]]
-        let mut ctx: Vec<(u32, f32)> = Vec::new();
-        let mut at = Vec::with_capacity(n + 1);
-        at.push(0);
-        if p.context_weight > 0.0 {
-            self.with_scratch(|s| {
+        let (u, _) = self.word_feature_bounds();
+        self.with_scratch(|s| {
+            // the neighbour counts of paragraph j: ctx[at[j]..at[j + 1]]
+            let mut ctx = std::mem::take(&mut s.ctx);
+            let mut at = std::mem::take(&mut s.ctx_at);
+            ctx.clear();
+            at.clear();
+            at.push(0);
+            if p.context_weight > 0.0 {
                 for ids in paras {
                     self.count_context(ids, s);
                     s.counts.drain(|f, tf| ctx.push((f, tf)));
                     at.push(ctx.len());
                 }
-            });
-        }
-        // (called only with a neighbour block, when the lists were made)
-        let list = |j: usize| {
-            if j < n {
-                &ctx[at[j]..at[j + 1]]
-            } else {
-                &[][..]
             }
-        };
-        (0..n)
-            .map(|i| {
-                self.with_scratch(|s| {
-                    self.assemble(s, &paras[i], i, n, |s| {
-                        let (a, b) = (list(i.wrapping_sub(1)), list(i + 1));
-                        self.merged_block(a, b, p.context_weight, &mut s.blocks);
-                    })
-                })
-            })
-            .collect()
+            // (called only with a neighbour block, when the lists were made)
+            let list = |j: usize| {
+                if j < n {
+                    &ctx[at[j]..at[j + 1]]
+                } else {
+                    &[][..]
+                }
+            };
+            for (i, ids) in paras.iter().enumerate() {
+                s.blocks.idx.clear();
+                s.blocks.val.clear();
+                let bounds = self.blocks(s, ids, i, n, |s| {
+                    let (a, b) = (list(i.wrapping_sub(1)), list(i + 1));
+                    self.merged_block(a, b, p.context_weight, &mut s.blocks);
+                });
+                let unigrams_end =
+                    bounds[0] + s.blocks.idx[bounds[0]..bounds[1]].partition_point(|&f| f < u);
+                f(
+                    i,
+                    RowBlocks {
+                        blocks: &s.blocks,
+                        bounds,
+                        unigrams_end,
+                    },
+                );
+            }
+            s.ctx = ctx;
+            s.ctx_at = at;
+        })
     }
 
     /// The row of paragraph `index` of `count` with tokens `ids`: its word block, the
@@ -601,6 +722,23 @@ impl Featurizer {
         count: usize,
         context: impl FnOnce(&mut Scratch),
     ) -> SparseRow {
+        let bounds = self.blocks(s, ids, index, count, context);
+        merge_blocks(&s.blocks, &bounds)
+    }
+
+    /// Append to `s.blocks` the blocks of paragraph `index` of `count` with tokens `ids`:
+    /// its word block, the neighbour block that `context` appends (called only when the
+    /// featurizer has one), and the layout indicators; returns the block bounds (see
+    /// [`merge_blocks`]).
+    fn blocks(
+        &self,
+        s: &mut Scratch,
+        ids: &[u32],
+        index: usize,
+        count: usize,
+        context: impl FnOnce(&mut Scratch),
+    ) -> [usize; 4] {
+        let start = s.blocks.idx.len();
         self.count_words(ids, s);
         self.flush_block(s, 1.0);
         let main_end = s.blocks.idx.len();
@@ -611,13 +749,14 @@ impl Featurizer {
         let w = self.params.layout_weight;
         if w > 0.0 {
             for c in layout_codes(index, count, ids.len()) {
-                if let Some(&i) = self.index.get(&(LAYOUT | c)) {
+                let i = self.layout_ix.get(c as usize).copied().unwrap_or(NONE);
+                if i != NONE {
                     s.blocks.idx.push(i);
                     s.blocks.val.push(w);
                 }
             }
         }
-        merge_blocks(&s.blocks, &[0, main_end, ctx_end, s.blocks.idx.len()])
+        [start, main_end, ctx_end, s.blocks.idx.len()]
     }
 
     /// Count the neighbour-block features of a paragraph's tokens.
@@ -898,15 +1037,23 @@ mod tests {
         }
     }
 
+    /// Feature of each key, as a hash map.
+    fn key_index(f: &Featurizer) -> FxHashMap<u64, u32> {
+        (f.keys.iter().enumerate())
+            .map(|(i, &k)| (k, i as u32))
+            .collect()
+    }
+
     /// The straightforward document block (one hash lookup per token).
     fn reference_doc_row(f: &Featurizer, doc: &DocBlock<'_>) -> SparseRow {
+        let ix = key_index(f);
         let mut row = SparseRow::default();
         if f.params.doc_weight > 0.0 {
             let mut counts: Vec<(u32, f32)> = doc
                 .paras
                 .iter()
                 .flatten()
-                .filter_map(|&id| f.index.get(&(DOC | id as u64)))
+                .filter_map(|&id| ix.get(&(DOC | id as u64)))
                 .map(|&i| (i, 1.0))
                 .collect();
             reference_block(f, &mut counts, f.params.doc_weight, &mut row);
@@ -918,16 +1065,17 @@ mod tests {
     /// optimised [`Featurizer::transform`] must give bit-identical rows.
     fn reference_transform(f: &Featurizer, para: &ParaTokens<'_>) -> SparseRow {
         let p = &f.params;
+        let ix = key_index(f);
         let mut row = SparseRow::default();
         let mut counts: Vec<(u32, f32)> = Vec::new();
         for &id in para.ids {
-            if let Some(&i) = f.index.get(&(id as u64)) {
+            if let Some(&i) = ix.get(&(id as u64)) {
                 counts.push((i, 1.0));
             }
         }
         if p.bigrams {
             for w in para.ids.windows(2) {
-                if let Some(&i) = f.index.get(&bigram(w[0], w[1])) {
+                if let Some(&i) = ix.get(&bigram(w[0], w[1])) {
                     counts.push((i, 1.0));
                 }
             }
@@ -938,14 +1086,14 @@ mod tests {
                 .prev
                 .iter()
                 .chain(para.next.iter())
-                .filter_map(|&id| f.index.get(&(CONTEXT | id as u64)))
+                .filter_map(|&id| ix.get(&(CONTEXT | id as u64)))
                 .map(|&i| (i, 1.0))
                 .collect();
             reference_block(f, &mut ctx, p.context_weight, &mut row);
         }
         if p.layout_weight > 0.0 {
             for c in layout_codes(para.index, para.count, para.ids.len()) {
-                if let Some(&i) = f.index.get(&(LAYOUT | c)) {
+                if let Some(&i) = ix.get(&(LAYOUT | c)) {
                     row.idx.push(i);
                     row.val.push(p.layout_weight);
                 }
@@ -1028,6 +1176,32 @@ mod tests {
                     assert_eq!(a.idx, b.idx);
                     assert_eq!(bits(a), bits(&b));
                 }
+                // the blocks visited in the merged row's order; the word block is its word
+                // features
+                let (u, bi) = f.word_feature_bounds();
+                let mut visited = 0;
+                f.visit_document(d, |i, blocks| {
+                    let mut row = SparseRow::default();
+                    blocks.for_each(|i, v| {
+                        row.idx.push(i);
+                        row.val.push(v);
+                    });
+                    assert_eq!(row.idx, rows[i].idx);
+                    assert_eq!(bits(&row), bits(&rows[i]));
+                    let (idx, val) = blocks.words();
+                    let words: Vec<(u32, u32)> = (rows[i].idx.iter().zip(&rows[i].val))
+                        .filter(|(&i, _)| i < u || i >= bi)
+                        .map(|(&i, v)| (i, v.to_bits()))
+                        .collect();
+                    let got: Vec<(u32, u32)> = idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&i, v)| (i, v.to_bits()))
+                        .collect();
+                    assert_eq!(got, words);
+                    visited += 1;
+                });
+                assert_eq!(visited, d.len());
             }
         }
     }
