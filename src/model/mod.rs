@@ -20,7 +20,8 @@ use crate::codebook::{Codebook, Label, CODEBOOK_FILE};
 use crate::embed::{self, EmbeddingParams, EmbeddingTable, FoldedTable, TableView};
 use crate::error::{Error, Result};
 use crate::features::{
-    merge_rows, DocBlock, FeatureKind, Featurizer, FeaturizerParams, ParaTokens, SparseRow,
+    merge_rows, DocBlock, FeatureKind, Featurizer, FeaturizerParams, ParaTokens, RowBlocks,
+    SparseRow, WordRows,
 };
 use crate::hash::sha256_hex;
 use crate::labels::LabeledSet;
@@ -120,7 +121,7 @@ pub(crate) mod tests {
             !doc.idx.is_empty(),
             "the default parameters use the document block"
         );
-        for (r, row) in s.rows.iter().enumerate() {
+        for (r, row) in m.featurizer().transform_document(&toks).iter().enumerate() {
             let row = merge_rows(row, &doc);
             for (&i, &v) in row.idx.iter().zip(&row.val) {
                 x[[r, i as usize]] = v;

@@ -9,8 +9,9 @@ pub struct DocScores {
     pub paragraphs: Vec<Vec<f32>>,
     /// Length weight (token count, at least 1) per paragraph.
     pub weights: Vec<f32>,
-    /// Sparse features per paragraph (kept for explanations).
-    pub rows: Vec<SparseRow>,
+    /// The word features (unigram and bigram entries of the sparse row) per paragraph, kept
+    /// for explanations; the neighbour, layout and document blocks are not kept.
+    pub rows: WordRows,
     /// Token ids per paragraph (for explanations, and the narratives read words from them).
     pub tokens: Vec<Vec<u32>>,
     /// The document aggregates.
@@ -94,15 +95,41 @@ impl FramingModel {
     fn logits(&self, row: &SparseRow, start: Vec<f32>) -> Vec<f32> {
         let mut z = start;
         for (&i, &v) in row.idx.iter().zip(&row.val) {
-            let w = self.weight(i);
-            for (zc, &wc) in z.iter_mut().zip(w) {
-                *zc += v * wc;
-            }
+            self.add_feature(&mut z, i, v);
         }
         z
     }
 
+    /// `z += v · weights of feature i`.
+    #[inline]
+    fn add_feature(&self, z: &mut [f32], i: u32, v: f32) {
+        let w = self.weight(i);
+        for (zc, &wc) in z.iter_mut().zip(w) {
+            *zc += v * wc;
+        }
+    }
+
+    /// `z += row · weights` for a model of `N` labels (`z.len() == N`): the sums of
+    /// [`FramingModel::add_feature`] in the same order, with the logits kept in registers.
+    #[inline]
+    fn add_row<const N: usize>(&self, z: &mut [f32], blocks: &RowBlocks<'_>) {
+        let mut a = [0f32; N];
+        a.copy_from_slice(z);
+        blocks.for_each(|f, v| {
+            let w = &self.weight(f)[..N];
+            for c in 0..N {
+                a[c] += v * w[c];
+            }
+        });
+        z.copy_from_slice(&a);
+    }
+
     /// Score every paragraph of a document and aggregate.
+    ///
+    /// Each paragraph's logits are summed straight from its feature blocks
+    /// ([`Featurizer::visit_document`]), in the order of the merged row, so they are the
+    /// logits of [`Featurizer::transform_document`]'s rows to the bit; only the word features
+    /// are kept ([`DocScores::rows`]).
     ///
     /// # Errors
     /// [`Error::Tokenizer`] if tokenization fails.
@@ -113,29 +140,35 @@ impl FramingModel {
                 .map(|p| self.tokenizer.ids(p))
                 .collect::<Result<_>>()?,
         };
-        let mut probs = Vec::with_capacity(paragraphs.len());
-        let mut rows = Vec::with_capacity(paragraphs.len());
-        let mut weights = Vec::with_capacity(paragraphs.len());
+        let n = toks.paras.len();
+        let mut probs = Vec::with_capacity(n);
+        let mut rows = WordRows::with_capacity(n);
         // the document block adds the same logits to every paragraph: compute them once
-        let doc_row = self
-            .file
-            .featurizer
-            .doc_row(&DocBlock { paras: &toks.paras });
+        let featurizer = &self.file.featurizer;
+        let doc_row = featurizer.doc_row(&DocBlock { paras: &toks.paras });
         let doc_logits = self.logits(&doc_row, self.bias.clone());
         let dense = self.embed.as_ref().map(|(_, k)| k.doc_logits(&toks.paras));
-        let all_rows = self.file.featurizer.transform_document(&toks.paras);
-        for (i, row) in all_rows.into_iter().enumerate() {
-            let mut start = doc_logits.clone();
+        let l = doc_logits.len();
+        featurizer.visit_document(&toks.paras, |i, blocks| {
+            let mut z = doc_logits.clone();
             if let Some(d) = &dense {
-                let l = start.len();
-                for (z, x) in start.iter_mut().zip(&d[i * l..(i + 1) * l]) {
+                for (z, x) in z.iter_mut().zip(&d[i * l..(i + 1) * l]) {
                     *z += x;
                 }
             }
-            probs.push(softmax(self.logits(&row, start)));
-            rows.push(row);
-            weights.push(toks.paras[i].len().max(1) as f32);
-        }
+            match l {
+                2 => self.add_row::<2>(&mut z, &blocks),
+                3 => self.add_row::<3>(&mut z, &blocks),
+                4 => self.add_row::<4>(&mut z, &blocks),
+                5 => self.add_row::<5>(&mut z, &blocks),
+                6 => self.add_row::<6>(&mut z, &blocks),
+                _ => blocks.for_each(|f, v| self.add_feature(&mut z, f, v)),
+            }
+            probs.push(softmax(z));
+            let (idx, val) = blocks.words();
+            rows.push(idx, val);
+        });
+        let weights: Vec<f32> = toks.paras.iter().map(|t| t.len().max(1) as f32).collect();
         let aggregate = aggregate(&probs, &weights, &self.file.thresholds, &self.codebook);
         Ok(DocScores {
             paragraphs: probs,

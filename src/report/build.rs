@@ -154,14 +154,10 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             sc.acc[slot][b] += x;
         };
         // Σ value per feature: its push is that sum times (weight − mean weight)
-        // only word features explain (not the neighbours', document or layout blocks)
-        let (uni_end, bi_start) = featurizer.word_feature_bounds();
-        for row in &s.rows {
-            let u = row.idx.partition_point(|&i| i < uni_end);
-            let b = row.idx.partition_point(|&i| i < bi_start);
-            let words = (row.idx[..u].iter().zip(&row.val[..u]))
-                .chain(row.idx[b..].iter().zip(&row.val[b..]));
-            for (&i, &v) in words {
+        // only word features explain (the rows keep only them, not the neighbours', document
+        // or layout blocks)
+        for (idx, val) in s.rows.iter() {
+            for (&i, &v) in idx.iter().zip(val) {
                 let slot = term_slot[i as usize];
                 if slot != NO_TERM {
                     add(sc, slot as usize, TFIDF, v);
@@ -295,11 +291,9 @@ mod tests {
         let nl = model.codebook().len() as f32;
         let mut acc: BTreeMap<usize, [f32; 4]> = BTreeMap::new();
         let (u, b) = f.word_feature_bounds();
-        for row in &s.rows {
-            for (&i, &v) in row.idx.iter().zip(&row.val) {
-                if i >= u && i < b {
-                    continue;
-                }
+        for (idx, val) in s.rows.iter() {
+            for (&i, &v) in idx.iter().zip(val) {
+                assert!(i < u || i >= b, "the rows keep only word features");
                 let slot = match f.kind(i) {
                     FeatureKind::Unigram(t) if is_content(t) && (t as usize) < rows => {
                         nf + t as usize

@@ -50,8 +50,8 @@ fn reference_terms(model: &FramingModel, s: &framelens::model::DocScores, c: usi
     use framelens::features::FeatureKind;
     use std::collections::BTreeMap;
     let mut contrib: BTreeMap<u32, f32> = BTreeMap::new();
-    for row in &s.rows {
-        for (&i, &v) in row.idx.iter().zip(&row.val) {
+    for (idx, val) in s.rows.iter() {
+        for (&i, &v) in idx.iter().zip(val) {
             if matches!(
                 model.featurizer().kind(i),
                 FeatureKind::Unigram(_) | FeatureKind::Bigram(..)
