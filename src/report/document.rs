@@ -228,10 +228,15 @@ impl DocJson<'_> {
             Some(s) => str_(out, s),
             None => out.extend_from_slice(b"null"),
         };
-        let value = |out: &mut Vec<u8>, v: &dyn erased::Json| v.write(out);
         let key = |out: &mut Vec<u8>, k: &str| {
             out.push(b',');
             str_(out, k);
+            out.push(b':');
+        };
+        // `[a,b]` of strings, and `{"name":value}` by label name
+        let strs = |out: &mut Vec<u8>, v: &[String]| seq(out, b"[]", v, |o, s| str_(o, s));
+        let by_name = |out: &mut Vec<u8>, name: &str| {
+            str_(out, name);
             out.push(b':');
         };
         out.extend_from_slice(b"{\"id\":");
@@ -248,19 +253,18 @@ impl DocJson<'_> {
         }
         if !this.meta.is_empty() {
             key(out, "meta");
-            value(out, &this.meta);
+            serde_json::to_writer(&mut *out, &this.meta).expect("meta serialises");
         }
         key(out, "shares");
-        out.push(b'{');
-        for (k, (l, &x)) in cb.frames().iter().zip(&this.shares).enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            str_(out, cb.name(*l));
-            out.push(b':');
-            push_decimal(out, 6, x);
-        }
-        out.push(b'}');
+        seq(
+            out,
+            b"{}",
+            cb.frames().iter().zip(&this.shares),
+            |o, (l, &x)| {
+                by_name(o, cb.name(*l));
+                push_decimal(o, 6, x);
+            },
+        );
         key(out, "framed_fraction");
         push_decimal(out, 6, this.framed_fraction);
         key(out, "dominant");
@@ -269,138 +273,91 @@ impl DocJson<'_> {
             None => out.extend_from_slice(b"null"),
         }
         key(out, "present");
-        out.push(b'[');
-        for (k, l) in this.present.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            str_(out, cb.name(*l));
-        }
-        out.push(b']');
-        let strs = |out: &mut Vec<u8>, v: &[String]| {
-            out.push(b'[');
-            for (k, s) in v.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                str_(out, s);
-            }
-            out.push(b']');
-        };
+        seq(out, b"[]", &this.present, |o, l| str_(o, cb.name(*l)));
         if detail != ParagraphDetail::None {
             key(out, "paragraphs");
-            out.push(b'[');
             let names = cb.names();
-            for (k, p) in this.paragraphs.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                write!(out, "{{\"index\":{}", p.index).expect("in memory");
-                key(out, "label");
-                str_(out, cb.name(p.label));
+            seq(out, b"[]", &this.paragraphs, |o, p| {
+                write!(o, "{{\"index\":{}", p.index).expect("in memory");
+                key(o, "label");
+                str_(o, cb.name(p.label));
                 if detail == ParagraphDetail::Full {
-                    key(out, "scores");
-                    out.push(b'{');
-                    for (j, (n, &x)) in names.iter().zip(&p.scores).enumerate() {
-                        if j > 0 {
-                            out.push(b',');
-                        }
-                        str_(out, n);
-                        out.push(b':');
-                        push_decimal(out, 4, x);
-                    }
-                    out.push(b'}');
+                    key(o, "scores");
+                    seq(o, b"{}", names.iter().zip(&p.scores), |o, (n, &x)| {
+                        by_name(o, n);
+                        push_decimal(o, 4, x);
+                    });
                 }
                 if !p.narratives.is_empty() {
-                    key(out, "narratives");
-                    strs(out, &p.narratives);
+                    key(o, "narratives");
+                    strs(o, &p.narratives);
                 }
                 if !p.rebutted.is_empty() {
-                    key(out, "rebutted");
-                    strs(out, &p.rebutted);
+                    key(o, "rebutted");
+                    strs(o, &p.rebutted);
                 }
-                out.push(b'}');
-            }
-            out.push(b']');
+                o.push(b'}');
+            });
         }
         key(out, "evidence");
-        out.push(b'{');
-        for (k, (l, v)) in this.evidence.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            str_(out, cb.name(*l));
-            out.extend_from_slice(b":[");
-            for (j, e) in v.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                write!(out, "{{\"index\":{},\"score\":", e.index).expect("in memory");
-                push_decimal(out, 4, e.score);
-                out.extend_from_slice(b",\"text\":");
-                str_(out, &e.text);
-                out.push(b'}');
-            }
-            out.push(b']');
-        }
-        out.push(b'}');
+        seq(out, b"{}", &this.evidence, |o, (l, v)| {
+            by_name(o, cb.name(*l));
+            seq(o, b"[]", v, |o, e| {
+                write!(o, "{{\"index\":{},\"score\":", e.index).expect("in memory");
+                push_decimal(o, 4, e.score);
+                o.extend_from_slice(b",\"text\":");
+                str_(o, &e.text);
+                o.push(b'}');
+            });
+        });
         key(out, "terms");
-        out.push(b'{');
-        for (k, (l, v)) in this.terms.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            str_(out, cb.name(*l));
-            out.push(b':');
-            strs(out, v);
-        }
-        out.push(b'}');
+        seq(out, b"{}", &this.terms, |o, (l, v)| {
+            by_name(o, cb.name(*l));
+            strs(o, v);
+        });
         if !this.narratives.is_empty() {
             key(out, "narratives");
-            out.push(b'{');
-            for (k, (id, h)) in this.narratives.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                str_(out, id);
-                write!(out, ":{{\"paragraphs\":{},\"share\":", h.paragraphs).expect("in memory");
-                push_decimal(out, 6, h.share);
+            seq(out, b"{}", &this.narratives, |o, (id, h)| {
+                by_name(o, id);
+                write!(o, "{{\"paragraphs\":{},\"share\":", h.paragraphs).expect("in memory");
+                push_decimal(o, 6, h.share);
                 if let Some(r) = h.rebutted {
-                    write!(out, ",\"rebutted\":{r}").expect("in memory");
+                    write!(o, ",\"rebutted\":{r}").expect("in memory");
                 }
-                out.extend_from_slice(b",\"evidence\":[");
-                for (j, e) in h.evidence.iter().enumerate() {
-                    if j > 0 {
-                        out.push(b',');
-                    }
-                    write!(out, "{{\"index\":{},\"text\":", e.index).expect("in memory");
-                    str_(out, &e.text);
-                    write!(out, ",\"span\":[{},{}]", e.span[0], e.span[1]).expect("in memory");
+                key(o, "evidence");
+                seq(o, b"[]", &h.evidence, |o, e| {
+                    write!(o, "{{\"index\":{},\"text\":", e.index).expect("in memory");
+                    str_(o, &e.text);
+                    write!(o, ",\"span\":[{},{}]", e.span[0], e.span[1]).expect("in memory");
                     if let Some(st) = &e.stance {
-                        key(out, "stance");
-                        value(out, st);
+                        key(o, "stance");
+                        serde_json::to_writer(&mut *o, st).expect("a stance serialises");
                     }
-                    out.push(b'}');
-                }
-                out.extend_from_slice(b"]}");
-            }
-            out.push(b'}');
+                    o.push(b'}');
+                });
+                o.push(b'}');
+            });
         }
         out.push(b'}');
     }
 }
 
-/// Values written by serde_json, behind one object-safe trait.
-mod erased {
-    /// A value serde_json writes.
-    pub trait Json {
-        fn write(&self, out: &mut Vec<u8>);
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn write(&self, out: &mut Vec<u8>) {
-            serde_json::to_writer(&mut *out, self).expect("a value serialises");
+/// Append `items` to `out` between `brackets` (`[]` or `{}`), separated by commas, each
+/// written by `each`.
+fn seq<T>(
+    out: &mut Vec<u8>,
+    brackets: &[u8; 2],
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(brackets[0]);
+    for (k, x) in items.into_iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
         }
+        each(out, x);
     }
+    out.push(brackets[1]);
 }
 
 /// Frame shares from a `documents.jsonl` `shares` object, in [`Codebook::frames`] order.
