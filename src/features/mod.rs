@@ -163,3 +163,10 @@ pub struct Featurizer {
 
 /// No feature, in the dense lookup tables.
 const NONE: u32 = u32::MAX;
+
+/// The feature at `[i]` of one of the dense lookup tables (unigram, context, document or
+/// layout keys), if there is one.
+#[inline]
+fn dense_lookup(table: &[u32], i: usize) -> Option<u32> {
+    table.get(i).copied().filter(|&f| f != NONE)
+}

@@ -122,8 +122,7 @@ impl Featurizer {
         let w = self.params.layout_weight;
         if w > 0.0 {
             for c in layout_codes(index, count, ids.len()) {
-                let i = self.layout_ix.get(c as usize).copied().unwrap_or(NONE);
-                if i != NONE {
+                if let Some(i) = dense_lookup(&self.layout_ix, c as usize) {
                     s.blocks.idx.push(i);
                     s.blocks.val.push(w);
                 }
@@ -191,23 +190,17 @@ impl Featurizer {
     #[inline]
     /// The unigram feature of token `id`, if it has one.
     pub fn unigram(&self, id: u32) -> Option<u32> {
-        self.unigram_ix
-            .get(id as usize)
-            .copied()
-            .filter(|&i| i != NONE)
+        dense_lookup(&self.unigram_ix, id as usize)
     }
 
     #[inline]
     fn context(&self, id: u32) -> Option<u32> {
-        self.context_ix
-            .get(id as usize)
-            .copied()
-            .filter(|&i| i != NONE)
+        dense_lookup(&self.context_ix, id as usize)
     }
 
     #[inline]
     fn doc(&self, id: u32) -> Option<u32> {
-        self.doc_ix.get(id as usize).copied().filter(|&i| i != NONE)
+        dense_lookup(&self.doc_ix, id as usize)
     }
 
     /// The whole-document block of a document (empty when `doc_weight` is 0). Add it to each
