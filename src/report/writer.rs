@@ -30,12 +30,44 @@ pub struct PageMark {
     pub docs: u64,
 }
 
-/// The page in progress.
+/// The page in progress, its file positioned at its end (`mark.bytes`).
 #[derive(Debug)]
 struct Page {
     path: PathBuf,
     file: File,
     mark: PageMark,
+}
+
+impl Page {
+    /// Start the page at `path` (replacing any file there) with its head.
+    fn create(path: PathBuf) -> Result<Page> {
+        let mut file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let head = html::page_head("framelens report");
+        file.write_all(head.as_bytes())
+            .map_err(|e| Error::io(&path, e))?;
+        let mark = PageMark {
+            bytes: head.len() as u64,
+            docs: 0,
+        };
+        Ok(Page { path, file, mark })
+    }
+
+    /// Open the page at `path` cut back to `mark`, positioned at its end.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the page when it cannot be opened or is shorter than `mark`.
+    fn open_at(path: PathBuf, mark: PageMark) -> Result<Page> {
+        let io = |e| Error::io(&path, e);
+        let mut file = OpenOptions::new().write(true).open(&path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len < mark.bytes {
+            let short = format!("holds {len} bytes, the checkpoint recorded {}", mark.bytes);
+            return Err(io(std::io::Error::other(short)));
+        }
+        file.set_len(mark.bytes).map_err(io)?;
+        file.seek(std::io::SeekFrom::End(0)).map_err(io)?;
+        Ok(Page { path, file, mark })
+    }
 }
 
 /// Threads that render, write and, without `syncfs`, fsync the per-document Markdown files of
@@ -231,27 +263,9 @@ impl ReportWriter {
     /// # Errors
     /// [`Error::Io`] naming the page when it cannot be opened or is shorter than `mark`.
     pub fn continue_page(mut self, mark: Option<PageMark>) -> Result<Self> {
-        let Some(mark) = mark else {
-            self.page = None;
-            return Ok(self);
-        };
-        let path = self.tmp.join(PAGE_FILE);
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
-        if len < mark.bytes {
-            return Err(Error::io(
-                &path,
-                std::io::Error::other(format!(
-                    "holds {len} bytes, the checkpoint recorded {}",
-                    mark.bytes
-                )),
-            ));
-        }
-        file.set_len(mark.bytes).map_err(|e| Error::io(&path, e))?;
-        self.page = Some(Page { path, file, mark });
+        self.page = mark
+            .map(|m| Page::open_at(self.tmp.join(PAGE_FILE), m))
+            .transpose()?;
         Ok(self)
     }
 
@@ -264,24 +278,11 @@ impl ReportWriter {
     /// Append the page blocks of the chunk just serialised (`self.bufs[..parts]`) to the page
     /// in progress, started if need be, and flush them to the disk.
     fn append_blocks(&mut self, parts: usize, docs: usize) -> Result<()> {
-        if self.page.is_none() {
-            let path = self.tmp.join(PAGE_FILE);
-            let mut file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let head = html::page_head("framelens report");
-            file.write_all(head.as_bytes())
-                .map_err(|e| Error::io(&path, e))?;
-            let mark = PageMark {
-                bytes: head.len() as u64,
-                docs: 0,
-            };
-            self.page = Some(Page { path, file, mark });
-        }
-        let page = self.page.as_mut().expect("just opened");
+        let page = match &mut self.page {
+            Some(p) => p,
+            none => none.insert(Page::create(self.tmp.join(PAGE_FILE))?),
+        };
         let io = |e| Error::io(&page.path, e);
-        // at the mark: a resumed page was cut back to it, and writes go on from there
-        page.file
-            .seek(std::io::SeekFrom::Start(page.mark.bytes))
-            .map_err(io)?;
         let mut bytes = 0;
         for (_, blocks) in &self.bufs[..parts] {
             page.file.write_all(blocks).map_err(io)?;
@@ -441,30 +442,15 @@ impl ReportWriter {
         // The page in progress holds its head and every document block; its table rows are
         // written in the same pass as documents.jsonl and summary.csv, so no document is
         // held in memory; documents.jsonl is complete (renamed) first, then the page.
-        let mut page = match (&self.page, self.opts.html) {
+        let page = match (&self.page, self.opts.html) {
             (_, false) => None,
-            (Some(p), true) => {
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .open(&p.path)
-                    .map_err(|e| Error::io(&p.path, e))?;
-                f.set_len(p.mark.bytes)
-                    .and_then(|_| f.seek(std::io::SeekFrom::End(0)))
-                    .map_err(|e| Error::io(&p.path, e))?;
-                Some((p.path.clone(), f))
-            }
+            (Some(p), true) => Some(Page::open_at(p.path.clone(), p.mark)?),
             // no chunk had a document: the page has its head only
-            (None, true) => {
-                let path = self.tmp.join(PAGE_FILE);
-                let mut f = File::create(&path).map_err(|e| Error::io(&path, e))?;
-                f.write_all(html::page_head("framelens report").as_bytes())
-                    .map_err(|e| Error::io(&path, e))?;
-                Some((path, f))
-            }
+            (None, true) => Some(Page::create(self.tmp.join(PAGE_FILE))?),
         };
-        let mut rows = match page.take() {
-            Some((path, f)) => {
-                let w = html::RowsWriter::start(BufWriter::with_capacity(1 << 20, f))
+        let mut rows = match page {
+            Some(Page { path, file, .. }) => {
+                let w = html::RowsWriter::start(BufWriter::with_capacity(1 << 20, file))
                     .map_err(|e| Error::io(&path, e))?;
                 Some((path, w))
             }
