@@ -220,7 +220,7 @@ impl DocJson<'_> {
     /// serde_json writes for `self` (tested), written directly ([`super::json`]): the
     /// per-paragraph scores and the evidence texts are most of them.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        use super::json::{push_decimal, push_json_str};
+        use super::json::{push_decimal, push_json_str, seq};
         let (this, detail) = (self.0, self.1);
         let cb = &this.codebook;
         let str_ = |out: &mut Vec<u8>, s: &str| push_json_str::<false>(out, s);
@@ -340,24 +340,6 @@ impl DocJson<'_> {
         }
         out.push(b'}');
     }
-}
-
-/// Append `items` to `out` between `brackets` (`[]` or `{}`), separated by commas, each
-/// written by `each`.
-fn seq<T>(
-    out: &mut Vec<u8>,
-    brackets: &[u8; 2],
-    items: impl IntoIterator<Item = T>,
-    mut each: impl FnMut(&mut Vec<u8>, T),
-) {
-    out.push(brackets[0]);
-    for (k, x) in items.into_iter().enumerate() {
-        if k > 0 {
-            out.push(b',');
-        }
-        each(out, x);
-    }
-    out.push(brackets[1]);
 }
 
 /// Frame shares from a `documents.jsonl` `shares` object, in [`Codebook::frames`] order.

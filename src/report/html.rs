@@ -20,7 +20,7 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::json::{push_decimal, push_json_str};
+use super::json::{push_decimal, push_json_str, seq};
 use super::{DocReport, Summary};
 use crate::codebook::Codebook;
 
@@ -104,27 +104,17 @@ fn push_detail(out: &mut Vec<u8>, r: &DocReport) {
         push_json_str::<true>(out, url);
         out.push(b',');
     }
-    out.extend_from_slice(b"\"p\":[");
-    for (i, p) in r.paragraphs.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'[');
-        push_decimal(out, 3, p.label.index() as f64);
-        for &x in &p.scores {
-            out.push(b',');
-            push_decimal(out, 3, r3(x));
-        }
-        out.push(b']');
-    }
-    out.extend_from_slice(b"],\"x\":[");
-    for (i, t) in r.texts.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        push_json_str::<true>(out, t);
-    }
-    out.extend_from_slice(b"],\"pr\":");
+    out.extend_from_slice(b"\"p\":");
+    seq(out, b"[]", &r.paragraphs, |o, p| {
+        let label = p.label.index() as f64;
+        let probs = p.scores.iter().map(|&x| r3(x));
+        seq(o, b"[]", std::iter::once(label).chain(probs), |o, x| {
+            push_decimal(o, 3, x)
+        });
+    });
+    out.extend_from_slice(b",\"x\":");
+    seq(out, b"[]", &r.texts, |o, t| push_json_str::<true>(o, t));
+    out.extend_from_slice(b",\"pr\":");
     push_script_json(
         out,
         &r.present.iter().map(|l| l.index()).collect::<Vec<_>>(),

@@ -106,6 +106,24 @@ pub(super) fn push_json_str<const SCRIPT: bool>(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Append `items` to `out` between `brackets` (`[]` or `{}`), separated by commas, each
+/// written by `each`.
+pub(super) fn seq<T>(
+    out: &mut Vec<u8>,
+    brackets: &[u8; 2],
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(brackets[0]);
+    for (k, x) in items.into_iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        each(out, x);
+    }
+    out.push(brackets[1]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
