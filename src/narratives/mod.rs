@@ -177,26 +177,37 @@ pub struct NarrativeSet {
     file: NarrativeFile,
     matcher: Matcher,
     scratch: thread_local::ThreadLocal<RefCell<Scratch>>,
-    /// The [`TokenWords`] of the last tokenizer used, by its [`DocTokenizer::instance`]
-    /// (`None` inside: that tokenizer has no fast path).
-    token_words: std::sync::Mutex<Option<(u64, Arc<Option<TokenWords>>)>>,
+    /// How paragraphs of the last tokenizer used are read from their ids, by its
+    /// [`DocTokenizer::instance`] (`None` inside: that tokenizer has no fast path).
+    by_ids: std::sync::Mutex<Option<(u64, Arc<Option<ByIds>>)>>,
+}
+
+/// How the paragraphs tokenized by one tokenizer are matched from their token ids.
+#[derive(Debug)]
+pub struct ByIds {
+    /// What each id says about the words.
+    pub words: TokenWords,
+    /// The rules compiled again with their triggers chosen by the frequencies the
+    /// tokenizer's vocabulary implies ([`token_words::vocabulary_frequency`]): the same
+    /// matches, fewer rules evaluated.
+    pub matcher: Matcher,
 }
 
 impl NarrativeSet {
     /// Compile the rules of `file` (and its rebuttal cue rule, when stance is enabled) into
-    /// one matcher. With stance off the cue rule's result would be read by nothing, so it is
-    /// left out: its words then neither index nor trigger anything.
+    /// one matcher ([`rules_of`]).
     pub fn new(file: NarrativeFile) -> Self {
-        let mut rules: Vec<Query> = file.narratives.iter().map(|n| n.query.clone()).collect();
-        if file.stance.enabled {
-            rules.push(file.stance.query.clone());
-        }
         NarrativeSet {
-            matcher: Matcher::new(&rules),
+            matcher: Matcher::new(&rules_of(&file)),
             file,
             scratch: thread_local::ThreadLocal::new(),
-            token_words: std::sync::Mutex::new(None),
+            by_ids: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The rules the matcher runs.
+    fn rules(&self) -> Vec<Query> {
+        rules_of(&self.file)
     }
 
     /// Read and compile a narrative file.
@@ -255,23 +266,31 @@ impl NarrativeSet {
         tokens: Option<(&DocTokenizer, &[Vec<u32>])>,
         label_of: impl Fn(usize) -> String,
     ) -> Detection {
-        let tw = tokens.map(|(tok, ids)| (self.token_words(tok), ids));
+        let tw = tokens.map(|(tok, ids)| (self.by_ids(tok), ids));
         let by_ids = tw
             .as_ref()
             .and_then(|(tw, ids)| Some((tw.as_ref().as_ref()?, *ids)));
         self.detect_where(paras, by_ids, label_of)
     }
 
-    /// How texts tokenized by `tok` are read from their ids (built once per tokenizer).
-    pub fn token_words(&self, tok: &DocTokenizer) -> Arc<Option<TokenWords>> {
-        let mut cache = self.token_words.lock().unwrap_or_else(|e| e.into_inner());
+    /// How texts tokenized by `tok` are matched from their ids (built once per tokenizer).
+    pub fn by_ids(&self, tok: &DocTokenizer) -> Arc<Option<ByIds>> {
+        let mut cache = self.by_ids.lock().unwrap_or_else(|e| e.into_inner());
         match &*cache {
             Some((id, f)) if *id == tok.instance() => f.clone(),
             _ => {
                 let f = Arc::new(tok.word_starts().map(|ws| {
-                    TokenWords::new(&ws, self.matcher.patterns(), |w, out| {
-                        self.matcher.word_patterns(w, out)
-                    })
+                    let matcher = Matcher::with_frequency(
+                        &self.rules(),
+                        token_words::vocabulary_frequency(&ws),
+                    );
+                    let words = TokenWords::new(
+                        &ws,
+                        matcher.indexed_patterns(),
+                        |i| matcher.is_trigger(i),
+                        |w, out| matcher.word_patterns(w, out),
+                    );
+                    ByIds { words, matcher }
                 }));
                 *cache = Some((tok.instance(), f.clone()));
                 f
@@ -284,7 +303,7 @@ impl NarrativeSet {
     fn detect_where(
         &self,
         paras: &[&str],
-        tokens: Option<(&TokenWords, &[Vec<u32>])>,
+        tokens: Option<(&ByIds, &[Vec<u32>])>,
         label_of: impl Fn(usize) -> String,
     ) -> Detection {
         let cell = self.scratch.get_or_default();
@@ -300,9 +319,9 @@ impl NarrativeSet {
         };
         let mut acc: Vec<Option<Tally>> = vec![None; n];
         for (i, text) in paras.iter().enumerate() {
-            let by_ids = tokens.and_then(|(tw, ids)| {
-                let ids = ids.get(i).filter(|_| tw.applies_to(text))?;
-                self.matcher.find_tokens(ids, text, tw, s)
+            let by_ids = tokens.and_then(|(b, ids)| {
+                let ids = ids.get(i).filter(|_| b.words.applies_to(text))?;
+                b.matcher.find_tokens(ids, text, &b.words, s)
             });
             // reading the text gives the words' spans, which evidence needs; read from the
             // ids, a match that becomes evidence finds its span by a scan of the text up to
@@ -378,6 +397,17 @@ impl NarrativeSet {
         }
         out
     }
+}
+
+/// The rules of a file's matcher: its narratives' rules, in file order, then (when stance is
+/// enabled) its rebuttal cue rule. With stance off the cue rule's result would be read by
+/// nothing, so it is left out: its words then neither index nor trigger anything.
+fn rules_of(file: &NarrativeFile) -> Vec<Query> {
+    let mut rules: Vec<Query> = file.narratives.iter().map(|n| n.query.clone()).collect();
+    if file.stance.enabled {
+        rules.push(file.stance.query.clone());
+    }
+    rules
 }
 
 /// The `narrative:<id>` cells of a document's `summary.csv` row: paragraphs carrying each
@@ -491,7 +521,12 @@ frames = ["enforcement"]
             return;
         }
         let (model, _) = crate::builtin::load().unwrap();
-        let tok = model.tokenizer();
+        // the built-in word-level tokenizer, and the WordPiece one of the shipped embedding
+        // table (words split into pieces, vocabulary in another order)
+        let wordpiece = DocTokenizer::from_file(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/embeddings/tokenizer.json"),
+        )
+        .unwrap();
         let mut docs = real_paragraphs();
         let long = format!("{} caravan", "a".repeat(150));
         docs.push(
@@ -518,13 +553,17 @@ frames = ["enforcement"]
             "none",
         ];
         let (mut by_ids, mut total) = (0, 0);
-        for file in ["darien.toml", "us-2012-2020.toml"] {
+        let files = ["darien.toml", "us-2012-2020.toml"];
+        for (tok, file) in [model.tokenizer(), &wordpiece]
+            .into_iter()
+            .flat_map(|t| files.map(|f| (t, f)))
+        {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("models/narratives")
                 .join(file);
             let set = NarrativeSet::from_file(&path).unwrap();
-            let tw = set.token_words(tok);
-            let tw = tw
+            let b = set.by_ids(tok);
+            let b = b
                 .as_ref()
                 .as_ref()
                 .expect("the built-in tokenizer has a fast path");
@@ -533,15 +572,17 @@ frames = ["enforcement"]
                 let ids: Vec<Vec<u32>> = paras.iter().map(|p| tok.ids(p).unwrap()).collect();
                 let label = |i: usize| labels[i % labels.len()].to_string();
                 assert_eq!(
-                    set.detect_where(&paras, Some((tw, &ids)), label),
+                    set.detect_where(&paras, Some((b, &ids)), label),
                     set.detect(&paras, label),
                     "{paras:?}"
                 );
                 let mut s = Scratch::default();
                 for (p, ids) in paras.iter().zip(&ids) {
                     total += 1;
-                    by_ids += (tw.applies_to(p)
-                        && set.matcher.find_tokens(ids, p, tw, &mut s).is_some())
+                    // the matcher with triggers chosen by frequency finds the same in the text
+                    assert_eq!(b.matcher.find(p, &mut s), set.matcher.find(p, &mut s));
+                    by_ids += (b.words.applies_to(p)
+                        && b.matcher.find_tokens(ids, p, &b.words, &mut s).is_some())
                         as usize;
                 }
             }

@@ -34,6 +34,18 @@ pub(crate) const MARKED: u8 = 4;
 /// ([`WordStarts::unk`]).
 pub(crate) const UNK: u8 = ANY | MARKED;
 
+/// Bits of [`TokenWords::gate`], what the first look at a paragraph's ids needs of a token.
+/// A word-start token that as a whole word matches a trigger pattern.
+pub(crate) const GATE_TRIGGER: u8 = 1;
+/// A token after which the ids alone cannot say that no trigger occurs: one that may stand for
+/// any word (other than the unknown token), or a continuation piece (which the full walk checks
+/// is inside a word).
+pub(crate) const GATE_WALK: u8 = 2;
+/// A token that begins a word (the unknown token included).
+pub(crate) const GATE_WORD: u8 = 4;
+/// The unknown token.
+pub(crate) const GATE_UNK: u8 = 8;
+
 /// What each token id of one tokenizer says about the words of a text, for one matcher.
 #[derive(Debug, Clone)]
 pub struct TokenWords {
@@ -41,6 +53,10 @@ pub struct TokenWords {
     pub(crate) kind: Vec<u8>,
     /// Per id: the lowercase text of a word-start or continuation token (empty otherwise).
     pub(crate) text: Vec<Box<[u8]>>,
+    /// Per id: [`GATE_TRIGGER`], [`GATE_WALK`], [`GATE_WORD`] and [`GATE_UNK`] bits, for the
+    /// first look at a paragraph ([`super::Matcher::find_tokens`]): a paragraph with no token
+    /// that may begin a trigger word (and no unknown word that is one) matches no rule.
+    pub(crate) gate: Vec<u8>,
     /// The patterns a word of one marked token matches: `whole[whole_at[t]..whole_at[t + 1]]`.
     whole_at: Vec<u32>,
     whole: Vec<u32>,
@@ -49,10 +65,13 @@ pub struct TokenWords {
 impl TokenWords {
     /// Classify the ids of `starts` and mark those that may begin a word matching one of
     /// `pats`; `patterns_of(word, out)` appends the ids of the patterns a word matches (the
-    /// matcher's automaton), kept for each marked token as a word on its own.
+    /// matcher's automaton), kept for each marked token as a word on its own. A word-start
+    /// token that as a whole word matches a pattern `i` for which `is_trigger(i)` holds gets
+    /// [`GATE_TRIGGER`].
     pub fn new<'a>(
         starts: &WordStarts,
         pats: impl IntoIterator<Item = &'a WordPat>,
+        is_trigger: impl Fn(usize) -> bool,
         patterns_of: impl Fn(&[u8], &mut Vec<u32>),
     ) -> Self {
         let is_word = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -102,16 +121,30 @@ impl TokenWords {
         }
         let (mut whole_at, mut whole) = (Vec::with_capacity(n + 1), Vec::new());
         whole_at.push(0);
+        // a word-start token followed by no continuation piece is the whole word: it may be a
+        // trigger word only if its own patterns hold a trigger (a continuation piece after it
+        // sends the paragraph to the full walk)
+        let mut gate = vec![0; n];
         for (id, (k, m)) in kind.iter_mut().zip(marked).enumerate() {
+            let from = whole.len();
             if m {
                 *k |= MARKED;
                 patterns_of(&text[id], &mut whole);
             }
             whole_at.push(whole.len() as u32);
+            let trigger = whole[from..].iter().any(|&p| is_trigger(p as usize));
+            gate[id] = match *k & !MARKED {
+                START if trigger => GATE_WORD | GATE_TRIGGER,
+                START => GATE_WORD,
+                _ if *k == UNK => GATE_WORD | GATE_UNK,
+                CONT | ANY => GATE_WALK,
+                _ => 0,
+            };
         }
         TokenWords {
             kind,
             text,
+            gate,
             whole_at,
             whole,
         }
@@ -127,6 +160,31 @@ impl TokenWords {
     /// Whether a paragraph with this text can be read from its ids.
     pub fn applies_to(&self, text: &str) -> bool {
         words_are_ascii_runs(text)
+    }
+}
+
+/// An estimate of how often words matching each pattern occur, for
+/// [`super::Matcher::with_frequency`], from a vocabulary that numbers its words by
+/// frequency, as tokenizer trainers do: by Zipf's law a word of rank `r` is about `1 / (r + 1)`
+/// as frequent as the first, summed over the word-start tokens a pattern matches as whole
+/// words (`None` when it matches none: a word the vocabulary lacks is rare). A vocabulary in
+/// another order only makes worse choices of triggers, never other matches.
+pub fn vocabulary_frequency(starts: &WordStarts) -> impl Fn(&WordPat) -> Option<f64> + '_ {
+    let mut words: Vec<(&str, usize)> = (starts.text.iter().enumerate())
+        .filter_map(|(id, t)| Some((t.as_deref()?, id)))
+        .collect();
+    words.sort_unstable();
+    move |p: &WordPat| {
+        let from = words.partition_point(|(w, _)| *w < p.text.as_str());
+        let matching = words[from..].iter().take_while(|(w, _)| {
+            if p.prefix {
+                w.starts_with(p.text.as_str())
+            } else {
+                *w == p.text
+            }
+        });
+        let f: f64 = matching.map(|&(_, id)| 1.0 / (id as f64 + 1.0)).sum();
+        (f > 0.0).then_some(f)
     }
 }
 
@@ -168,6 +226,7 @@ mod tests {
         let tw = TokenWords::new(
             &starts,
             &[pat("caravan", false), pat("deportation", true)],
+            |p| p == 12,
             |w, out| out.push(w.len() as u32),
         );
         // "caravan" begins with "cara", the longest token that is a prefix of it (not "c");
@@ -177,6 +236,24 @@ mod tests {
         assert_eq!(
             tw.kind,
             [START, m, CONT, m, START, START, UNK, START, m, SEP]
+        );
+        // a token is a trigger word when its own patterns (here: its length) hold a trigger
+        // (12): "deportations", not "deport", which may only begin one
+        let g = GATE_WORD | GATE_TRIGGER;
+        assert_eq!(
+            tw.gate,
+            [
+                GATE_WORD,
+                GATE_WORD,
+                GATE_WALK,
+                GATE_WORD,
+                GATE_WORD,
+                GATE_WORD,
+                GATE_WORD | GATE_UNK,
+                GATE_WORD,
+                g,
+                0
+            ]
         );
         // what `patterns_of` said of each marked token on its own
         assert_eq!(tw.whole_word(1), [6]);

@@ -159,6 +159,20 @@ impl Words {
     }
 }
 
+/// The bytes of `x` that are ASCII letters or digits, as the high bit of each byte (eight
+/// bytes tested at once: each comparison is an addition whose carry lands in the high bit).
+#[inline]
+fn alnum_bytes(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let splat = |b: u8| u64::from(b) * 0x0101_0101_0101_0101;
+    let v = x & !HIGH;
+    // per byte, v + (0x80 - lo) has its high bit set when v >= lo, v + (0x7f - hi) when v > hi
+    let digit = (v + splat(0x80 - b'0')) & !(v + splat(0x7f - b'9'));
+    let l = v | splat(0x20);
+    let letter = (l + splat(0x80 - b'a')) & !(l + splat(0x7f - b'z'));
+    (digit | letter) & !x & HIGH
+}
+
 /// The byte range `[start, end)` from the start of word `first` to the end of word `last`
 /// (`first <= last`), in a text whose words are its maximal runs of ASCII letters and digits,
 /// found without splitting the rest of the text; `None` when it has no word `last`.
@@ -202,6 +216,34 @@ impl<'a> AsciiRuns<'a> {
     pub fn nth(&mut self, w: usize) -> Option<(usize, usize)> {
         debug_assert!(w >= self.next, "runs are visited in order");
         let b = self.bytes;
+        // eight bytes at a time: the runs that start in them are counted, and run `w` is
+        // found among them by its bit. Between calls `at` is at the start of the text or at a
+        // byte that is no letter or digit, so a run starting at `at` starts a new word.
+        while let Some(eight) = b.get(self.at..self.at + 8) {
+            let alnum = alnum_bytes(u64::from_le_bytes(eight.try_into().expect("8 bytes")));
+            let mut starts = alnum & !(alnum << 8);
+            let n = starts.count_ones() as usize;
+            if self.next + n > w {
+                for _ in self.next..w {
+                    starts &= starts - 1;
+                }
+                let s = self.at + starts.trailing_zeros() as usize / 8;
+                self.at = s + 1;
+                while self.at < b.len() && b[self.at].is_ascii_alphanumeric() {
+                    self.at += 1;
+                }
+                self.next = w + 1;
+                return Some((s, self.at));
+            }
+            self.next += n;
+            self.at += 8;
+            // a run that goes on past these bytes was counted with them
+            if alnum >> 63 == 1 {
+                while self.at < b.len() && b[self.at].is_ascii_alphanumeric() {
+                    self.at += 1;
+                }
+            }
+        }
         loop {
             while self.at < b.len() && !b[self.at].is_ascii_alphanumeric() {
                 self.at += 1;
@@ -230,6 +272,48 @@ impl<'a> AsciiRuns<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alnum_bytes_is_is_ascii_alphanumeric() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut x = [b'-'; 8];
+                x[at] = b;
+                x[(at + 3) % 8] = b'a';
+                let want = (0..8).fold(0u64, |m, k| {
+                    m | u64::from(x[k].is_ascii_alphanumeric()) << (8 * k + 7)
+                });
+                assert_eq!(alnum_bytes(u64::from_le_bytes(x)), want, "{b} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_runs_by_index_across_blocks() {
+        // runs that end, start and cross at 64-byte block edges, found from every start
+        let mut t = String::new();
+        for i in 0..60 {
+            t.push_str(&"x".repeat(i % 7 + 1));
+            t.push_str(&" -".repeat(i % 3 + 1)[..i % 3 + 1]);
+        }
+        t.push_str(&"y".repeat(150));
+        let runs: Vec<(usize, usize)> = {
+            let mut w = Words::default();
+            w.split_with(&t, |_| {});
+            (0..w.len()).map(|i| w.span(i)).collect()
+        };
+        for from in 0..runs.len() {
+            for to in from..runs.len() {
+                let mut r = AsciiRuns::new(&t);
+                if from > 0 {
+                    assert_eq!(r.nth(from - 1), Some(runs[from - 1]));
+                }
+                assert_eq!(r.nth(to), Some(runs[to]), "{from} {to}");
+            }
+            let mut r = AsciiRuns::new(&t[..]);
+            assert_eq!(r.nth(runs.len() + from), None);
+        }
+    }
 
     #[test]
     fn ascii_runs_by_index() {

@@ -9,7 +9,9 @@
 //! `tokenize_cold` (fresh cache: every distinct chunk goes through the Hugging Face encoder),
 //! `tokenize_hf_encode` (plain `Tokenizer::encode` per paragraph, the reference path),
 //! `featurize`, `score`, `aggregate` (document aggregates and the report with evidence and
-//! terms), `write` (documents.jsonl, summary.csv/md and docs/*.md into a fresh folder), and
+//! terms), `narratives` (detecting the 30 storylines of `models/narratives/us-2012-2020.toml`
+//! from the paragraphs' token ids; `narratives_allsides` on the first 300 AllSides articles
+//! when `../shared` is there), `write` (documents.jsonl, summary.csv/md and docs/*.md into a fresh folder), and
 //! `end_to_end` (`classify::run` on the corpus file, one thread).
 //!
 //! Run: `cargo bench --bench pipeline` (add `-- tokenize` to run one stage).
@@ -23,6 +25,7 @@ use framelens::classify::{self, ClassifyConfig};
 use framelens::corpus::{read_jsonl, Article};
 use framelens::features::SparseRow;
 use framelens::model::{aggregate, DocScores, DocTokens, FramingModel, Manifest};
+use framelens::narratives::NarrativeSet;
 use framelens::report::{build_report, DocReport, ReportWriter, Summary};
 
 fn root() -> PathBuf {
@@ -185,6 +188,30 @@ fn stages(c: &mut Criterion) {
         )
     });
 
+    // narrative detection as classify runs it: from the paragraphs' token ids, with the
+    // shipped set of 30 US storylines, on the corpus and (when `../shared` is there) on the
+    // first 300 AllSides articles, whose coverage those storylines are about
+    let set = NarrativeSet::from_file(&root().join("models/narratives/us-2012-2020.toml"))
+        .expect("shipped narratives load");
+    g.bench_function("narratives", |b| {
+        b.iter(|| detect_all(m, &set, &fx.articles, &toks))
+    });
+    let allsides = root().join("../shared/data/allsides-immigration.jsonl");
+    match read_jsonl(&allsides) {
+        Ok(docs) => {
+            let docs: Vec<Article> = docs.filter_map(Result::ok).take(300).collect();
+            let toks: Vec<DocTokens> = docs.iter().map(|a| tokens(m, a)).collect();
+            g.throughput(Throughput::Bytes(
+                docs.iter().map(|a| a.text.len() as u64).sum(),
+            ));
+            g.bench_function("narratives_allsides", |b| {
+                b.iter(|| detect_all(m, &set, &docs, &toks))
+            });
+            g.throughput(Throughput::Bytes(fx.bytes));
+        }
+        Err(e) => eprintln!("skipped narratives_allsides: {}: {e}", allsides.display()),
+    }
+
     let input = root().join("corpus").join("articles.jsonl");
     g.bench_function("end_to_end", |b| {
         b.iter_batched(
@@ -197,6 +224,20 @@ fn stages(c: &mut Criterion) {
         )
     });
     g.finish();
+}
+
+/// Detect the narratives of every article from its token ids; the number of paragraphs with
+/// one.
+fn detect_all(m: &FramingModel, set: &NarrativeSet, docs: &[Article], toks: &[DocTokens]) -> usize {
+    let mut n = 0;
+    for (a, t) in docs.iter().zip(toks) {
+        let paras = a.paragraphs();
+        let d = set.detect_classified(&paras, Some((m.tokenizer(), &t.paras)), |_| {
+            String::from("none")
+        });
+        n += d.paragraphs.iter().filter(|p| !p.is_empty()).count();
+    }
+    n
 }
 
 fn run_once(m: &FramingModel, manifest: &Manifest, input: &Path, out: &Path) {

@@ -7,6 +7,17 @@ use super::{Dfa, Filter, FxHashMap, Matcher, Node, Query, Scratch, WordPat};
 impl Matcher {
     /// Compile `rules` into one matcher.
     pub fn new(rules: &[Query]) -> Self {
+        Self::with_frequency(rules, |_| None)
+    }
+
+    /// [`Matcher::new`], with `frequency(pattern)` estimating how often words matching a
+    /// pattern occur (relative to one another; `None` when unknown): rules are then triggered
+    /// by the patterns expected least often. Which patterns trigger a rule changes how many
+    /// rules are evaluated, never which rules match. When `frequency` knows no pattern, a
+    /// pattern counts as frequent when it is a function word or a word of one or two letters
+    /// ("the", "of", "us"), or when several rules use it: words that many storylines share
+    /// ("immigra*", "border") are the set's topic, present in most paragraphs it is run on.
+    pub fn with_frequency(rules: &[Query], frequency: impl Fn(&WordPat) -> Option<f64>) -> Self {
         let mut m = Matcher::default();
         let mut ids: FxHashMap<WordPat, u32> = FxHashMap::default();
         for q in rules {
@@ -16,10 +27,6 @@ impl Matcher {
         m.n_pats = ids.len();
         let mut pats: Vec<(&WordPat, u32)> = ids.iter().map(|(w, &id)| (w, id)).collect();
         pats.sort_by_key(|p| p.1);
-        // A pattern is common when it is a function word or a word of one or two letters
-        // ("the", "of", "us"), or when several rules use it: words that many storylines
-        // share ("immigra*", "border") are the set's topic, present in most paragraphs it is
-        // run on. Rules are triggered by their rarer words where they can be.
         let mut users = vec![0usize; ids.len()];
         for q in rules {
             let mut mine: Vec<u32> = q.word_pats().iter().map(|w| ids[*w]).collect();
@@ -29,18 +36,39 @@ impl Matcher {
                 users[id as usize] += 1;
             }
         }
-        let common: Vec<bool> = pats
-            .iter()
-            .map(|(w, id)| {
-                w.text.len() <= 2
-                    || crate::embed::is_stopword(&w.text)
-                    || users[*id as usize] >= SHARED_BY
-            })
-            .collect();
-        let len: Vec<usize> = pats.iter().map(|(w, _)| w.text.len()).collect();
+        let known: Vec<Option<f64>> = pats.iter().map(|(w, _)| frequency(w)).collect();
+        let cost: Vec<f64> = if known.iter().any(Option::is_some) {
+            // a pattern the estimate does not know is taken to be rare
+            known.iter().map(|f| f.unwrap_or(0.0)).collect()
+        } else {
+            // one for a common pattern, a thousandth for another: the cost of a set of
+            // patterns orders sets by their common patterns, then by their size
+            pats.iter()
+                .map(|(w, id)| {
+                    let common = w.text.len() <= 2
+                        || crate::embed::is_stopword(&w.text)
+                        || users[*id as usize] >= SHARED_BY;
+                    if common {
+                        1.0
+                    } else {
+                        1e-3
+                    }
+                })
+                .collect()
+        };
+        let w = Weights {
+            cost,
+            len: pats.iter().map(|(w, _)| w.text.len()).collect(),
+        };
+        // every phrase is anchored at its cheapest word, the one `trigger` picks; a pattern
+        // that is a word of phrases only, and never their anchor, is lazy
+        let mut lazy = vec![true; ids.len()];
+        for node in &mut m.rules {
+            set_anchors(node, &w, &mut lazy);
+        }
         m.pat_rules = vec![Vec::new(); ids.len()];
         for (r, (node, q)) in m.rules.iter().zip(rules).enumerate() {
-            let trig = trigger(node, &common, &len).unwrap_or_else(|| {
+            let trig = trigger(node, &w).unwrap_or_else(|| {
                 // a rule that could match without its words is refused by the parser; were
                 // it not, every pattern of it triggers it
                 q.word_pats().iter().map(|w| ids[*w]).collect()
@@ -49,16 +77,20 @@ impl Matcher {
             trig.sort_unstable();
             trig.dedup();
             for p in trig {
+                lazy[p as usize] = false;
                 m.pat_rules[p as usize].push(r as u32);
             }
             let mut flat = Vec::new();
-            for c in clauses(node, &common, &len) {
+            for c in clauses(node, &w) {
                 flat.push(c.len() as u32);
                 flat.extend(c);
             }
             m.clauses.push(flat);
-            m.presence.push(Presence::new(node));
         }
+        for node in &m.rules {
+            m.presence.push(Presence::new(node, &lazy));
+        }
+        m.lazy = lazy;
         m.dfa = Dfa::new(&pats);
         m.filter = Filter::new(&pats);
         m.pats = pats.iter().map(|(w, _)| (*w).clone()).collect();
@@ -70,6 +102,20 @@ impl Matcher {
         &self.pats
     }
 
+    /// Whether pattern `id` triggers a rule: no rule can match a paragraph where no trigger
+    /// pattern occurs.
+    pub fn is_trigger(&self, id: usize) -> bool {
+        !self.pat_rules[id].is_empty()
+    }
+
+    /// The patterns whose positions [`Matcher::find_tokens`] needs indexed: all but the lazy
+    /// words of phrases, which it checks where their phrase's anchor occurs.
+    pub fn indexed_patterns(&self) -> impl Iterator<Item = &WordPat> {
+        (self.pats.iter().zip(&self.lazy))
+            .filter(|(_, &lazy)| !lazy)
+            .map(|(p, _)| p)
+    }
+
     /// Append the ids of the patterns the word `word` (ASCII, any case) matches.
     pub fn word_patterns(&self, word: &[u8], out: &mut Vec<u32>) {
         self.dfa.word(word, out);
@@ -78,14 +124,16 @@ impl Matcher {
     fn compile(&self, q: &Query, ids: &mut FxHashMap<WordPat, u32>) -> Node {
         let mut c = |x: &Query| Box::new(self.compile(x, ids));
         match q {
-            Query::Term(ws) => Node::Term(
-                ws.iter()
+            Query::Term(ws) => Node::Term {
+                ids: ws
+                    .iter()
                     .map(|w| {
                         let n = ids.len() as u32;
                         *ids.entry(w.clone()).or_insert(n)
                     })
                     .collect(),
-            ),
+                anchor: 0,
+            },
             Query::Not(a) => Node::Not(c(a)),
             Query::Near(a, b, n) => Node::Near(c(a), c(b), *n),
             Query::And(a, b) => Node::And(c(a), c(b)),
@@ -104,32 +152,63 @@ impl Matcher {
     }
 }
 
+/// The index in `ids` of the cheapest, then longest, pattern.
+fn cheapest(ids: &[u32], w: &Weights) -> Option<usize> {
+    let key = |i: u32| (w.cost[i as usize], std::cmp::Reverse(w.len[i as usize]), i);
+    (0..ids.len()).min_by(|&a, &b| {
+        key(ids[a])
+            .partial_cmp(&key(ids[b]))
+            .expect("costs are numbers")
+    })
+}
+
+/// Anchor each phrase of `node` at its cheapest word ([`cheapest`]), and clear `lazy` for
+/// the anchors and for every one-word term.
+fn set_anchors(node: &mut Node, w: &Weights, lazy: &mut [bool]) {
+    match node {
+        Node::Term { ids, anchor } => {
+            *anchor = cheapest(ids, w).expect("a term has a word");
+            lazy[ids[*anchor] as usize] = false;
+        }
+        Node::Not(a) => set_anchors(a, w, lazy),
+        Node::Near(a, b, _) | Node::And(a, b) | Node::Or(a, b) => {
+            set_anchors(a, w, lazy);
+            set_anchors(b, w, lazy);
+        }
+    }
+}
+
+/// How trigger patterns are chosen: per pattern, the expected cost of its occurrences (its
+/// estimated frequency) and its length.
+struct Weights {
+    cost: Vec<f64>,
+    len: Vec<usize>,
+}
+
+impl Weights {
+    /// The cost of a set of patterns.
+    fn of(&self, t: &[u32]) -> f64 {
+        t.iter().map(|&i| self.cost[i as usize]).sum()
+    }
+}
+
 /// A set of patterns at least one of which occurs in every paragraph the rule matches
 /// (none when the rule can match without any: a bare `NOT`). Of the two sides of an `AND`
-/// or `NEAR` the cheaper set is kept (fewer common patterns, then fewer patterns), and of a
-/// phrase its least common, longest word, so that frequent words such as "the" trigger few
-/// rules. Correct whatever the choice: a rule is still evaluated in full.
-fn trigger(node: &Node, common: &[bool], len: &[usize]) -> Option<Vec<u32>> {
-    let cost = |t: &[u32]| -> (usize, usize) {
-        (t.iter().filter(|&&i| common[i as usize]).count(), t.len())
-    };
+/// or `NEAR` the cheaper set is kept, and of a phrase its cheapest, longest word, so that
+/// frequent words such as "the" trigger few rules. Correct whatever the choice: a rule is
+/// still evaluated in full.
+fn trigger(node: &Node, w: &Weights) -> Option<Vec<u32>> {
     match node {
-        Node::Term(ids) => ids
-            .iter()
-            .copied()
-            .min_by_key(|&i| (common[i as usize], std::cmp::Reverse(len[i as usize]), i))
-            .map(|i| vec![i]),
+        Node::Term { ids, .. } => cheapest(ids, w).map(|k| vec![ids[k]]),
         Node::Not(_) => None,
-        Node::And(a, b) | Node::Near(a, b, _) => {
-            match (trigger(a, common, len), trigger(b, common, len)) {
-                (Some(x), Some(y)) => Some(if cost(&y) < cost(&x) { y } else { x }),
-                (x, None) => x,
-                (None, y) => y,
-            }
-        }
+        Node::And(a, b) | Node::Near(a, b, _) => match (trigger(a, w), trigger(b, w)) {
+            (Some(x), Some(y)) => Some(if w.of(&y) < w.of(&x) { y } else { x }),
+            (x, None) => x,
+            (None, y) => y,
+        },
         Node::Or(a, b) => {
-            let mut x = trigger(a, common, len)?;
-            x.extend(trigger(b, common, len)?);
+            let mut x = trigger(a, w)?;
+            x.extend(trigger(b, w)?);
             Some(x)
         }
     }
@@ -149,17 +228,17 @@ const MAX_CLAUSES: usize = 16;
 /// one clause, the union of one clause of each side, which is still needed. Each clause is
 /// implied by [`possible`], so testing the clauses first rejects rules sooner and never
 /// changes which rules match.
-fn clauses(node: &Node, common: &[bool], len: &[usize]) -> Vec<Vec<u32>> {
+fn clauses(node: &Node, w: &Weights) -> Vec<Vec<u32>> {
     match node {
-        Node::Term(_) => trigger(node, common, len).into_iter().collect(),
+        Node::Term { .. } => trigger(node, w).into_iter().collect(),
         Node::Not(_) => Vec::new(),
         Node::And(a, b) | Node::Near(a, b, _) => {
-            let mut x = clauses(a, common, len);
-            x.extend(clauses(b, common, len));
+            let mut x = clauses(a, w);
+            x.extend(clauses(b, w));
             x
         }
         Node::Or(a, b) => {
-            let (x, y) = (clauses(a, common, len), clauses(b, common, len));
+            let (x, y) = (clauses(a, w), clauses(b, w));
             if x.is_empty() || y.is_empty() {
                 return Vec::new(); // one side may match with no pattern at all
             }

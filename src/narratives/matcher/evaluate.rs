@@ -2,13 +2,13 @@
 
 use super::compile::clauses_hold;
 use super::index::{has_pat, occurs};
-use super::{Matcher, Node, RuleMatch, Scratch, TokenWords};
+use super::{Matcher, Node, RuleMatch, Scratch, TokenWords, WordPat};
 
 impl Matcher {
     /// The rules that match `text`, in rule order, each with its first match.
     pub fn find(&self, text: &str, s: &mut Scratch) -> Vec<RuleMatch> {
         self.index(text, s);
-        self.evaluate(s)
+        self.evaluate(s, None)
     }
 
     /// [`Matcher::find`] on a paragraph read from its token ids (see [`TokenWords`]): the
@@ -21,12 +21,20 @@ impl Matcher {
         tw: &TokenWords,
         s: &mut Scratch,
     ) -> Option<Vec<RuleMatch>> {
+        if !self.may_match_tokens(ids, text, tw, s) {
+            return Some(Vec::new());
+        }
         self.index_tokens(ids, text, tw, s)
-            .then(|| self.evaluate(s))
+            .then(|| self.evaluate(s, Some((ids, text, tw))))
     }
 
-    /// The rules that match the indexed paragraph.
-    fn evaluate(&self, s: &mut Scratch) -> Vec<RuleMatch> {
+    /// The rules that match the indexed paragraph; `tokens` when it was indexed from its
+    /// token ids (then the lazy patterns are checked on the words themselves).
+    fn evaluate(
+        &self,
+        s: &mut Scratch,
+        tokens: Option<(&[u32], &str, &TokenWords)>,
+    ) -> Vec<RuleMatch> {
         let mut out = Vec::new();
         if s.touched.is_empty() {
             return out;
@@ -40,17 +48,25 @@ impl Matcher {
             }
         }
         let mut spans = std::mem::take(&mut s.spans);
+        let mut spell = std::mem::take(&mut s.spell);
+        let mut cx = Cx {
+            s,
+            lazy: &self.lazy,
+            pats: &self.pats,
+            tokens,
+            spell: &mut spell,
+        };
         for w in 0..s.cand.len() {
             let mut bits = s.cand[w];
             while bits != 0 {
                 let r = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let node = &self.rules[r];
-                if !clauses_hold(&self.clauses[r], s) || !self.presence[r].holds(s) {
+                if !clauses_hold(&self.clauses[r], cx.s) || !self.presence[r].holds(cx.s) {
                     continue;
                 }
                 spans.clear();
-                if !eval(node, s, &mut spans) {
+                if !eval(node, &mut cx, &mut spans) {
                     continue;
                 }
                 let (first, last) = spans.iter().copied().min().unwrap_or((0, 0));
@@ -62,19 +78,88 @@ impl Matcher {
             }
         }
         s.spans = spans;
+        s.spell = spell;
         out
     }
 }
 
-/// Whether the rule can match given only which patterns occur (positions ignored): the
-/// definition of the test [`Presence`] compiles (kept for the tests that check both).
+/// What [`eval`] reads: the index, and the words themselves for the lazy patterns.
+struct Cx<'a> {
+    s: &'a Scratch,
+    lazy: &'a [bool],
+    pats: &'a [WordPat],
+    /// The paragraph's ids, text and their reading, when it was indexed from its ids.
+    tokens: Option<(&'a [u32], &'a str, &'a TokenWords)>,
+    spell: &'a mut Vec<u8>,
+}
+
+impl Cx<'_> {
+    /// Whether pattern `id` matches word `word`.
+    fn at(&mut self, word: usize, id: u32) -> bool {
+        match self.tokens {
+            Some((ids, text, tw)) if self.lazy[id as usize] => {
+                let Some(w) = word_of(ids, text, tw, self.s, word, self.spell) else {
+                    return false;
+                };
+                let p = &self.pats[id as usize];
+                let t = p.text.as_bytes();
+                if p.prefix {
+                    w.len() >= t.len() && w[..t.len()].eq_ignore_ascii_case(t)
+                } else {
+                    w.eq_ignore_ascii_case(t)
+                }
+            }
+            _ => has_pat(self.s, word, id),
+        }
+    }
+}
+
+/// Word `word` of a paragraph indexed from its ids, as its tokens spell it (lowercase), or
+/// as the text has it (any case) for an unknown token; `None` past the last word.
+fn word_of<'a>(
+    ids: &[u32],
+    text: &'a str,
+    tw: &'a TokenWords,
+    s: &Scratch,
+    word: usize,
+    spell: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
+    use super::super::token_words::{CONT, UNK};
+    if word >= s.words_read {
+        return None;
+    }
+    let j = s.word_tok[word] as usize;
+    let t = ids[j];
+    let kind = |t: u32| tw.kind.get(t as usize).copied();
+    if kind(t) == Some(UNK) {
+        return super::AsciiRuns::new(text).word(word);
+    }
+    let first = tw.text.get(t as usize)?;
+    let rest = ids[j + 1..]
+        .iter()
+        .take_while(|&&c| kind(c) == Some(CONT))
+        .count();
+    if rest == 0 {
+        return Some(first);
+    }
+    spell.clear();
+    spell.extend_from_slice(first);
+    for &c in &ids[j + 1..j + 1 + rest] {
+        spell.extend_from_slice(&tw.text[c as usize]);
+    }
+    Some(spell)
+}
+
+/// Whether the rule can match given only which patterns occur (positions ignored; a lazy
+/// pattern, which may occur unindexed, counts as present): the definition of the test
+/// [`Presence`] compiles (kept for the tests that check both).
 #[cfg(test)]
-pub(super) fn possible(node: &Node, s: &Scratch) -> bool {
+pub(super) fn possible(node: &Node, lazy: &[bool], s: &Scratch) -> bool {
     match node {
-        Node::Term(ids) => ids.iter().all(|&i| occurs(s, i)),
+        Node::Term { ids, .. } => ids.iter().all(|&i| lazy[i as usize] || occurs(s, i)),
         Node::Not(_) => true,
-        Node::And(a, b) | Node::Near(a, b, _) => possible(a, s) && possible(b, s),
-        Node::Or(a, b) => possible(a, s) || possible(b, s),
+        Node::And(a, b) | Node::Near(a, b, _) => possible(a, lazy, s) && possible(b, lazy, s),
+        Node::Or(a, b) => possible(a, lazy, s) || possible(b, lazy, s),
     }
 }
 
@@ -95,9 +180,12 @@ pub(super) enum Presence {
 }
 
 impl Presence {
-    pub(super) fn new(node: &Node) -> Self {
+    pub(super) fn new(node: &Node, lazy: &[bool]) -> Self {
         match node {
-            Node::Term(ids) => Presence::All(ids.clone()),
+            Node::Term { ids, .. } => {
+                let ids: Vec<u32> = ids.iter().copied().filter(|&i| !lazy[i as usize]).collect();
+                Presence::All(ids)
+            }
             Node::Not(_) => Presence::Always,
             Node::And(..) | Node::Near(..) => {
                 let mut parts = Vec::new();
@@ -108,7 +196,7 @@ impl Presence {
                             stack.push(b);
                             stack.push(a);
                         }
-                        other => match Presence::new(other) {
+                        other => match Presence::new(other, lazy) {
                             Presence::Always => {}
                             p => parts.push(p),
                         },
@@ -129,14 +217,14 @@ impl Presence {
                             stack.push(b);
                             stack.push(a);
                         }
-                        Node::Term(ids) if ids.len() == 1 => {
+                        Node::Term { ids, .. } if ids.len() == 1 => {
                             let (w, bit) = (ids[0] >> 6, 1u64 << (ids[0] & 63));
                             match words.iter_mut().find(|x| x.0 == w) {
                                 Some(x) => x.1 |= bit,
                                 None => words.push((w, bit)),
                             }
                         }
-                        other => match Presence::new(other) {
+                        other => match Presence::new(other, lazy) {
                             Presence::Always => return Presence::Always,
                             p => parts.push(p),
                         },
@@ -168,48 +256,54 @@ impl Presence {
 /// order, and say whether it matches; when it does not, `out` is left as it was. A `NOT`
 /// that holds appends nothing. One buffer serves the whole rule, so evaluating allocates
 /// nothing once the buffer has grown.
-fn eval(node: &Node, s: &Scratch, out: &mut Vec<(u32, u32)>) -> bool {
+fn eval(node: &Node, cx: &mut Cx<'_>, out: &mut Vec<(u32, u32)>) -> bool {
     let mark = out.len();
     match node {
-        Node::Term(ids) => {
-            let first = &s.pos[ids[0] as usize];
-            if first.is_empty() || ids[1..].iter().any(|&i| s.pos[i as usize].is_empty()) {
+        Node::Term { ids, anchor } => {
+            let s = cx.s;
+            let at = &s.pos[ids[*anchor] as usize];
+            let lazy = cx.lazy;
+            if at.is_empty()
+                || (ids.iter()).any(|&i| !lazy[i as usize] && s.pos[i as usize].is_empty())
+            {
                 return false;
             }
-            let last = ids.len() as u32 - 1;
-            out.extend(
-                (first.iter())
-                    .filter(|&&p| {
-                        (ids[1..].iter().enumerate())
-                            .all(|(k, &id)| has_pat(s, p as usize + k + 1, id))
-                    })
-                    .map(|&p| (p, p + last)),
-            );
+            let (a, last) = (*anchor as u32, ids.len() as u32 - 1);
+            for &p in at {
+                let Some(first) = p.checked_sub(a) else {
+                    continue;
+                };
+                let whole = (ids.iter().enumerate())
+                    .all(|(k, &id)| k == *anchor || cx.at(first as usize + k, id));
+                if whole {
+                    out.push((first, first + last));
+                }
+            }
             out.len() > mark
         }
         Node::Not(a) => {
-            let held = eval(a, s, out);
+            let held = eval(a, cx, out);
             out.truncate(mark);
             !held
         }
         Node::And(a, b) => {
-            let held = eval(a, s, out) && eval(b, s, out);
+            let held = eval(a, cx, out) && eval(b, cx, out);
             if !held {
                 out.truncate(mark);
             }
             held
         }
         Node::Or(a, b) => {
-            let x = eval(a, s, out);
-            let y = eval(b, s, out);
+            let x = eval(a, cx, out);
+            let y = eval(b, cx, out);
             x || y
         }
         Node::Near(a, b, n) => {
-            if !eval(a, s, out) {
+            if !eval(a, cx, out) {
                 return false;
             }
             let mid = out.len();
-            if !eval(b, s, out) {
+            if !eval(b, cx, out) {
                 out.truncate(mark);
                 return false;
             }

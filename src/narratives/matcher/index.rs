@@ -58,6 +58,54 @@ impl Matcher {
         s.word_pats.clear();
     }
 
+    /// The first look at a paragraph read from its token ids (the caller checked
+    /// [`TokenWords::applies_to`] on its text): false when no rule can match it, because none
+    /// of its words can match a trigger pattern (every match of a rule holds one of its
+    /// triggers). Each token costs one look-up and a word count, without the branches and
+    /// pattern positions of [`Matcher::index_tokens`]; the unknown words are read from the
+    /// text. True at the first token that may begin a trigger word, or when the ids alone
+    /// cannot tell (the full walk then decides).
+    pub(super) fn may_match_tokens(
+        &self,
+        ids: &[u32],
+        text: &str,
+        tw: &TokenWords,
+        s: &mut Scratch,
+    ) -> bool {
+        use super::super::token_words::{GATE_TRIGGER, GATE_UNK, GATE_WALK, GATE_WORD};
+        let Scratch {
+            unk_words,
+            word_pats,
+            ..
+        } = s;
+        unk_words.clear();
+        let mut n = 0u32;
+        for &t in ids {
+            let g = tw.gate.get(t as usize).copied().unwrap_or(GATE_WALK);
+            if g & (GATE_TRIGGER | GATE_WALK | GATE_UNK) != 0 {
+                if g & GATE_UNK == 0 {
+                    return true;
+                }
+                unk_words.push(n);
+            }
+            n += u32::from(g & GATE_WORD != 0);
+        }
+        let mut runs = AsciiRuns::new(text);
+        let mut found = false;
+        for &w in unk_words.iter() {
+            let Some(word) = runs.word(w as usize) else {
+                return true; // the text is not what the ids say: the full walk reads it whole
+            };
+            self.ascii_word_patterns(word, word_pats);
+            found = word_pats.iter().any(|&p| self.is_trigger(p as usize));
+            word_pats.clear();
+            if found {
+                break;
+            }
+        }
+        found
+    }
+
     /// Index the patterns of a paragraph from its token ids, as [`TokenWords`] reads them
     /// (the caller checked [`TokenWords::applies_to`] on its text); false, with the index
     /// incomplete, at a token that may stand for any word (or a continuation piece outside a
@@ -83,6 +131,8 @@ impl Matcher {
             touched,
             word_pats,
             spell,
+            word_tok,
+            words_read,
             ..
         } = s;
         let mut ix = Index {
@@ -90,6 +140,10 @@ impl Matcher {
             present,
             touched,
         };
+        // word `n`'s first token goes to `word_tok[n]`: every token writes its index there
+        // and the one that begins word `n` is the last to (a word has no more words than ids)
+        word_tok.clear();
+        word_tok.resize(ids.len() + 1, 0);
         let kind = |t: u32| tw.kind.get(t as usize).copied().unwrap_or(ANY);
         // words begun so far; whether the last token was part of a word; whether a token
         // that may stand for any word, or a continuation outside a word, was seen. Updated
@@ -100,6 +154,7 @@ impl Matcher {
         while j < ids.len() {
             let t = ids[j];
             let k = kind(t);
+            word_tok[n] = j as u32;
             j += 1;
             if k & MARKED == 0 {
                 n += (k == START) as usize;
@@ -142,6 +197,7 @@ impl Matcher {
             n += 1;
             in_word = true;
         }
+        *words_read = n;
         !bad
     }
 }

@@ -17,6 +17,16 @@
 //! not trigger the rule, "ban" does). Rules that could match without any of their terms are
 //! rejected by the parser, so the cost per paragraph is one pass over its bytes plus the few
 //! rules that have a candidate.
+//!
+//! Read from token ids ([`Matcher::find_tokens`], the path `classify` takes), a paragraph
+//! costs less: a first look at its ids asks only whether any word may be a trigger (one
+//! table look-up per token); a paragraph with none is done there. The others are indexed,
+//! except for the words of phrases that are never a phrase's anchor (its rarest word, from
+//! whose positions the phrase is looked for): those, mostly "the", "of" and "in", are checked
+//! in place when a phrase needs them. There, the matcher is compiled again with the
+//! tokenizer's vocabulary as an estimate of word frequencies
+//! ([`Matcher::with_frequency`]), so that triggers and anchors are the words expected least
+//! often. None of this changes which rules match or where, only how much is read.
 
 use rustc_hash::FxHashMap;
 
@@ -35,7 +45,12 @@ use evaluate::Presence;
 /// A compiled rule: the tree with word patterns replaced by their ids.
 #[derive(Debug, Clone)]
 enum Node {
-    Term(Vec<u32>),
+    /// A word or phrase: its patterns, and which of them is the anchor (the rarest, from
+    /// whose positions the phrase is looked for).
+    Term {
+        ids: Vec<u32>,
+        anchor: usize,
+    },
     Not(Box<Node>),
     Near(Box<Node>, Box<Node>, u32),
     And(Box<Node>, Box<Node>),
@@ -59,6 +74,11 @@ pub struct Matcher {
     presence: Vec<Presence>,
     /// The patterns, by id.
     pats: Vec<WordPat>,
+    /// Per pattern: only ever a word of a phrase other than its anchor. Read from token ids,
+    /// such a word is not indexed: the phrase is found at its anchor's positions and the word
+    /// checked there ([`Matcher::find_tokens`]), so frequent words ("the", "of", "in") cost
+    /// nothing where no phrase needs them.
+    lazy: Vec<bool>,
 }
 
 /// A rule's match in one paragraph: the first (leftmost) matching span, in words, inclusive.
@@ -86,6 +106,13 @@ pub struct Scratch {
     word_pats: Vec<u32>,
     /// Candidate rules of the current paragraph, as bits.
     cand: Vec<u64>,
+    /// The word numbers of the unknown tokens of the current paragraph
+    /// ([`Matcher::find_tokens`]).
+    unk_words: Vec<u32>,
+    /// Per word of the current paragraph read from token ids, the index of its first token
+    /// (valid for the first `words_read` words).
+    word_tok: Vec<u32>,
+    words_read: usize,
     /// The current word spelled out from its tokens ([`Matcher::find_tokens`]).
     spell: Vec<u8>,
     /// The spans of the rule being evaluated ([`eval`]).
@@ -119,6 +146,80 @@ mod tests {
             let (_, b) = s.words.span(r.last);
             text[a..b].to_string()
         })
+    }
+
+    #[test]
+    fn phrases_read_from_token_ids_check_their_lazy_words_in_place() {
+        use crate::tokenize::WordStarts;
+        let vocab = ["[UNK]", "the", "wall", "of", ",", "china", "##s"];
+        let starts = WordStarts {
+            text: (vocab.iter())
+                .map(|w| (!w.starts_with("##") && !w.starts_with('[')).then(|| w.to_string()))
+                .collect(),
+            cont: (vocab.iter())
+                .map(|w| w.strip_prefix("##").map(str::to_string))
+                .collect(),
+            any: vec![0],
+            unk: 0,
+        };
+        let rules = [
+            "\"the wall\"",
+            "\"of the\" NEAR/1 chinas",
+            "\"qwxz zzyzxq\"",
+            "\"wall of\" AND NOT \"of the chin*\"",
+        ];
+        let q: Vec<Query> = rules.iter().map(|r| Query::parse(r).unwrap()).collect();
+        let mt =
+            Matcher::with_frequency(&q, super::super::token_words::vocabulary_frequency(&starts));
+        let lazy: Vec<&str> = (mt.pats.iter().zip(&mt.lazy))
+            .filter(|(_, &l)| l)
+            .map(|(p, _)| p.text.as_str())
+            .collect();
+        // "the" (rank 1) is checked beside "wall", "of" (rank 3) and "chin*" (rank 5); of
+        // two words the vocabulary lacks, the shorter beside the longer
+        assert_eq!(lazy, ["the", "qwxz"]);
+        let tw = TokenWords::new(
+            &starts,
+            mt.indexed_patterns(),
+            |i| mt.is_trigger(i),
+            |w, out| mt.word_patterns(w, out),
+        );
+        let cases: [(&str, &[u32]); 5] = [
+            ("The wall, of the chinas", &[1, 2, 4, 3, 1, 5, 6]),
+            ("THE WALL of THE wall", &[1, 2, 3, 1, 2]),
+            ("qwxz zzyzxq", &[0, 0]),
+            ("Zzyzxq QWXZ zzyzxq, wall of wall", &[0, 0, 0, 4, 2, 3, 2]),
+            ("the the of", &[1, 1, 3]),
+        ];
+        let mut s = Scratch::default();
+        for (text, ids) in cases {
+            let want = mt.find(text, &mut s);
+            assert_eq!(mt.find_tokens(ids, text, &tw, &mut s), Some(want), "{text}");
+        }
+        let rules_of = |text, ids| {
+            let f = mt
+                .find_tokens(ids, text, &tw, &mut Scratch::default())
+                .unwrap();
+            f.iter()
+                .map(|m| (m.rule, m.first, m.last))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            rules_of("The wall, of the chinas", &[1, 2, 4, 3, 1, 5, 6][..]),
+            [(0, 0, 1), (1, 2, 4)]
+        );
+        assert_eq!(
+            rules_of("THE WALL of THE wall", &[1, 2, 3, 1, 2][..]),
+            [(0, 0, 1), (3, 1, 2)]
+        );
+        assert_eq!(
+            rules_of(
+                "Zzyzxq QWXZ zzyzxq, wall of wall",
+                &[0, 0, 0, 4, 2, 3, 2][..]
+            ),
+            [(2, 1, 2), (3, 3, 4)]
+        );
+        assert!(rules_of("the the of", &[1, 1, 3][..]).is_empty());
     }
 
     #[test]
@@ -162,10 +263,10 @@ mod tests {
                     checked += 1;
                     assert_eq!(
                         mt.presence[r].holds(&s),
-                        possible(node, &s),
+                        possible(node, &mt.lazy, &s),
                         "{file} rule {r}"
                     );
-                    if possible(node, &s) {
+                    if possible(node, &mt.lazy, &s) {
                         possible_rules += 1;
                         assert!(clauses_hold(&mt.clauses[r], &s), "{file} rule {r}: {p}");
                     }
