@@ -61,14 +61,15 @@ fn sentence_end(text: &str, i: usize) -> Option<usize> {
 /// character boundaries, with no white space at either end.
 pub fn passage(text: &str, span: [usize; 2]) -> [usize; 2] {
     let [a, b] = span;
-    let is_end = |c: &u8| matches!(c, b'.' | b'!' | b'?');
+    let bytes = text.as_bytes();
+    let rfind_end = |to: usize| memchr::memrchr3(b'.', b'!', b'?', &bytes[..to]);
+    let find_end = |from: usize| memchr::memchr3(b'.', b'!', b'?', &bytes[from..]);
     // the terminators are ASCII, so never part of a multi-byte character; the passage
     // starts after the last sentence end before the span and ends at the first one at or
     // after its end (one inside the span joins two sentences)
-    let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = a;
-    while let Some(k) = bytes[..i].iter().rposition(is_end) {
+    while let Some(k) = rfind_end(i) {
         if let Some(e) = sentence_end(text, k).filter(|&e| e <= a) {
             start = e;
             break;
@@ -77,7 +78,7 @@ pub fn passage(text: &str, span: [usize; 2]) -> [usize; 2] {
     }
     let mut end = text.len();
     let mut i = b;
-    while let Some(k) = bytes[i..].iter().position(is_end) {
+    while let Some(k) = find_end(i) {
         if let Some(e) = sentence_end(text, i + k) {
             end = e;
             break;

@@ -132,7 +132,12 @@ fn word_of<'a>(
     let t = ids[j];
     let kind = |t: u32| tw.kind.get(t as usize).copied();
     if kind(t) == Some(UNK) {
-        return super::AsciiRuns::new(text).word(word);
+        // read when the paragraph was indexed
+        let k = (s.unk_spans)
+            .binary_search_by_key(&(word as u32), |u| u.0)
+            .ok()?;
+        let (_, from, to) = s.unk_spans[k];
+        return text.as_bytes().get(from as usize..to as usize);
     }
     let first = tw.text.get(t as usize)?;
     let rest = ids[j + 1..]
@@ -260,14 +265,12 @@ fn eval(node: &Node, cx: &mut Cx<'_>, out: &mut Vec<(u32, u32)>) -> bool {
     let mark = out.len();
     match node {
         Node::Term { ids, anchor } => {
-            let s = cx.s;
-            let at = &s.pos[ids[*anchor] as usize];
-            let lazy = cx.lazy;
-            if at.is_empty()
-                || (ids.iter()).any(|&i| !lazy[i as usize] && s.pos[i as usize].is_empty())
-            {
+            // which patterns occur is a small bit set: tested before any position list
+            let (s, lazy) = (cx.s, cx.lazy);
+            if (ids.iter()).any(|&i| !lazy[i as usize] && !occurs(s, i)) {
                 return false;
             }
+            let at = &s.pos[ids[*anchor] as usize];
             let (a, last) = (*anchor as u32, ids.len() as u32 - 1);
             for &p in at {
                 let Some(first) = p.checked_sub(a) else {

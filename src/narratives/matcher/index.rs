@@ -133,8 +133,10 @@ impl Matcher {
             spell,
             word_tok,
             words_read,
+            unk_spans,
             ..
         } = s;
+        unk_spans.clear();
         let mut ix = Index {
             pos,
             present,
@@ -165,10 +167,11 @@ impl Matcher {
             if k == UNK {
                 // a word the ids do not spell: read it from the text (no such word means the
                 // text is not what the ids say; it is then read whole)
-                let Some(w) = runs.word(n) else {
+                let Some((from, to)) = runs.nth(n) else {
                     return false;
                 };
-                self.ascii_word_patterns(w, word_pats);
+                unk_spans.push((n as u32, from as u32, to as u32));
+                self.ascii_word_patterns(&text.as_bytes()[from..to], word_pats);
                 if !word_pats.is_empty() {
                     ix.note(word_pats, n);
                     word_pats.clear();

@@ -113,6 +113,9 @@ pub struct Scratch {
     /// (valid for the first `words_read` words).
     word_tok: Vec<u32>,
     words_read: usize,
+    /// The unknown words of the current paragraph read from token ids: word number and
+    /// byte span in the text, in word order.
+    unk_spans: Vec<(u32, u32, u32)>,
     /// The current word spelled out from its tokens ([`Matcher::find_tokens`]).
     spell: Vec<u8>,
     /// The spans of the rule being evaluated ([`eval`]).
