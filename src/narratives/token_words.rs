@@ -188,6 +188,22 @@ pub fn vocabulary_frequency(starts: &WordStarts) -> impl Fn(&WordPat) -> Option<
     }
 }
 
+/// The [`WordStarts`] of a small test vocabulary: `##` marks a continuation piece, `[…]` the
+/// unknown token `unk`.
+#[cfg(test)]
+pub(crate) fn starts_of(vocab: &[&str], unk: u32) -> WordStarts {
+    WordStarts {
+        text: (vocab.iter())
+            .map(|w| (!w.starts_with("##") && !w.starts_with('[')).then(|| w.to_string()))
+            .collect(),
+        cont: (vocab.iter())
+            .map(|w| w.strip_prefix("##").map(str::to_string))
+            .collect(),
+        any: vec![unk],
+        unk,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,16 +229,7 @@ mod tests {
             "deportations",
             ",",
         ];
-        let starts = WordStarts {
-            text: (vocab.iter())
-                .map(|w| (!w.starts_with("##") && !w.starts_with('[')).then(|| w.to_string()))
-                .collect(),
-            cont: (vocab.iter())
-                .map(|w| w.strip_prefix("##").map(str::to_string))
-                .collect(),
-            any: vec![6],
-            unk: 6,
-        };
+        let starts = starts_of(&vocab, 6);
         let tw = TokenWords::new(
             &starts,
             &[pat("caravan", false), pat("deportation", true)],

@@ -153,18 +153,8 @@ mod tests {
 
     #[test]
     fn phrases_read_from_token_ids_check_their_lazy_words_in_place() {
-        use crate::tokenize::WordStarts;
         let vocab = ["[UNK]", "the", "wall", "of", ",", "china", "##s"];
-        let starts = WordStarts {
-            text: (vocab.iter())
-                .map(|w| (!w.starts_with("##") && !w.starts_with('[')).then(|| w.to_string()))
-                .collect(),
-            cont: (vocab.iter())
-                .map(|w| w.strip_prefix("##").map(str::to_string))
-                .collect(),
-            any: vec![0],
-            unk: 0,
-        };
+        let starts = super::super::token_words::starts_of(&vocab, 0);
         let rules = [
             "\"the wall\"",
             "\"of the\" NEAR/1 chinas",
