@@ -157,6 +157,25 @@ impl TokenWords {
         &self.whole[self.whole_at[t] as usize..self.whole_at[t + 1] as usize]
     }
 
+    /// The end (exclusive) of the word that begins at `ids[start]`: past the continuation
+    /// pieces after it.
+    #[inline]
+    pub(crate) fn word_end(&self, ids: &[u32], start: usize) -> usize {
+        let pieces = (ids[start + 1..].iter())
+            .take_while(|&&c| self.kind.get(c as usize) == Some(&CONT))
+            .count();
+        start + 1 + pieces
+    }
+
+    /// Replace `out` with the word its tokens `word` spell (a word-start token and its
+    /// continuation pieces), lowercase.
+    pub(crate) fn spell(&self, word: &[u32], out: &mut Vec<u8>) {
+        out.clear();
+        for &t in word {
+            out.extend_from_slice(&self.text[t as usize]);
+        }
+    }
+
     /// Whether a paragraph with this text can be read from its ids.
     pub fn applies_to(&self, text: &str) -> bool {
         words_are_ascii_runs(text)

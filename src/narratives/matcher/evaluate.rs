@@ -124,7 +124,7 @@ fn word_of<'a>(
     word: usize,
     spell: &'a mut Vec<u8>,
 ) -> Option<&'a [u8]> {
-    use super::super::token_words::{CONT, UNK};
+    use super::super::token_words::UNK;
     if word >= s.words_read {
         return None;
     }
@@ -139,19 +139,11 @@ fn word_of<'a>(
         let (_, from, to) = s.unk_spans[k];
         return text.as_bytes().get(from as usize..to as usize);
     }
-    let first = tw.text.get(t as usize)?;
-    let rest = ids[j + 1..]
-        .iter()
-        .take_while(|&&c| kind(c) == Some(CONT))
-        .count();
-    if rest == 0 {
-        return Some(first);
+    let end = tw.word_end(ids, j);
+    if end == j + 1 {
+        return tw.text.get(t as usize).map(|w| &w[..]);
     }
-    spell.clear();
-    spell.extend_from_slice(first);
-    for &c in &ids[j + 1..j + 1 + rest] {
-        spell.extend_from_slice(&tw.text[c as usize]);
-    }
+    tw.spell(&ids[j..end], spell);
     Some(spell)
 }
 

@@ -181,18 +181,12 @@ impl Matcher {
                 continue;
             }
             // a marked word: this token and the continuation pieces after it
-            let from = j;
-            while j < ids.len() && kind(ids[j]) == CONT {
-                j += 1;
-            }
-            if j == from {
+            let start = j - 1;
+            j = tw.word_end(ids, start);
+            if j == start + 1 {
                 ix.note(tw.whole_word(t), n);
             } else {
-                spell.clear();
-                spell.extend_from_slice(&tw.text[t as usize]);
-                for &c in &ids[from..j] {
-                    spell.extend_from_slice(&tw.text[c as usize]);
-                }
+                tw.spell(&ids[start..j], spell);
                 self.dfa.word(spell, word_pats);
                 ix.note(word_pats, n);
                 word_pats.clear();
