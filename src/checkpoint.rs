@@ -24,10 +24,10 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::fsio::write_atomic;
-use crate::report::{InputInfo, PageMark, Summary, PAGE_FILE};
+use crate::report::{run_docs_path, InputInfo, PageMark, Summary, PAGE_FILE};
 
 /// Version of the journal format.
-pub const JOURNAL_VERSION: u32 = 2;
+pub const JOURNAL_VERSION: u32 = 3;
 
 /// Name of the journal file inside the checkpoint folder.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -233,10 +233,11 @@ impl Checkpoint {
             };
             let in_order = c.chunk == chunks.len() as u64
                 && c.records >= chunks.last().map_or(0, |p| p.records);
-            let run_ok = c
-                .run
-                .as_ref()
-                .is_none_or(|r| !r.contains(['/', '\\']) && dir.join(r).is_file());
+            let run_ok = c.run.as_ref().is_none_or(|r| {
+                !r.contains(['/', '\\'])
+                    && dir.join(r).is_file()
+                    && run_docs_path(&dir.join(r)).is_file()
+            });
             let page_ok = c.page.is_none_or(|m| m.bytes <= page_len);
             if !in_order || !run_ok || !page_ok {
                 log::warn!(
@@ -299,6 +300,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         assert!(Checkpoint::load(d.path()).unwrap().is_none());
         std::fs::write(d.path().join("run-000000.tsv"), "").unwrap();
+        std::fs::write(d.path().join("run-000000.jsonl"), "").unwrap();
         let mut c = Checkpoint::create(d.path(), &header(), &[]).unwrap();
         c.append(&entry(0, 10, Some("run-000000.tsv"))).unwrap();
         c.append(&entry(1, 20, None)).unwrap();
@@ -326,6 +328,21 @@ mod tests {
         c.append(&entry(1, 20, None)).unwrap();
         let j = Checkpoint::load(d.path()).unwrap().unwrap();
         assert!(j.chunks.is_empty());
+    }
+
+    #[test]
+    fn a_run_without_its_documents_file_drops_the_chunk() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("run-000000.tsv"), "").unwrap();
+        let mut c = Checkpoint::create(d.path(), &header(), &[]).unwrap();
+        c.append(&entry(0, 10, Some("run-000000.tsv"))).unwrap();
+        assert!(Checkpoint::load(d.path())
+            .unwrap()
+            .unwrap()
+            .chunks
+            .is_empty());
+        std::fs::write(d.path().join("run-000000.jsonl"), "").unwrap();
+        assert_eq!(Checkpoint::load(d.path()).unwrap().unwrap().chunks.len(), 1);
     }
 
     #[test]

@@ -657,7 +657,12 @@ pub fn run(model: &FramingModel, manifest: &Manifest, cfg: &ClassifyConfig) -> R
             crate::corpus::skipped_by_ext(&summary.skipped)
         );
     }
+    let merging = std::time::Instant::now();
     writer.write_outputs(&summary, model.codebook())?;
+    log::debug!(
+        "runs merged and outputs written in {:.3} s",
+        merging.elapsed().as_secs_f64()
+    );
     let info = RunInfo {
         framelens_version: env!("CARGO_PKG_VERSION").to_string(),
         model: model.path().display().to_string(),

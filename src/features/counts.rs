@@ -25,15 +25,14 @@ impl Counts {
         }
     }
 
+    /// (The bits are set whether or not the count was zero: a branch on it is taken or not
+    /// as unpredictably as words repeat, and setting a set bit changes nothing.)
     #[inline]
     pub(super) fn count(&mut self, f: u32) {
-        let c = &mut self.counts[f as usize];
-        if *c == 0.0 {
-            let w = f as usize >> 6;
-            self.bits[w] |= 1 << (f & 63);
-            self.words[w >> 6] |= 1 << (w & 63);
-        }
-        *c += 1.0;
+        let w = f as usize >> 6;
+        self.bits[w] |= 1 << (f & 63);
+        self.words[w >> 6] |= 1 << (w & 63);
+        self.counts[f as usize] += 1.0;
     }
 
     /// Call `f` with each counted feature and its count, in increasing feature order, and

@@ -12,8 +12,7 @@ impl Featurizer {
             context_ix: Vec::new(),
             doc_ix: Vec::new(),
             layout_ix: Vec::new(),
-            bigram_at: Vec::new(),
-            bigram_next: Vec::new(),
+            bigram_slots: Vec::new(),
         };
         f.rebuild_index();
         f
@@ -56,41 +55,39 @@ impl Featurizer {
         self.context_ix = dense(CONTEXT);
         self.doc_ix = dense(DOC);
         self.layout_ix = dense(LAYOUT);
-        // the keys increase, and bigram keys with (first, second): the pairs come sorted
-        let pairs: Vec<(u32, u32, u32)> = (self.keys.iter().enumerate())
-            .filter(|&(_, &k)| k & BIGRAM != 0)
-            .map(|(i, &k)| {
-                (
-                    ((k & !BIGRAM) >> 31) as u32,
-                    (k & 0x7FFF_FFFF) as u32,
-                    i as u32,
-                )
-            })
-            .collect();
-        let firsts = pairs.last().map_or(0, |p| p.0 as usize + 1);
-        self.bigram_at = vec![0; firsts + 1];
-        for p in &pairs {
-            self.bigram_at[p.0 as usize + 1] += 1;
+        // open addressing, at most a third full: a lookup that finds nothing (most of them)
+        // mostly stops at its first slot
+        let n = self.keys.iter().filter(|&&k| k & BIGRAM != 0).count();
+        let slots = (3 * n).next_power_of_two().max(16);
+        self.bigram_slots = vec![(NO_PAIR, NONE); slots];
+        let mask = slots - 1;
+        for (i, &k) in self.keys.iter().enumerate() {
+            if k & BIGRAM != 0 {
+                let pair = bigram_pair(((k & !BIGRAM) >> 31) as u32, (k & 0x7FFF_FFFF) as u32);
+                let mut at = bigram_slot(pair, mask);
+                while self.bigram_slots[at].0 != NO_PAIR {
+                    at = (at + 1) & mask;
+                }
+                self.bigram_slots[at] = (pair, i as u32);
+            }
         }
-        for a in 0..firsts {
-            self.bigram_at[a + 1] += self.bigram_at[a];
-        }
-        self.bigram_next = pairs.iter().map(|p| (p.1, p.2)).collect();
     }
 
     /// The feature of the bigram `(a, b)`, if it has one.
     #[inline]
     pub(super) fn bigram_feature(&self, a: u32, b: u32) -> Option<u32> {
-        let a = a as usize;
-        if a + 1 >= self.bigram_at.len() {
-            return None;
-        }
-        let run = &self.bigram_next[self.bigram_at[a] as usize..self.bigram_at[a + 1] as usize];
-        if run.len() <= 8 {
-            run.iter().find(|p| p.0 == b).map(|p| p.1)
-        } else {
-            let k = run.binary_search_by_key(&b, |p| p.0).ok()?;
-            Some(run[k].1)
+        let pair = bigram_pair(a, b);
+        let mask = self.bigram_slots.len().wrapping_sub(1);
+        let mut at = bigram_slot(pair, mask);
+        loop {
+            let &(p, f) = self.bigram_slots.get(at)?;
+            if p == pair {
+                return Some(f);
+            }
+            if p == NO_PAIR {
+                return None;
+            }
+            at = (at + 1) & mask;
         }
     }
 
@@ -127,4 +124,20 @@ impl Featurizer {
             FeatureKind::Unigram(k as u32)
         }
     }
+}
+
+/// An empty slot of the bigram table (no pair of token ids packs to it: the second id of a
+/// bigram key has 31 bits).
+const NO_PAIR: u64 = u64::MAX;
+
+/// Two token ids packed into one word.
+#[inline]
+fn bigram_pair(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
+}
+
+/// The first slot of `pair` in a table of `mask + 1` slots (a power of two).
+#[inline]
+fn bigram_slot(pair: u64, mask: usize) -> usize {
+    (pair.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
 }

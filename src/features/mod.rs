@@ -153,12 +153,10 @@ pub struct Featurizer {
     /// The features of the layout keys, by indicator code.
     #[serde(skip)]
     layout_ix: Vec<u32>,
-    /// The features of the bigram keys: the bigrams whose first token is `a` are
-    /// `bigram_next[bigram_at[a]..bigram_at[a + 1]]`, as (second token, feature), by second.
+    /// The features of the bigram keys: an open-addressing table of (packed pair of token
+    /// ids, feature), empty slots `(NO_PAIR, NONE)`, a power of two long.
     #[serde(skip)]
-    bigram_at: Vec<u32>,
-    #[serde(skip)]
-    bigram_next: Vec<(u32, u32)>,
+    bigram_slots: Vec<(u64, u32)>,
 }
 
 /// No feature, in the dense lookup tables.

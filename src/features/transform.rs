@@ -167,19 +167,15 @@ impl Featurizer {
             row.val.push(log_tf(tf) * self.idf[f as usize]);
         };
         let (mut i, mut j) = (0, 0);
+        // without branches on the comparison (which list is ahead is not predictable): the
+        // smaller feature, with the count of each list that holds it
         while i < a.len() && j < b.len() {
-            let (fa, fb) = (a[i].0, b[j].0);
-            if fa < fb {
-                push(fa, a[i].1);
-                i += 1;
-            } else if fb < fa {
-                push(fb, b[j].1);
-                j += 1;
-            } else {
-                push(fa, a[i].1 + b[j].1);
-                i += 1;
-                j += 1;
-            }
+            let ((fa, ta), (fb, tb)) = (a[i], b[j]);
+            let (take_a, take_b) = (fa <= fb, fb <= fa);
+            let tf = if take_a { ta } else { 0.0 } + if take_b { tb } else { 0.0 };
+            push(fa.min(fb), tf);
+            i += take_a as usize;
+            j += take_b as usize;
         }
         for &(f, tf) in a[i..].iter().chain(&b[j..]) {
             push(f, tf);

@@ -106,14 +106,15 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
         return Vec::new();
     }
     /// Per-thread sums: `acc[slot]` holds a slot's summed pooling coefficients per kept
-    /// embedding block and, last, its summed TF-IDF value; valid where bit `slot` of `seen`
-    /// is set. `touched` lists the slots whose bit is set (cleared at the next call's start,
-    /// so a document left half done leaves nothing behind).
+    /// embedding block and, last, its summed TF-IDF value, and is zero where bit `slot` of
+    /// `seen` is not set. `touched[..n_touched]` lists the slots whose bit is set (both are
+    /// cleared at the next call's start, so a document left half done leaves nothing behind).
     #[derive(Default)]
     struct Scratch {
         acc: Vec<[f32; BLOCKS + 1]>,
         seen: Vec<u64>,
         touched: Vec<u32>,
+        n_touched: usize,
         /// `push[j * nk + f]`: the push of the j-th touched slot towards the f-th frame.
         push: Vec<f32>,
     }
@@ -140,17 +141,27 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             sc.acc.resize(slots, [0.0; BLOCKS + 1]);
             sc.seen.resize(slots.div_ceil(64), 0);
         }
-        for &slot in &sc.touched {
+        for &slot in &sc.touched[..sc.n_touched] {
             sc.seen[slot as usize >> 6] = 0;
+            sc.acc[slot as usize] = [0.0; BLOCKS + 1];
         }
-        sc.touched.clear();
+        sc.n_touched = 0;
+        // room for every slot added to (at most one per summed value), so that the add below
+        // can write its slot unconditionally: a slot seen before is overwritten by the next
+        let adds = s.rows.iter().map(|(idx, _)| idx.len()).sum::<usize>()
+            + table.map_or(0, |k| {
+                k.blocks().len() * s.tokens.iter().map(Vec::len).sum::<usize>()
+            });
+        if sc.touched.len() <= adds {
+            sc.touched.resize(adds + 1, 0);
+        }
+        // (no branch on whether the slot is new: which tokens repeat is not predictable)
         let add = |sc: &mut Scratch, slot: usize, b: usize, x: f32| {
             let (w, bit) = (slot >> 6, 1u64 << (slot & 63));
-            if sc.seen[w] & bit == 0 {
-                sc.seen[w] |= bit;
-                sc.acc[slot] = [0.0; BLOCKS + 1];
-                sc.touched.push(slot as u32);
-            }
+            let new = sc.seen[w] & bit == 0;
+            sc.seen[w] |= bit;
+            sc.touched[sc.n_touched] = slot as u32;
+            sc.n_touched += new as usize;
             sc.acc[slot][b] += x;
         };
         // Σ value per feature: its push is that sum times (weight − mean weight)
@@ -186,8 +197,13 @@ fn top_terms(model: &FramingModel, s: &DocScores, frames: &[Label]) -> Vec<Vec<S
             }
         }
         let Scratch {
-            acc, touched, push, ..
+            acc,
+            touched,
+            n_touched,
+            push,
+            ..
         } = sc;
+        let touched = &touched[..*n_touched];
         push.clear();
         push.resize(touched.len() * nk, 0.0);
         let tfidf_push = |i: u32, x: f32, p: &mut [f32]| {

@@ -4,6 +4,8 @@ use super::*;
 use std::fs::OpenOptions;
 use std::io::Seek;
 
+use crate::fsio::AtomicFile;
+
 /// Name of the checkpoint folder inside `--out`: sorted run files of the chunks written so
 /// far and the journal of a resumable run (see [`crate::checkpoint`]).
 pub const CHECKPOINT_DIR: &str = ".framelens-checkpoint";
@@ -98,9 +100,8 @@ pub struct ReportWriter {
     runs: Vec<PathBuf>,
     doc_pool: Option<rayon::ThreadPool>,
     opts: WriterOptions,
-    /// The serialisation buffers of [`ReportWriter::add_chunk`], one per part of a chunk: its
-    /// run lines, and its page blocks.
-    bufs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The serialisation buffers of [`ReportWriter::add_chunk`], one per part of a chunk.
+    bufs: Vec<PartBufs>,
     /// `report.html` in progress (opened at the first chunk, or by
     /// [`ReportWriter::continue_page`]).
     page: Option<Page>,
@@ -124,10 +125,33 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// Write a document's Markdown into `md_dir` (when given), append its run line
-/// `"<id json>\t<summary row json>\t<report json>\t<page row>\n"` to `out` and its page
-/// block, number `block`, to `blocks` (see [`html::encode`]; the page row is empty and no
-/// block is written without `html`).
+/// The serialisation buffers of one part of a chunk.
+#[derive(Debug, Default)]
+struct PartBufs {
+    /// The documents' index lines without their document lengths (see [`DocSpans`]).
+    index: Vec<u8>,
+    /// The documents' `documents.jsonl` lines.
+    docs: Vec<u8>,
+    /// The documents' page blocks.
+    blocks: Vec<u8>,
+}
+
+/// Where one document is in its part's [`PartBufs`]: its index line is
+/// `index[start..id_end]`, then a tab and the length of its document line `docs[doc]`, then
+/// `index[id_end..end]`.
+#[derive(Debug, Clone)]
+struct DocSpans {
+    start: usize,
+    id_end: usize,
+    end: usize,
+    doc: std::ops::Range<usize>,
+}
+
+/// Write a document's Markdown into `md_dir` (when given), append its index line (without the
+/// document line's length: `"<id json>\t<summary row json>\t<page row>\n"`, see [`merge_runs`])
+/// and its `documents.jsonl` line to `bufs`, and its page block, number `block`, to
+/// `bufs.blocks` (see [`html::encode`]; the page row is empty and no block is written without
+/// `html`).
 ///
 /// With `sync`, the file is written atomically (temporary file, fsync, rename). Without it the
 /// caller flushes the whole chunk at once ([`sync_fs`]), and the file is written in place: one
@@ -139,8 +163,8 @@ fn encode_doc(
     sync: bool,
     opts: &WriterOptions,
     block: u64,
-    (out, blocks): (&mut Vec<u8>, &mut Vec<u8>),
-) -> Result<()> {
+    bufs: &mut PartBufs,
+) -> Result<DocSpans> {
     if let Some(dir) = md_dir {
         let p = dir.join(format!("{}.md", safe_name(&r.id)));
         let md = render_markdown(r);
@@ -155,17 +179,30 @@ fn encode_doc(
         &r.narratives,
         &opts.narrative_ids,
     ));
-    serde_json::to_writer(&mut *out, &r.id).expect("string serialises");
-    out.push(b'\t');
-    serde_json::to_writer(&mut *out, &row).expect("row serialises");
-    out.push(b'\t');
-    DocJson(r, opts.paragraphs).write_to(out);
-    out.push(b'\t');
+    let PartBufs {
+        index,
+        docs,
+        blocks,
+    } = bufs;
+    let start = index.len();
+    serde_json::to_writer(&mut *index, &r.id).expect("string serialises");
+    let id_end = index.len();
+    index.push(b'\t');
+    serde_json::to_writer(&mut *index, &row).expect("row serialises");
+    index.push(b'\t');
     if opts.html {
-        html::encode_into(r, block, out, blocks);
+        html::encode_into(r, block, index, blocks);
     }
-    out.push(b'\n');
-    Ok(())
+    index.push(b'\n');
+    let doc_start = docs.len();
+    DocJson(r, opts.paragraphs).write_to(docs);
+    docs.push(b'\n');
+    Ok(DocSpans {
+        start,
+        id_end,
+        end: index.len(),
+        doc: doc_start..docs.len(),
+    })
 }
 
 /// What a [`ReportWriter`] writes besides `documents.jsonl`, `summary.csv`, `summary.md` and
@@ -284,9 +321,9 @@ impl ReportWriter {
         };
         let io = |e| Error::io(&page.path, e);
         let mut bytes = 0;
-        for (_, blocks) in &self.bufs[..parts] {
-            page.file.write_all(blocks).map_err(io)?;
-            bytes += blocks.len() as u64;
+        for b in &self.bufs[..parts] {
+            page.file.write_all(&b.blocks).map_err(io)?;
+            bytes += b.blocks.len() as u64;
         }
         page.file.sync_data().map_err(io)?;
         page.mark.bytes += bytes;
@@ -336,21 +373,20 @@ impl ReportWriter {
         self.bufs.resize_with(ENCODE_PARTS, Default::default);
         // the page blocks are numbered in input order, after those already in the page
         let first_block = self.page_mark().map_or(0, |m| m.docs);
-        let encode = |k: usize, (buf, blocks): &mut (Vec<u8>, Vec<u8>), part: &[DocReport]| {
-            buf.clear();
-            blocks.clear();
-            let mut ends = Vec::with_capacity(part.len());
+        let encode = |k: usize, bufs: &mut PartBufs, part: &[DocReport]| {
+            bufs.index.clear();
+            bufs.docs.clear();
+            bufs.blocks.clear();
+            let mut spans = Vec::with_capacity(part.len());
             for (j, r) in part.iter().enumerate() {
-                let start = buf.len();
                 let block = first_block + (k * per + j) as u64;
-                encode_doc(r, md_dir, !batch_sync, opts, block, (buf, blocks))?;
-                ends.push((start, buf.len()));
+                spans.push(encode_doc(r, md_dir, !batch_sync, opts, block, bufs)?);
             }
-            Ok::<_, Error>(ends)
+            Ok::<_, Error>(spans)
         };
         let parts = reports.len().div_ceil(per);
         let bufs = &mut self.bufs[..parts];
-        let mut run = || -> Result<Vec<Vec<(usize, usize)>>> {
+        let mut run = || -> Result<Vec<Vec<DocSpans>>> {
             bufs.par_iter_mut()
                 .zip(reports.par_chunks(per))
                 .enumerate()
@@ -367,21 +403,30 @@ impl ReportWriter {
             }
             sync_dir(&docs)?;
         }
-        // (id, part, line span), sorted by id; stable, so equal ids keep input order
-        let mut lines: Vec<(&str, usize, (usize, usize))> = spans
+        // (id, part, spans), sorted by id; stable, so equal ids keep input order
+        let mut lines: Vec<(&str, usize, &DocSpans)> = spans
             .iter()
             .enumerate()
-            .flat_map(|(k, ends)| ends.iter().map(move |&e| (k, e)))
+            .flat_map(|(k, part)| part.iter().map(move |s| (k, s)))
             .zip(reports)
-            .map(|((k, e), r)| (r.id.as_str(), k, e))
+            .map(|((k, s), r)| (r.id.as_str(), k, s))
             .collect();
         lines.sort_by(|a, b| a.0.cmp(b.0));
+        // the run: its document lines, then its index (named in the journal)
         let p = self.tmp.join(format!("run-{:06}.tsv", self.runs.len()));
         let bufs = &self.bufs;
-        write_atomic_with(&p, true, |w| {
+        write_atomic_with(&run_docs_path(&p), true, |w| {
             lines
                 .iter()
-                .try_for_each(|&(_, k, (a, b))| w.write_all(&bufs[k].0[a..b]))
+                .try_for_each(|&(_, k, s)| w.write_all(&bufs[k].docs[s.doc.clone()]))
+        })?;
+        write_atomic_with(&p, true, |w| {
+            lines.iter().try_for_each(|&(_, k, s)| {
+                let index = &bufs[k].index;
+                w.write_all(&index[s.start..s.id_end])?;
+                write!(w, "\t{}", s.doc.len())?;
+                w.write_all(&index[s.id_end..s.end])
+            })
         })?;
         if self.opts.html {
             self.append_blocks(parts, reports.len())?;
@@ -425,12 +470,14 @@ impl ReportWriter {
             let mut next = Vec::new();
             for (i, group) in runs.chunks(MERGE_FAN_IN).enumerate() {
                 let p = self.tmp.join(format!("merge-{pass}-{i:06}.tsv"));
+                let docs = AtomicFile::create(&run_docs_path(&p))?;
                 write_atomic_with(&p, false, |w| {
-                    merge_runs(group, |line| {
+                    merge_runs(group, docs.file(), |line| {
                         w.write_all(line.as_bytes())?;
                         w.write_all(b"\n")
                     })
                 })?;
+                docs.commit(false)?;
                 next.push(p);
             }
             runs = next;
@@ -456,60 +503,92 @@ impl ReportWriter {
             }
             None => None,
         };
-        // an error of the page is reported as the page's, not as that of documents.jsonl
+        let docs = AtomicFile::create(&docs_path)?;
+        let csv_file = AtomicFile::create(&csv_path)?;
+        // an error of the page is reported as the page's, and one of summary.csv as its own
         let mut page_err: Option<std::io::Error> = None;
-        write_atomic_with(&csv_path, true, |csv_out| {
-            let mut cw = csv::Writer::from_writer(csv_out);
-            cw.write_record(
-                summary_header(cb).into_iter().chain(
-                    self.opts
-                        .narrative_ids
-                        .iter()
-                        .map(|id| format!("narrative:{id}")),
-                ),
-            )?;
-            write_atomic_with(&docs_path, true, |w| {
-                merge_runs(&runs, |line| {
-                    let mut it = line.splitn(4, '\t');
-                    let _id = it.next();
-                    // the fields are read in place unless one holds an escape
-                    let row = it.next().unwrap_or("[]");
-                    match serde_json::from_str::<Vec<&str>>(row) {
-                        Ok(fields) => cw.write_record(&fields)?,
-                        Err(_) => {
-                            let fields: Vec<String> =
-                                serde_json::from_str(row).map_err(std::io::Error::other)?;
-                            cw.write_record(&fields)?;
-                        }
-                    }
-                    w.write_all(it.next().unwrap_or("").as_bytes())?;
-                    w.write_all(b"\n")?;
-                    if let Some((_, page)) = &mut rows {
-                        if let Err(e) = page.add(it.next().unwrap_or("")) {
-                            let msg = e.to_string();
-                            page_err = Some(e);
-                            return Err(std::io::Error::other(msg));
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .map_err(std::io::Error::other)?;
-            cw.flush()
-        })
-        .map_err(|e| match (page_err.take(), &rows) {
-            (Some(pe), Some((path, _))) => Error::io(path, pe),
-            _ => e,
-        })?;
-        if let Some((path, page)) = rows {
-            let finish = || -> std::io::Result<()> {
-                let w = page.finish(summary, cb, &self.opts.model_hash)?;
-                let f = w.into_inner().map_err(|e| e.into_error())?;
-                f.sync_all()?;
-                std::fs::rename(&path, &html_path)
+        let mut csv_err: Option<std::io::Error> = None;
+        let merged = {
+            let mut cw =
+                csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, csv_file.file()));
+            let mut record = |cw: &mut csv::Writer<_>, fields: &mut dyn Iterator<Item = &str>| {
+                if let Err(e) = cw.write_record(fields) {
+                    let e = std::io::Error::from(e);
+                    let msg = e.to_string();
+                    csv_err = Some(e);
+                    return Err(std::io::Error::other(msg));
+                }
+                Ok(())
             };
-            finish().map_err(|e| Error::io(&html_path, e))?;
-        }
+            let header = summary_header(cb).into_iter().chain(
+                self.opts
+                    .narrative_ids
+                    .iter()
+                    .map(|id| format!("narrative:{id}")),
+            );
+            let header: Vec<String> = header.collect();
+            record(&mut cw, &mut header.iter().map(String::as_str))
+                .and_then(|_| {
+                    merge_runs(&runs, docs.file(), |line| {
+                        let mut it = line.splitn(4, '\t');
+                        let (_id, _len) = (it.next(), it.next());
+                        // the fields are read in place unless one holds an escape
+                        let row = it.next().unwrap_or("[]");
+                        match serde_json::from_str::<Vec<&str>>(row) {
+                            Ok(fields) => record(&mut cw, &mut fields.into_iter())?,
+                            Err(_) => {
+                                let fields: Vec<String> =
+                                    serde_json::from_str(row).map_err(std::io::Error::other)?;
+                                record(&mut cw, &mut fields.iter().map(String::as_str))?;
+                            }
+                        }
+                        if let Some((_, page)) = &mut rows {
+                            if let Err(e) = page.add(it.next().unwrap_or("")) {
+                                let msg = e.to_string();
+                                page_err = Some(e);
+                                return Err(std::io::Error::other(msg));
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .and_then(|_| {
+                    cw.flush().map_err(|e| {
+                        let msg = e.to_string();
+                        csv_err = Some(e);
+                        std::io::Error::other(msg)
+                    })
+                })
+        };
+        merged.map_err(|e| match (page_err.take(), csv_err.take(), &rows) {
+            (Some(pe), _, Some((path, _))) => Error::io(path, pe),
+            (_, Some(ce), _) => Error::io(&csv_path, ce),
+            _ => Error::io(&docs_path, e),
+        })?;
+        // documents.jsonl is fsynced on a thread of its own while the page is finished
+        std::thread::scope(|scope| -> Result<()> {
+            let docs_done = scope.spawn(move || docs.commit(true));
+            let csv_done = csv_file.commit(true);
+            let page_done = rows
+                .map(|(path, page)| -> Result<PathBuf> {
+                    let finish = || -> std::io::Result<()> {
+                        let w = page.finish(summary, cb, &self.opts.model_hash)?;
+                        let f = w.into_inner().map_err(|e| e.into_error())?;
+                        f.sync_all()
+                    };
+                    finish().map_err(|e| Error::io(&html_path, e))?;
+                    Ok(path)
+                })
+                .transpose();
+            docs_done
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            csv_done?;
+            if let Some(path) = page_done? {
+                std::fs::rename(&path, &html_path).map_err(|e| Error::io(&html_path, e))?;
+            }
+            Ok(())
+        })?;
         write_atomic(
             &self.out.join("summary.md"),
             render_summary(summary, cb).as_bytes(),
@@ -527,6 +606,46 @@ impl ReportWriter {
 mod tests {
     use super::*;
 
+    fn report(id: String) -> DocReport {
+        DocReport {
+            codebook: Arc::new(Codebook::migration()),
+            id,
+            title: None,
+            date: None,
+            source: None,
+            url: None,
+            meta: Map::new(),
+            shares: vec![0.0; 4],
+            framed_fraction: 0.0,
+            dominant: None,
+            present: Vec::new(),
+            paragraphs: Vec::new(),
+            evidence: BTreeMap::new(),
+            terms: BTreeMap::new(),
+            narratives: BTreeMap::new(),
+            texts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_whose_documents_file_is_short_is_an_error_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = ReportWriter::new(d.path(), false).unwrap();
+        w.add_chunk(&[report("b".into()), report("a".into())])
+            .unwrap();
+        let run = w.add_chunk(&[report("c".into())]).unwrap().unwrap();
+        let docs = run_docs_path(&run);
+        let full = std::fs::read(&docs).unwrap();
+        std::fs::write(&docs, &full[..full.len() - 3]).unwrap();
+        let e = w
+            .write_outputs(&Summary::default(), &Codebook::migration())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&docs.display().to_string()), "{e}");
+        assert!(e.contains("shorter than its index says"), "{e}");
+        assert!(!d.path().join("documents.jsonl").exists());
+    }
+
     #[test]
     fn many_runs_merge_in_passes_to_one_sorted_file() {
         let d = tempfile::tempdir().unwrap();
@@ -535,24 +654,7 @@ mod tests {
         for i in 0..n {
             // ids in an order unlike their chunk order
             let id = format!("d{:04}", (i * 37) % n);
-            let r = DocReport {
-                codebook: Arc::new(Codebook::migration()),
-                id,
-                title: None,
-                date: None,
-                source: None,
-                url: None,
-                meta: Map::new(),
-                shares: vec![0.0; 4],
-                framed_fraction: 0.0,
-                dominant: None,
-                present: Vec::new(),
-                paragraphs: Vec::new(),
-                evidence: BTreeMap::new(),
-                terms: BTreeMap::new(),
-                narratives: BTreeMap::new(),
-                texts: Vec::new(),
-            };
+            let r = report(id);
             w.add_chunk(&[r]).unwrap();
         }
         w.finish(&Summary::default(), &Codebook::migration())

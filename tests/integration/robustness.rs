@@ -514,15 +514,18 @@ fn issue_7_resume_ignores_a_checkpoint_of_another_model_or_input() {
     let ck = out.join(".framelens-checkpoint");
     std::fs::create_dir_all(&ck).unwrap();
     let fake_doc = "{\"id\":\"fake\"}";
+    // a run: its index (id, document line length, summary row, page row) and its documents
     std::fs::write(
         ck.join("run-000000.tsv"),
         format!(
-            "\"fake\"\t[\"fake\",\"\",\"\",\"1\",\"0\",\"0\",\"0\",\"humanitarian\"]\t{fake_doc}\n"
+            "\"fake\"\t{}\t[\"fake\",\"\",\"\",\"1\",\"0\",\"0\",\"0\",\"humanitarian\"]\t\n",
+            fake_doc.len() + 1
         ),
     )
     .unwrap();
+    std::fs::write(ck.join("run-000000.jsonl"), format!("{fake_doc}\n")).unwrap();
     let header = json!({
-        "journal_version": 2,
+        "journal_version": framelens::checkpoint::JOURNAL_VERSION,
         "framelens_version": env!("CARGO_PKG_VERSION"),
         "model_hash": "0".repeat(64),
         "settings": {"write_docs": true, "write_html": true, "paragraphs": "full", "max_doc_bytes": 10000000, "max_paragraph_bytes": 100000},
