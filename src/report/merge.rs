@@ -10,9 +10,10 @@
 use super::*;
 use std::io::Read;
 
-/// Read buffer per index file while merging: bounded, since up to [`MERGE_FAN_IN`] are open
-/// at once (8 MB in all) and memory must not grow with the batch.
-const MERGE_READ_BUFFER: usize = 64 << 10;
+/// Read buffer per index file while merging: small, since up to [`MERGE_FAN_IN`] are open at
+/// once (2 MB in all) and memory must not grow with the batch; an index line is a few hundred
+/// bytes.
+const MERGE_READ_BUFFER: usize = 16 << 10;
 
 /// Stretches of document lines handed to the copying thread at once, and batches it may have
 /// queued: the merge runs ahead of the copies by a bounded amount.
@@ -20,7 +21,7 @@ const COPY_BATCH: usize = 64;
 const COPY_QUEUE: usize = 4;
 
 /// The copying thread's buffer: document lines are read into it and written out when full.
-const COPY_BUFFER: usize = 1 << 20;
+const COPY_BUFFER: usize = 256 << 10;
 
 /// The file of a run's document lines, beside its index file `index`.
 pub fn run_docs_path(index: &Path) -> PathBuf {
