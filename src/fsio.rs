@@ -71,11 +71,6 @@ impl AtomicFile {
         self.file.as_ref().expect("open until committed")
     }
 
-    /// The path the file will have.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Close the file, fsynced first with `sync`, and rename it over its path.
     ///
     /// # Errors

@@ -205,6 +205,14 @@ fn encode_doc(
     })
 }
 
+/// Keep `e` in `slot`, to be reported as the error of the file it belongs to, and return a
+/// stand-in with its message that stops the merge.
+fn stash(slot: &mut Option<std::io::Error>, e: std::io::Error) -> std::io::Error {
+    let stand_in = std::io::Error::other(e.to_string());
+    *slot = Some(e);
+    stand_in
+}
+
 /// What a [`ReportWriter`] writes besides `documents.jsonl`, `summary.csv`, `summary.md` and
 /// `errors.jsonl`.
 #[derive(Debug, Clone, Default)]
@@ -508,58 +516,39 @@ impl ReportWriter {
         // an error of the page is reported as the page's, and one of summary.csv as its own
         let mut page_err: Option<std::io::Error> = None;
         let mut csv_err: Option<std::io::Error> = None;
-        let merged = {
+        let merged = (|| -> std::io::Result<()> {
             let mut cw =
                 csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, csv_file.file()));
-            let mut record = |cw: &mut csv::Writer<_>, fields: &mut dyn Iterator<Item = &str>| {
-                if let Err(e) = cw.write_record(fields) {
-                    let e = std::io::Error::from(e);
-                    let msg = e.to_string();
-                    csv_err = Some(e);
-                    return Err(std::io::Error::other(msg));
-                }
-                Ok(())
-            };
             let header = summary_header(cb).into_iter().chain(
                 self.opts
                     .narrative_ids
                     .iter()
                     .map(|id| format!("narrative:{id}")),
             );
-            let header: Vec<String> = header.collect();
-            record(&mut cw, &mut header.iter().map(String::as_str))
-                .and_then(|_| {
-                    merge_runs(&runs, docs.file(), |line| {
-                        let mut it = line.splitn(4, '\t');
-                        let (_id, _len) = (it.next(), it.next());
-                        // the fields are read in place unless one holds an escape
-                        let row = it.next().unwrap_or("[]");
-                        match serde_json::from_str::<Vec<&str>>(row) {
-                            Ok(fields) => record(&mut cw, &mut fields.into_iter())?,
-                            Err(_) => {
-                                let fields: Vec<String> =
-                                    serde_json::from_str(row).map_err(std::io::Error::other)?;
-                                record(&mut cw, &mut fields.iter().map(String::as_str))?;
-                            }
-                        }
-                        if let Some((_, page)) = &mut rows {
-                            if let Err(e) = page.add(it.next().unwrap_or("")) {
-                                let msg = e.to_string();
-                                page_err = Some(e);
-                                return Err(std::io::Error::other(msg));
-                            }
-                        }
-                        Ok(())
-                    })
-                })
-                .and_then(|_| {
-                    cw.flush().map_err(|e| {
-                        let msg = e.to_string();
-                        csv_err = Some(e);
-                        std::io::Error::other(msg)
-                    })
-                })
-        };
+            cw.write_record(header)
+                .map_err(|e| stash(&mut csv_err, e.into()))?;
+            merge_runs(&runs, docs.file(), |line| {
+                let mut it = line.splitn(4, '\t');
+                let (_id, _len) = (it.next(), it.next());
+                // the fields are read in place unless one holds an escape
+                let row = it.next().unwrap_or("[]");
+                match serde_json::from_str::<Vec<&str>>(row) {
+                    Ok(fields) => cw.write_record(&fields),
+                    Err(_) => {
+                        let fields: Vec<String> =
+                            serde_json::from_str(row).map_err(std::io::Error::other)?;
+                        cw.write_record(&fields)
+                    }
+                }
+                .map_err(|e| stash(&mut csv_err, e.into()))?;
+                if let Some((_, page)) = &mut rows {
+                    page.add(it.next().unwrap_or(""))
+                        .map_err(|e| stash(&mut page_err, e))?;
+                }
+                Ok(())
+            })?;
+            cw.flush().map_err(|e| stash(&mut csv_err, e))
+        })();
         merged.map_err(|e| match (page_err.take(), csv_err.take(), &rows) {
             (Some(pe), _, Some((path, _))) => Error::io(path, pe),
             (_, Some(ce), _) => Error::io(&csv_path, ce),
