@@ -103,10 +103,21 @@ impl TokenWords {
         let mut sorted: Vec<usize> = (0..n).filter(|&id| kind[id] == START).collect();
         sorted.sort_unstable_by(|&a, &b| text[a].cmp(&text[b]));
         let mut marked = vec![false; n];
+        // without continuation pieces (a word-level model) a word is one token: a word equal
+        // to `p` is the token `p` itself, not the longest token that begins `p` (a pattern the
+        // vocabulary lacks then marks nothing: its word is the unknown token)
+        let shortest = if cont_free(starts) {
+            |b: &[u8]| b.len()
+        } else {
+            |_: &[u8]| 1
+        };
         // a pattern whose folded text is not ASCII matches no word of an accepted text
         for p in pats.into_iter().filter(|p| p.text.is_ascii()) {
             let b = p.text.as_bytes();
-            if let Some(&id) = (1..=b.len()).rev().find_map(|k| by_text.get(&b[..k])) {
+            if let Some(&id) = (shortest(b)..=b.len())
+                .rev()
+                .find_map(|k| by_text.get(&b[..k]))
+            {
                 marked[id] = true;
             }
             if p.prefix {
@@ -182,6 +193,12 @@ impl TokenWords {
     }
 }
 
+/// Whether the vocabulary has no continuation pieces (a word-level model's): every word of an
+/// accepted text is then one token.
+fn cont_free(starts: &WordStarts) -> bool {
+    starts.cont.iter().all(Option::is_none)
+}
+
 /// An estimate of how often words matching each pattern occur, for
 /// [`super::Matcher::with_frequency`], from a vocabulary that numbers its words by
 /// frequency, as tokenizer trainers do: by Zipf's law a word of rank `r` is about `1 / (r + 1)`
@@ -232,6 +249,26 @@ mod tests {
             text: text.into(),
             prefix,
         }
+    }
+
+    #[test]
+    fn a_word_level_vocabulary_marks_only_whole_words() {
+        // no continuation pieces: a word is one token or the unknown token, so "caravan",
+        // which the vocabulary lacks, marks no token (not "cara", its longest prefix)
+        let vocab = ["[UNK]", "cara", "caravans", "deport", "deportations", "the"];
+        let starts = starts_of(&vocab, 0);
+        let tw = TokenWords::new(
+            &starts,
+            &[
+                pat("caravan", false),
+                pat("deport", true),
+                pat("the", false),
+            ],
+            |_| false,
+            |_, _| {},
+        );
+        let m = START | MARKED;
+        assert_eq!(tw.kind, [UNK, START, START, m, m, m]);
     }
 
     #[test]

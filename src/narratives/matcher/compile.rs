@@ -116,9 +116,24 @@ impl Matcher {
             .map(|(p, _)| p)
     }
 
-    /// Append the ids of the patterns the word `word` (ASCII, any case) matches.
+    /// Append the ids of the indexed patterns ([`Matcher::indexed_patterns`]) the word `word`
+    /// (ASCII, any case) matches: read from token ids, the lazy ones are checked in place.
     pub fn word_patterns(&self, word: &[u8], out: &mut Vec<u32>) {
+        let from = out.len();
         self.dfa.word(word, out);
+        self.drop_lazy(out, from);
+    }
+
+    /// Remove the lazy patterns from `out[from..]`.
+    #[inline]
+    pub(super) fn drop_lazy(&self, out: &mut Vec<u32>, from: usize) {
+        let mut keep = from;
+        for i in from..out.len() {
+            let p = out[i];
+            out[keep] = p;
+            keep += usize::from(!self.lazy[p as usize]);
+        }
+        out.truncate(keep);
     }
 
     fn compile(&self, q: &Query, ids: &mut FxHashMap<WordPat, u32>) -> Node {

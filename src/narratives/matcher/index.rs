@@ -147,10 +147,9 @@ impl Matcher {
         word_tok.clear();
         word_tok.resize(ids.len() + 1, 0);
         let kind = |t: u32| tw.kind.get(t as usize).copied().unwrap_or(ANY);
-        // words begun so far; whether the last token was part of a word; whether a token
-        // that may stand for any word, or a continuation outside a word, was seen. Updated
-        // without branches: which kind comes next is unpredictable.
-        let (mut n, mut in_word, mut bad) = (0usize, false, false);
+        // words begun so far, and whether the last token was part of a word: updated without
+        // branches, as which kind comes next is unpredictable
+        let (mut n, mut in_word) = (0usize, false);
         let mut runs = AsciiRuns::new(text);
         let mut j = 0;
         while j < ids.len() {
@@ -160,7 +159,10 @@ impl Matcher {
             j += 1;
             if k & MARKED == 0 {
                 n += (k == START) as usize;
-                bad |= (k == ANY) | ((k == CONT) & !in_word);
+                // rare: a branch that is predicted, not a flag carried from token to token
+                if (k == ANY) | ((k == CONT) & !in_word) {
+                    return false;
+                }
                 in_word = k != SEP;
                 continue;
             }
@@ -172,6 +174,7 @@ impl Matcher {
                 };
                 unk_spans.push((n as u32, from as u32, to as u32));
                 self.ascii_word_patterns(&text.as_bytes()[from..to], word_pats);
+                self.drop_lazy(word_pats, 0);
                 if !word_pats.is_empty() {
                     ix.note(word_pats, n);
                     word_pats.clear();
@@ -187,7 +190,7 @@ impl Matcher {
                 ix.note(tw.whole_word(t), n);
             } else {
                 tw.spell(&ids[start..j], spell);
-                self.dfa.word(spell, word_pats);
+                self.word_patterns(spell, word_pats);
                 ix.note(word_pats, n);
                 word_pats.clear();
             }
@@ -195,7 +198,7 @@ impl Matcher {
             in_word = true;
         }
         *words_read = n;
-        !bad
+        true
     }
 }
 
