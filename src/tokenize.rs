@@ -481,32 +481,36 @@ pub struct WordStarts {
 pub fn words_are_ascii_runs(text: &str) -> bool {
     let ascii_ok = |b: u8| (b.wrapping_sub(0x20) < 0x5f) | (b.wrapping_sub(0x09) < 5);
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        // a block of 64 bytes checked branch-free, so the compiler checks many bytes at once;
-        // its end is a character boundary when every byte in it is ASCII
-        let end = (i + 64).min(bytes.len());
-        if bytes[i..end].iter().fold(true, |ok, &b| ok & ascii_ok(b)) {
-            i = end;
+    for (n, block) in bytes.chunks(64).enumerate() {
+        // a block of 64 bytes checked branch-free, so the compiler checks many bytes at once:
+        // no ASCII byte outside the accepted ones, and whether any byte is not ASCII
+        let (mut bad, mut high) = (false, false);
+        for &b in block {
+            bad |= (b < 0x80) & !ascii_ok(b);
+            high |= b >= 0x80;
+        }
+        if bad {
+            return false;
+        }
+        if !high {
             continue;
         }
-        // a block holding another byte: character by character (the last one may run past
-        // the block's end; the next block starts after it)
-        while i < end {
-            let b = bytes[i];
-            if b < 0x80 {
-                if !ascii_ok(b) {
-                    return false;
-                }
-                i += 1;
-                continue;
-            }
-            let c = text[i..].chars().next().expect("i is a character boundary");
+        // news text has curly quotes and dashes in most paragraphs: only the characters that
+        // begin in this block are decoded (one may run past its end; those are continuation
+        // bytes of the next block, which no character begins with)
+        let mut leads =
+            (block.iter().enumerate()).fold(0u64, |m, (k, &b)| m | u64::from(b >= 0xc0) << k);
+        while leads != 0 {
+            let k = leads.trailing_zeros() as usize;
+            leads &= leads - 1;
+            let c = text[n * 64 + k..]
+                .chars()
+                .next()
+                .expect("a character begins here");
             if !matches!(c, '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' | '\u{2010}'..='\u{2027}')
             {
                 return false;
             }
-            i += c.len_utf8();
         }
     }
     true

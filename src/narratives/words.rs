@@ -218,10 +218,14 @@ impl<'a> AsciiRuns<'a> {
         let b = self.bytes;
         // eight bytes at a time: the runs that start in them are counted, and run `w` is
         // found among them by its bit. Between calls `at` is at the start of the text or at a
-        // byte that is no letter or digit, so a run starting at `at` starts a new word.
+        // byte that is no letter or digit, so a run starting at `at` starts a new word; past
+        // that, `carry` has the high bit of the last byte read when it is a letter or digit
+        // (a run that goes on into the next bytes was counted where it started), without a
+        // branch: where words cross the eight-byte edges is unpredictable.
+        let mut carry = 0u64;
         while let Some(eight) = b.get(self.at..self.at + 8) {
             let alnum = alnum_bytes(u64::from_le_bytes(eight.try_into().expect("8 bytes")));
-            let mut starts = alnum & !(alnum << 8);
+            let mut starts = alnum & !((alnum << 8) | carry);
             let n = starts.count_ones() as usize;
             if self.next + n > w {
                 for _ in self.next..w {
@@ -237,11 +241,12 @@ impl<'a> AsciiRuns<'a> {
             }
             self.next += n;
             self.at += 8;
-            // a run that goes on past these bytes was counted with them
-            if alnum >> 63 == 1 {
-                while self.at < b.len() && b[self.at].is_ascii_alphanumeric() {
-                    self.at += 1;
-                }
+            carry = alnum >> 56;
+        }
+        // the rest of a run counted in the last eight bytes
+        if carry != 0 {
+            while self.at < b.len() && b[self.at].is_ascii_alphanumeric() {
+                self.at += 1;
             }
         }
         loop {

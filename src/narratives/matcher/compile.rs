@@ -1,6 +1,6 @@
 //! Rule compilation: pattern ids, trigger patterns and clauses.
 
-use super::evaluate::Presence;
+use super::evaluate::{Presence, Prog};
 use super::index::occurs;
 use super::{Dfa, Filter, FxHashMap, Matcher, Node, Query, Scratch, WordPat};
 
@@ -89,6 +89,7 @@ impl Matcher {
         }
         for node in &m.rules {
             m.presence.push(Presence::new(node, &lazy));
+            m.progs.push(Prog::new(node));
         }
         m.lazy = lazy;
         m.dfa = Dfa::new(&pats);

@@ -61,12 +61,12 @@ impl Matcher {
             while bits != 0 {
                 let r = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let node = &self.rules[r];
                 if !clauses_hold(&self.clauses[r], cx.s) || !self.presence[r].holds(cx.s) {
                     continue;
                 }
                 spans.clear();
-                if !eval(node, &mut cx, &mut spans) {
+                let prog = &self.progs[r];
+                if !prog.eval(prog.root, &mut cx, &mut spans) {
                     continue;
                 }
                 let (first, last) = spans.iter().copied().min().unwrap_or((0, 0));
@@ -249,84 +249,188 @@ impl Presence {
     }
 }
 
-/// Append to `out` the spans (first and last word) where `node` matches, in no particular
-/// order, and say whether it matches; when it does not, `out` is left as it was. A `NOT`
-/// that holds appends nothing. One buffer serves the whole rule, so evaluating allocates
-/// nothing once the buffer has grown.
-fn eval(node: &Node, cx: &mut Cx<'_>, out: &mut Vec<(u32, u32)>) -> bool {
-    let mark = out.len();
-    match node {
-        Node::Term { ids, anchor } => {
-            // which patterns occur is a small bit set: tested before any position list
-            let (s, lazy) = (cx.s, cx.lazy);
-            if (ids.iter()).any(|&i| !lazy[i as usize] && !occurs(s, i)) {
-                return false;
+/// A rule compiled for [`Prog::eval`]: its nodes in one array, chains of `AND` and of `OR`
+/// flattened into lists, and an `OR`'s one-word alternatives gathered into one list of
+/// patterns, whose positions are read without a call per alternative. Evaluating a rule
+/// then walks a few nearby entries instead of a tree of boxes, one per word.
+#[derive(Debug, Clone)]
+pub(super) struct Prog {
+    ops: Vec<Op>,
+    /// The entry of the whole rule.
+    pub(super) root: u32,
+}
+
+/// One entry of a [`Prog`]; children are entries of the same array.
+#[derive(Debug, Clone)]
+enum Op {
+    /// One-word patterns, any of which matches (an `OR`'s one-word alternatives).
+    Words(Box<[u32]>),
+    /// A word or phrase ([`Node::Term`]).
+    Term {
+        ids: Box<[u32]>,
+        anchor: u32,
+    },
+    Not(u32),
+    Near(u32, u32, u32),
+    /// All of these, evaluated in order until one fails.
+    And(Box<[u32]>),
+    /// Any of these (all are evaluated, for their spans).
+    Or(Box<[u32]>),
+}
+
+impl Prog {
+    pub(super) fn new(node: &Node) -> Self {
+        let mut ops = Vec::new();
+        let root = Self::add(node, &mut ops);
+        Prog { ops, root }
+    }
+
+    fn add(node: &Node, ops: &mut Vec<Op>) -> u32 {
+        let op = match node {
+            Node::Term { ids, anchor } => Op::Term {
+                ids: ids.clone().into(),
+                anchor: *anchor as u32,
+            },
+            Node::Not(a) => Op::Not(Self::add(a, ops)),
+            Node::Near(a, b, n) => Op::Near(Self::add(a, ops), Self::add(b, ops), *n),
+            Node::And(..) => {
+                let parts = chain(node, |n| matches!(n, Node::And(..)));
+                Op::And(parts.iter().map(|p| Self::add(p, ops)).collect())
             }
-            let at = &s.pos[ids[*anchor] as usize];
-            let (a, last) = (*anchor as u32, ids.len() as u32 - 1);
-            for &p in at {
-                let Some(first) = p.checked_sub(a) else {
-                    continue;
-                };
-                let whole = (ids.iter().enumerate())
-                    .all(|(k, &id)| k == *anchor || cx.at(first as usize + k, id));
-                if whole {
-                    out.push((first, first + last));
-                }
-            }
-            out.len() > mark
-        }
-        Node::Not(a) => {
-            let held = eval(a, cx, out);
-            out.truncate(mark);
-            !held
-        }
-        Node::And(a, b) => {
-            let held = eval(a, cx, out) && eval(b, cx, out);
-            if !held {
-                out.truncate(mark);
-            }
-            held
-        }
-        Node::Or(a, b) => {
-            let x = eval(a, cx, out);
-            let y = eval(b, cx, out);
-            x || y
-        }
-        Node::Near(a, b, n) => {
-            if !eval(a, cx, out) {
-                return false;
-            }
-            let mid = out.len();
-            if !eval(b, cx, out) {
-                out.truncate(mark);
-                return false;
-            }
-            let end = out.len();
-            for i in mark..mid {
-                let (a0, a1) = out[i];
-                for j in mid..end {
-                    let (b0, b1) = out[j];
-                    // words strictly between the two spans (0 when they touch or overlap)
-                    let gap = if a1 < b0 {
-                        b0 - a1 - 1
-                    } else if b1 < a0 {
-                        a0 - b1 - 1
-                    } else {
-                        0
-                    };
-                    if gap <= *n {
-                        out.push((a0.min(b0), a1.max(b1)));
+            Node::Or(..) => {
+                let mut words = Vec::new();
+                let mut parts = Vec::new();
+                for p in chain(node, |n| matches!(n, Node::Or(..))) {
+                    match p {
+                        Node::Term { ids, .. } if ids.len() == 1 => words.push(ids[0]),
+                        other => parts.push(Self::add(other, ops)),
                     }
                 }
+                if !words.is_empty() {
+                    words.sort_unstable();
+                    words.dedup();
+                    ops.push(Op::Words(words.into()));
+                    parts.push(ops.len() as u32 - 1);
+                }
+                match parts[..] {
+                    [one] => return one,
+                    _ => Op::Or(parts.into()),
+                }
             }
-            // keep the pairs only, where the two sides' spans were
-            let found = out.len() - end;
-            out.copy_within(end.., mark);
-            out.truncate(mark + found);
-            found > 0
+        };
+        ops.push(op);
+        ops.len() as u32 - 1
+    }
+
+    /// Append to `out` the spans (first and last word) where entry `at` matches, in no
+    /// particular order, and say whether it matches; when it does not, `out` is left as it
+    /// was. A `NOT` that holds appends nothing. One buffer serves the whole rule, so
+    /// evaluating allocates nothing once the buffer has grown.
+    fn eval(&self, at: u32, cx: &mut Cx<'_>, out: &mut Vec<(u32, u32)>) -> bool {
+        let mark = out.len();
+        match &self.ops[at as usize] {
+            Op::Words(ids) => {
+                let s = cx.s;
+                for &i in ids.iter() {
+                    if occurs(s, i) {
+                        out.extend(s.pos[i as usize].iter().map(|&p| (p, p)));
+                    }
+                }
+                out.len() > mark
+            }
+            Op::Term { ids, anchor } => {
+                // which patterns occur is a small bit set: tested before any position list
+                let (s, lazy) = (cx.s, cx.lazy);
+                if (ids.iter()).any(|&i| !lazy[i as usize] && !occurs(s, i)) {
+                    return false;
+                }
+                let anchor = *anchor as usize;
+                let at = &s.pos[ids[anchor] as usize];
+                let (a, last) = (anchor as u32, ids.len() as u32 - 1);
+                for &p in at {
+                    let Some(first) = p.checked_sub(a) else {
+                        continue;
+                    };
+                    let whole = (ids.iter().enumerate())
+                        .all(|(k, &id)| k == anchor || cx.at(first as usize + k, id));
+                    if whole {
+                        out.push((first, first + last));
+                    }
+                }
+                out.len() > mark
+            }
+            Op::Not(a) => {
+                let held = self.eval(*a, cx, out);
+                out.truncate(mark);
+                !held
+            }
+            Op::And(parts) => {
+                for &p in parts.iter() {
+                    if !self.eval(p, cx, out) {
+                        out.truncate(mark);
+                        return false;
+                    }
+                }
+                true
+            }
+            Op::Or(parts) => {
+                let mut held = false;
+                for &p in parts.iter() {
+                    held |= self.eval(p, cx, out);
+                }
+                held
+            }
+            Op::Near(a, b, n) => {
+                if !self.eval(*a, cx, out) {
+                    return false;
+                }
+                let mid = out.len();
+                if !self.eval(*b, cx, out) {
+                    out.truncate(mark);
+                    return false;
+                }
+                let end = out.len();
+                for i in mark..mid {
+                    let (a0, a1) = out[i];
+                    for j in mid..end {
+                        let (b0, b1) = out[j];
+                        // words strictly between the two spans (0 when they touch or overlap)
+                        let gap = if a1 < b0 {
+                            b0 - a1 - 1
+                        } else if b1 < a0 {
+                            a0 - b1 - 1
+                        } else {
+                            0
+                        };
+                        if gap <= *n {
+                            out.push((a0.min(b0), a1.max(b1)));
+                        }
+                    }
+                }
+                // keep the pairs only, where the two sides' spans were
+                let found = out.len() - end;
+                out.copy_within(end.., mark);
+                out.truncate(mark + found);
+                found > 0
+            }
         }
     }
+}
+
+/// The operands of a chain of one operator (`AND` or `OR`, as `same` tells), left to right.
+fn chain(node: &Node, same: impl Fn(&Node) -> bool) -> Vec<&Node> {
+    let mut parts = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        match n {
+            Node::And(a, b) | Node::Or(a, b) if same(n) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            other => parts.push(other),
+        }
+    }
+    parts
 }
 
 #[cfg(test)]

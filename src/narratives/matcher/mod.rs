@@ -40,7 +40,7 @@ mod evaluate;
 mod index;
 
 use automaton::{Dfa, Filter};
-use evaluate::Presence;
+use evaluate::{Presence, Prog};
 
 /// A compiled rule: the tree with word patterns replaced by their ids.
 #[derive(Debug, Clone)]
@@ -72,6 +72,8 @@ pub struct Matcher {
     clauses: Vec<Vec<u32>>,
     /// Per rule, [`possible`] compiled to a flat test on the bit set of present patterns.
     presence: Vec<Presence>,
+    /// Per rule, the tree compiled for evaluation.
+    progs: Vec<Prog>,
     /// The patterns, by id.
     pats: Vec<WordPat>,
     /// Per pattern: only ever a word of a phrase other than its anchor. Read from token ids,
