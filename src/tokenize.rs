@@ -190,6 +190,30 @@ struct FastPath {
     cont: WordTable,
     /// WordPiece's continuation prefix (`##`); none for a word-level model.
     cont_prefix: Option<String>,
+    /// Ids of the news punctuation outside ASCII on its own ([`news_char`]): `«`, `»`, then
+    /// U+2010–U+2027 (dashes, curly quotes, bullets, ellipsis).
+    news_punct: [u32; 26],
+}
+
+/// A space or punctuation mark outside ASCII that news text is full of, at the start of
+/// `b`: its length in bytes and, for a punctuation mark, its index in
+/// [`FastPath::news_punct`]. The no-break space and U+2000–U+200A are whitespace (U+2000 and
+/// U+2001 become U+2002 and U+2003 under NFD, spaces still); `«`, `»` and U+2010–U+2027 are
+/// punctuation that NFD, accent stripping and lowercasing leave as they are. So, as for ASCII
+/// spaces and punctuation, the BERT pre-tokenizer cuts the text there whatever surrounds
+/// them, and a punctuation mark is one token.
+#[inline]
+fn news_char(b: &[u8]) -> Option<(usize, Option<usize>)> {
+    match *b {
+        [0xc2, 0xa0, ..] => Some((2, None)),
+        [0xc2, 0xab, ..] => Some((2, Some(0))),
+        [0xc2, 0xbb, ..] => Some((2, Some(1))),
+        [0xe2, 0x80, x, ..] if (0x80..=0x8a).contains(&x) => Some((3, None)),
+        [0xe2, 0x80, x, ..] if (0x90..=0xa7).contains(&x) => {
+            Some((3, Some(2 + usize::from(x - 0x90))))
+        }
+        _ => None,
+    }
 }
 
 impl FastPath {
@@ -263,6 +287,16 @@ impl FastPath {
                     .unwrap_or(unk);
             }
         }
+        let mut news_punct = [unk; 26];
+        let news = ['\u{ab}', '\u{bb}']
+            .into_iter()
+            .chain('\u{2010}'..='\u{2027}');
+        for (slot, c) in news_punct.iter_mut().zip(news) {
+            *slot = vocab
+                .get(c.encode_utf8(&mut [0; 4]) as &str)
+                .copied()
+                .unwrap_or(unk);
+        }
         let mut added_first: Vec<u8> = added.iter().map(|a| a.as_bytes()[0]).collect();
         added_first.sort_unstable();
         added_first.dedup();
@@ -276,6 +310,7 @@ impl FastPath {
             max_word,
             cont: WordTable::new(&cont),
             cont_prefix,
+            news_punct,
         })
     }
 
@@ -688,7 +723,23 @@ impl DocTokenizer {
         for (i, &b) in bytes.iter().enumerate() {
             match CLASS[b as usize] {
                 WORD => {}
-                OTHER => plain = false,
+                // the rest of a news character already cut at (below)
+                OTHER if i < start => {}
+                OTHER => match news_char(&bytes[i..]) {
+                    // curly quotes, dashes and no-break spaces cut the text as ASCII ones do,
+                    // so "don’t" is three tokens here rather than a chunk for the pipeline
+                    Some((len, punct)) => {
+                        if start < i {
+                            self.chunk(fast, &text[start..i], plain, out)?;
+                        }
+                        if let Some(k) = punct {
+                            out.push(fast.news_punct[k]);
+                        }
+                        start = i + len;
+                        plain = true;
+                    }
+                    None => plain = false,
+                },
                 class => {
                     if start < i {
                         self.chunk(fast, &text[start..i], plain, out)?;
@@ -908,6 +959,33 @@ mod tests {
             " ",
         ] {
             assert_eq!(tk.ids(text).unwrap(), tk.encode_reference(text).unwrap(), "{text:?}");
+        }
+        // every space and punctuation mark of the news fast path, alone, inside words, next
+        // to others, to accented letters and combining marks, with the default model's
+        // tokenizer (which has the curly quotes) and the tiny one (which has not)
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default/tokenizer.json");
+        let default = DocTokenizer::from_file(&path).unwrap();
+        assert!(default.fast_path());
+        let news: Vec<char> = ['\u{a0}', '\u{ab}', '\u{bb}']
+            .into_iter()
+            .chain('\u{2000}'..='\u{2027}')
+            .chain(['\u{2028}', '\u{2030}', '\u{20ac}', '\u{c0}', '\u{e9}'])
+            .collect();
+        for c in news {
+            for t in [
+                format!("{c}"),
+                format!("don{c}t Border{c}{c}wall"),
+                format!("{c}Caravans{c} caf\u{e9}{c}s e\u{301}{c}\u{301}x {c}"),
+                format!("O{c}Reilly{c}s {c}{c}\u{201c}x\u{201d}, 2019{c}20{c}.{c} \u{2014}z"),
+            ] {
+                for tk in [&tk, &default] {
+                    assert_eq!(
+                        tk.ids(&t).unwrap(),
+                        tk.encode_reference(&t).unwrap(),
+                        "{t:?}"
+                    );
+                }
+            }
         }
     }
 
