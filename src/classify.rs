@@ -320,12 +320,16 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Hand the memory freed by a finished chunk back to the operating system.
+/// Hand the memory freed by a finished chunk back to the operating system, where the
+/// process allocates with glibc's `malloc`.
 ///
 /// glibc's allocator keeps freed pages in per-thread arenas, and a chunk's records are
 /// allocated on the reader thread and freed on the others, so without this the resident size
 /// creeps up over a long batch although the live heap stays flat. `malloc_trim` releases the
-/// free pages of every arena; it takes well under a millisecond per chunk.
+/// free pages of every arena; it takes well under a millisecond per chunk. The `framelens`
+/// binary allocates with mimalloc, which returns freed memory itself (`main.rs` sets its purge
+/// delay), so there the call finds little to do; it is for programs that embed the library
+/// on the system allocator.
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only returns free memory to the system; it has no preconditions.
