@@ -511,8 +511,8 @@ pub struct WordStarts {
 
 /// Whether every character of `text` is an ASCII letter, digit, printable punctuation mark
 /// or whitespace, or one of the Unicode spaces and punctuation marks common in news text
-/// (no-break space, the spaces U+2000–U+200A, dashes, curly quotes, bullets and ellipsis
-/// U+2010–U+2027, guillemets): the texts for which [`WordStarts`] holds.
+/// ([`news_char`]: no-break space, the spaces U+2000–U+200A, dashes, curly quotes, bullets and
+/// ellipsis U+2010–U+2027, guillemets): the texts for which [`WordStarts`] holds.
 pub fn words_are_ascii_runs(text: &str) -> bool {
     let ascii_ok = |b: u8| (b.wrapping_sub(0x20) < 0x5f) | (b.wrapping_sub(0x09) < 5);
     let bytes = text.as_bytes();
@@ -538,12 +538,7 @@ pub fn words_are_ascii_runs(text: &str) -> bool {
         while leads != 0 {
             let k = leads.trailing_zeros() as usize;
             leads &= leads - 1;
-            let c = text[n * 64 + k..]
-                .chars()
-                .next()
-                .expect("a character begins here");
-            if !matches!(c, '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{2000}'..='\u{200a}' | '\u{2010}'..='\u{2027}')
-            {
+            if news_char(&bytes[n * 64 + k..]).is_none() {
                 return false;
             }
         }

@@ -106,15 +106,12 @@ impl TokenWords {
         // without continuation pieces (a word-level model) a word is one token: a word equal
         // to `p` is the token `p` itself, not the longest token that begins `p` (a pattern the
         // vocabulary lacks then marks nothing: its word is the unknown token)
-        let shortest = if cont_free(starts) {
-            |b: &[u8]| b.len()
-        } else {
-            |_: &[u8]| 1
-        };
+        let whole_only = cont_free(starts);
         // a pattern whose folded text is not ASCII matches no word of an accepted text
         for p in pats.into_iter().filter(|p| p.text.is_ascii()) {
             let b = p.text.as_bytes();
-            if let Some(&id) = (shortest(b)..=b.len())
+            let shortest = if whole_only { b.len() } else { 1 };
+            if let Some(&id) = (shortest..=b.len())
                 .rev()
                 .find_map(|k| by_text.get(&b[..k]))
             {

@@ -186,17 +186,13 @@ impl Presence {
             Node::Not(_) => Presence::Always,
             Node::And(..) | Node::Near(..) => {
                 let mut parts = Vec::new();
-                let mut stack = vec![node];
-                while let Some(n) = stack.pop() {
-                    match n {
-                        Node::And(a, b) | Node::Near(a, b, _) => {
-                            stack.push(b);
-                            stack.push(a);
-                        }
-                        other => match Presence::new(other, lazy) {
-                            Presence::Always => {}
-                            p => parts.push(p),
-                        },
+                for n in chain(node, |n| match n {
+                    Node::And(a, b) | Node::Near(a, b, _) => Some((a, b)),
+                    _ => None,
+                }) {
+                    match Presence::new(n, lazy) {
+                        Presence::Always => {}
+                        p => parts.push(p),
                     }
                 }
                 match parts.len() {
@@ -207,13 +203,8 @@ impl Presence {
             }
             Node::Or(..) => {
                 let (mut words, mut parts) = (Vec::<(u32, u64)>::new(), Vec::new());
-                let mut stack = vec![node];
-                while let Some(n) = stack.pop() {
+                for n in chain(node, or_operands) {
                     match n {
-                        Node::Or(a, b) => {
-                            stack.push(b);
-                            stack.push(a);
-                        }
                         Node::Term { ids, .. } if ids.len() == 1 => {
                             let (w, bit) = (ids[0] >> 6, 1u64 << (ids[0] & 63));
                             match words.iter_mut().find(|x| x.0 == w) {
@@ -294,13 +285,16 @@ impl Prog {
             Node::Not(a) => Op::Not(Self::add(a, ops)),
             Node::Near(a, b, n) => Op::Near(Self::add(a, ops), Self::add(b, ops), *n),
             Node::And(..) => {
-                let parts = chain(node, |n| matches!(n, Node::And(..)));
+                let parts = chain(node, |n| match n {
+                    Node::And(a, b) => Some((a, b)),
+                    _ => None,
+                });
                 Op::And(parts.iter().map(|p| Self::add(p, ops)).collect())
             }
             Node::Or(..) => {
                 let mut words = Vec::new();
                 let mut parts = Vec::new();
-                for p in chain(node, |n| matches!(n, Node::Or(..))) {
+                for p in chain(node, or_operands) {
                     match p {
                         Node::Term { ids, .. } if ids.len() == 1 => words.push(ids[0]),
                         other => parts.push(Self::add(other, ops)),
@@ -417,20 +411,32 @@ impl Prog {
     }
 }
 
-/// The operands of a chain of one operator (`AND` or `OR`, as `same` tells), left to right.
-fn chain(node: &Node, same: impl Fn(&Node) -> bool) -> Vec<&Node> {
+/// The operands of a chain of binary operators, left to right: `split` gives the two sides of
+/// a node of the chain, and `None` for an operand.
+fn chain<'a>(
+    node: &'a Node,
+    split: impl Fn(&'a Node) -> Option<(&'a Node, &'a Node)>,
+) -> Vec<&'a Node> {
     let mut parts = Vec::new();
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        match n {
-            Node::And(a, b) | Node::Or(a, b) if same(n) => {
+        match split(n) {
+            Some((a, b)) => {
                 stack.push(b);
                 stack.push(a);
             }
-            other => parts.push(other),
+            None => parts.push(n),
         }
     }
     parts
+}
+
+/// The two sides of an `OR`, for [`chain`].
+fn or_operands(n: &Node) -> Option<(&Node, &Node)> {
+    match n {
+        Node::Or(a, b) => Some((a, b)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
